@@ -1,0 +1,52 @@
+# hsbtrack — the two commands that matter: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export HSBTRACK_INSTANCE_PATH ?= $(CURDIR)/instance
+
+.PHONY: run test lint install assets migrate demo bench clean wheel
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.cfg setup.py
+	$(PY) -m pip install --quiet -e '.[test,prod]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+hsbtrack/static/css/app.css: node_modules/.installed assets/scss/app.scss assets/scss/_hsbtrack.scss assets/copy-vendor.js
+	npm run --silent build
+
+assets: hsbtrack/static/css/app.css
+
+install: $(VENV)/.installed assets
+
+## make run: install, migrate, load demo data on first run, serve on 127.0.0.1
+run: install
+	HSBTRACK_ENV=development $(BIN)/hsbtrack db upgrade
+	@HSBTRACK_ENV=development $(BIN)/hsbtrack demo
+	@echo "Serving on http://$(HOST):$(PORT)/ — sign in with a demo login above."
+	HSBTRACK_ENV=development $(BIN)/hsbtrack run --host $(HOST) --port $(PORT)
+
+## make test: install and run the whole suite
+test: install
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check hsbtrack plugins tests migrations/env.py
+
+bench: install
+	$(PY) -m hsbtrack.bench $(if $(BENCH_SCALE),--scale $(BENCH_SCALE),)
+
+wheel: install
+	$(PY) -m build --wheel --outdir dist .
+
+clean:
+	rm -rf $(VENV) node_modules hsbtrack/static/vendor hsbtrack/static/css build dist *.egg-info

@@ -1,0 +1,10 @@
+"""hsbtrack: the NSPCC Harmful sexual behaviour framework audit, action plans and re-audits."""
+
+__version__ = "0.1.0"
+
+
+def create_app(config=None, plugins=None):
+    """Build the Flask application. See :func:`hsbtrack.app.create_app`."""
+    from hsbtrack.app import create_app as _create_app
+
+    return _create_app(config=config, plugins=plugins)

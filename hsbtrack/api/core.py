@@ -1,0 +1,221 @@
+"""Core API resources: frameworks, regions, areas, agencies, members, plugins."""
+
+from flask import abort, current_app
+from sqlalchemy import select
+
+from hsbtrack.api.auth import api_blueprint, current_api_user
+from hsbtrack.api.schemas import (
+    AgencySchema,
+    AreaSchema,
+    FrameworkSchema,
+    FrameworkSummarySchema,
+    MemberInSchema,
+    MemberSchema,
+    PluginSchema,
+    PluginStateInSchema,
+    PluginStateSchema,
+    RegionSchema,
+)
+from hsbtrack.areas import services as area_services
+from hsbtrack.areas.models import Agency, Area
+from hsbtrack.areas.roles import Perm
+from hsbtrack.extensions import db
+from hsbtrack.permissions import get_area_or_404, get_region_or_404, grants_for
+from hsbtrack.plugins import services as plugin_services
+
+bp = api_blueprint("api_core", __name__, "Frameworks, regions, areas, agencies, members and plugins")
+
+
+def _require_admin():
+    if not grants_for(current_api_user()).is_admin:
+        abort(403, description="Only administrators can do this")
+
+
+def _member_out(membership, user, created):
+    return {
+        "id": getattr(membership, "id", None),
+        "user_id": user.id,
+        "email": user.email,
+        "role": membership.role if membership else "admin",
+        "area_id": getattr(membership, "area_id", None),
+        "region_id": getattr(membership, "region_id", None),
+        "agency_id": getattr(membership, "agency_id", None),
+        "created_user": created,
+    }
+
+
+@bp.get("/frameworks")
+@bp.response(200, FrameworkSummarySchema(many=True))
+def list_frameworks():
+    """Frameworks in the catalogue."""
+    return [fw.to_dict() for fw in current_app.extensions["hsbtrack_catalogue"].all()]
+
+
+@bp.get("/frameworks/<slug>")
+@bp.response(200, FrameworkSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_framework(slug):
+    """A framework: its domains, statements (code, text, scored, parent) and scale."""
+    try:
+        framework = current_app.extensions["hsbtrack_catalogue"].get(slug)
+    except KeyError:
+        abort(404, description=f"No framework called {slug!r}")
+    return framework.to_dict()
+
+
+@bp.get("/areas")
+@bp.response(200, AreaSchema(many=True))
+def list_areas():
+    """Areas the caller has a role in (every area for administrators)."""
+    areas = area_services.areas_for_user(current_api_user())
+    agencies = {}
+    if areas:
+        for agency in db.session.scalars(select(Agency).where(Agency.area_id.in_([a.id for a in areas]))):
+            agencies.setdefault(agency.area_id, []).append(agency)
+    return [{"id": a.id, "name": a.name, "region_id": a.region_id, "agencies": agencies.get(a.id, [])} for a in areas]
+
+
+@bp.post("/areas")
+@bp.arguments(AreaSchema)
+@bp.response(201, AreaSchema)
+@bp.alt_response(409, response="CONFLICT")
+def create_area(data):
+    """Create an area (administrators)."""
+    _require_admin()
+    area = area_services.create_area(data["name"], data.get("region_id"))
+    return {"id": area.id, "name": area.name, "region_id": area.region_id, "agencies": []}
+
+
+@bp.get("/areas/<int:area_id>")
+@bp.response(200, AreaSchema)
+def get_area(area_id):
+    area = get_area_or_404(current_api_user(), area_id)
+    return {"id": area.id, "name": area.name, "region_id": area.region_id, "agencies": list(area.agencies)}
+
+
+@bp.get("/areas/<int:area_id>/agencies")
+@bp.response(200, AgencySchema(many=True))
+def list_agencies(area_id):
+    area = get_area_or_404(current_api_user(), area_id)
+    return list(area.agencies)
+
+
+@bp.post("/areas/<int:area_id>/agencies")
+@bp.arguments(AgencySchema)
+@bp.response(201, AgencySchema)
+@bp.alt_response(409, response="CONFLICT")
+def create_agency(data, area_id):
+    """Add a partner agency to an area (administrators and the area's board managers)."""
+    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
+    return area_services.create_agency(area, data["name"])
+
+
+@bp.get("/areas/<int:area_id>/members")
+@bp.response(200, MemberSchema(many=True))
+def list_members(area_id):
+    from hsbtrack.areas.models import Membership
+
+    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
+    rows = db.session.scalars(
+        select(Membership).where(Membership.area_id == area.id).options(db.joinedload(Membership.user))
+    ).all()
+    return [_member_out(m, m.user, False) for m in rows]
+
+
+@bp.post("/areas/<int:area_id>/members")
+@bp.arguments(MemberInSchema)
+@bp.response(201, MemberSchema)
+@bp.alt_response(409, response="CONFLICT")
+def add_member(data, area_id):
+    """Give a user (created if new) a role in the area. Role ``admin`` is install-wide."""
+    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
+    if data["role"] == "admin":
+        _require_admin()
+    membership, user, created = area_services.add_area_member(
+        area, data["email"], data["role"], data.get("agency_id"), data.get("name", "")
+    )
+    return _member_out(membership, user, created)
+
+
+@bp.get("/regions")
+@bp.response(200, RegionSchema(many=True))
+def list_regions():
+    regions = area_services.regions_for_user(current_api_user())
+    area_ids = {}
+    if regions:
+        for area_id, region_id in db.session.execute(
+            select(Area.id, Area.region_id).where(Area.region_id.in_([r.id for r in regions]))
+        ):
+            area_ids.setdefault(region_id, []).append(area_id)
+    return [{"id": r.id, "name": r.name, "area_ids": sorted(area_ids.get(r.id, []))} for r in regions]
+
+
+@bp.post("/regions")
+@bp.arguments(RegionSchema)
+@bp.response(201, RegionSchema)
+@bp.alt_response(409, response="CONFLICT")
+def create_region(data):
+    """Create a region (administrators)."""
+    _require_admin()
+    region = area_services.create_region(data["name"])
+    return {"id": region.id, "name": region.name, "area_ids": []}
+
+
+@bp.post("/regions/<int:region_id>/members")
+@bp.arguments(MemberInSchema)
+@bp.response(201, MemberSchema)
+@bp.alt_response(409, response="CONFLICT")
+def add_region_member(data, region_id):
+    region = get_region_or_404(current_api_user(), region_id, Perm.MANAGE_REGION)
+    membership, user, created = area_services.add_region_member(region, data["email"], data["role"],
+                                                                 data.get("name", ""))
+    return _member_out(membership, user, created)
+
+
+@bp.get("/plugins")
+@bp.response(200, PluginSchema(many=True))
+def list_plugins():
+    """Installed plugins."""
+    return plugin_services.registry().plugins()
+
+
+def _plugin_or_404(name):
+    if not plugin_services.registry().is_plugin(name):
+        abort(404, description=f"No plugin called {name!r} is installed")
+
+
+@bp.get("/areas/<int:area_id>/plugins")
+@bp.response(200, PluginStateSchema(many=True))
+def area_plugins(area_id):
+    area = get_area_or_404(current_api_user(), area_id)
+    return [{"name": n, **s} for n, s in plugin_services.effective_states(area).items()]
+
+
+@bp.put("/areas/<int:area_id>/plugins/<name>")
+@bp.arguments(PluginStateInSchema)
+@bp.response(200, PluginStateSchema)
+@bp.alt_response(409, response="CONFLICT")
+def set_area_plugin(data, area_id, name):
+    """Switch a plugin on or off in one area."""
+    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_PLUGINS)
+    _plugin_or_404(name)
+    from hsbtrack.errors import ConflictError
+
+    if plugin_services.effective_states(area)[name]["source"] == "region":
+        raise ConflictError("This plugin is set by the area's region; change it for the region")
+    plugin_services.set_area_plugin(area, name, data["enabled"], data.get("settings"), user=current_api_user())
+    return {"name": name, **plugin_services.effective_states(area)[name]}
+
+
+@bp.put("/regions/<int:region_id>/plugins/<name>")
+@bp.arguments(PluginStateInSchema)
+@bp.response(200, PluginStateSchema)
+def set_region_plugin(data, region_id, name):
+    """Switch a plugin on or off for every member area of a region at once."""
+    region = get_region_or_404(current_api_user(), region_id, Perm.MANAGE_PLUGINS)
+    _plugin_or_404(name)
+    row = plugin_services.set_region_plugin(region, name, data["enabled"], data.get("settings"),
+                                            user=current_api_user())
+    return {"name": name, "enabled": row.enabled, "source": "region", "settings": row.settings}
+
+

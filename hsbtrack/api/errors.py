@@ -1,0 +1,62 @@
+"""``{"error": {"code", "message", "fields"}}`` for every API error."""
+
+import marshmallow as ma
+from flask import jsonify
+
+from hsbtrack.errors import ServiceError
+
+
+class ErrorDetailSchema(ma.Schema):
+    code = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+    fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+class ErrorSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorDetailSchema, required=True)
+
+
+def error_response(status: int, code: str, message: str, fields: dict | None = None):
+    return jsonify(error={"code": code, "message": message, "fields": fields or {}}), status
+
+
+def _flatten_messages(messages) -> dict:
+    """webargs gives ``{"json": {"name": ["msg"]}}``; the API promises ``{"name": "msg"}``."""
+    fields = {}
+
+    def walk(prefix, value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        elif isinstance(value, list | tuple):
+            if value and all(isinstance(v, str) for v in value):
+                fields[prefix or "_schema"] = " ".join(value)
+            else:
+                for index, inner in enumerate(value):
+                    walk(f"{prefix}.{index}", inner)
+        else:
+            fields[prefix or "_schema"] = str(value)
+
+    for location, content in (messages or {}).items():
+        if location in {"json", "query", "form", "view_args", "files", "headers"}:
+            walk("", content)
+        else:
+            walk(location, content)
+    return fields
+
+
+def api_http_error(error):
+    """Turn an HTTPException raised in an API view (abort, webargs validation) into our format."""
+    from hsbtrack.views_support import _error_code
+
+    status = getattr(error, "code", 500) or 500
+    data = getattr(error, "data", None) or {}
+    fields = _flatten_messages(data.get("messages")) if "messages" in data else {}
+    message = data.get("message") or getattr(error, "description", "") or "Error"
+    if status == 422 and fields:
+        message = "The request has invalid fields"
+    return error_response(status, _error_code(status), str(message), fields)
+
+
+def service_error(error: ServiceError):
+    return error_response(error.status, error.code, error.message, error.fields)

@@ -1,0 +1,93 @@
+"""Request and response schemas shared by the core API resources."""
+
+import marshmallow as ma
+
+
+class FrameworkSummarySchema(ma.Schema):
+    slug = ma.fields.String()
+    title = ma.fields.String()
+    edition = ma.fields.String()
+    version = ma.fields.String()
+
+
+class StatementSchema(ma.Schema):
+    code = ma.fields.String()
+    text = ma.fields.String()
+    scored = ma.fields.Boolean()
+    parent = ma.fields.String(allow_none=True)
+
+
+class DomainSchema(ma.Schema):
+    number = ma.fields.Integer()
+    title = ma.fields.String()
+    short_title = ma.fields.String()
+    statements = ma.fields.List(ma.fields.Nested(StatementSchema))
+
+
+class ScaleSchema(ma.Schema):
+    min = ma.fields.Integer()
+    max = ma.fields.Integer()
+    labels = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
+
+
+class FrameworkSchema(FrameworkSummarySchema):
+    publisher = ma.fields.String()
+    attribution = ma.fields.String()
+    scale = ma.fields.Nested(ScaleSchema)
+    domains = ma.fields.List(ma.fields.Nested(DomainSchema))
+
+
+class AgencySchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    area_id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True)
+
+
+class AreaSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True)
+    region_id = ma.fields.Integer(allow_none=True, load_default=None, strict=True)
+    agencies = ma.fields.List(ma.fields.Nested(AgencySchema), dump_only=True)
+
+
+class RegionSchema(ma.Schema):
+    id = ma.fields.Integer(dump_only=True)
+    name = ma.fields.String(required=True)
+    area_ids = ma.fields.List(ma.fields.Integer(), dump_only=True)
+
+
+class MemberInSchema(ma.Schema):
+    email = ma.fields.String(required=True)
+    role = ma.fields.String(required=True)
+    agency_id = ma.fields.Integer(allow_none=True, load_default=None, strict=True)
+    name = ma.fields.String(load_default="")
+
+
+class MemberSchema(ma.Schema):
+    id = ma.fields.Integer(allow_none=True)
+    user_id = ma.fields.Integer()
+    email = ma.fields.String()
+    role = ma.fields.String()
+    area_id = ma.fields.Integer(allow_none=True)
+    region_id = ma.fields.Integer(allow_none=True)
+    agency_id = ma.fields.Integer(allow_none=True)
+    created_user = ma.fields.Boolean()
+
+
+class PluginSchema(ma.Schema):
+    name = ma.fields.String()
+    title = ma.fields.String()
+    version = ma.fields.String()
+    description = ma.fields.String()
+
+
+class PluginStateInSchema(ma.Schema):
+    enabled = ma.fields.Boolean(required=True, truthy={True}, falsy={False})
+    settings = ma.fields.Dict(keys=ma.fields.String(), load_default=None)
+
+
+class PluginStateSchema(ma.Schema):
+    name = ma.fields.String()
+    enabled = ma.fields.Boolean()
+    source = ma.fields.String(allow_none=True)
+    settings = ma.fields.Dict()

@@ -1,0 +1,195 @@
+"""The application factory: a sequence of small ``configure_*`` steps."""
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, request
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from hsbtrack.config import settings_from_environment
+from hsbtrack.extensions import api, babel, csrf, db, login_manager, migrate
+from hsbtrack.paths import PACKAGE_DIR, resource_dir
+
+# The core's own features are registered as plugins that are always on (FlaskBB's pattern):
+# their blueprints, roles, CLI commands and menu items arrive through the same hooks.
+CORE_MODULES = (
+    "hsbtrack.auth.hooks",
+    "hsbtrack.areas.hooks",
+    "hsbtrack.frameworks.hooks",
+    "hsbtrack.plugins.hooks",
+    "hsbtrack.api.hooks",
+)
+
+
+def _instance_path() -> str:
+    explicit = os.environ.get("HSBTRACK_INSTANCE_PATH")
+    if explicit:
+        return str(Path(explicit).resolve())
+    return str(PACKAGE_DIR.parent / "instance")
+
+
+def create_app(config: dict | None = None, plugins: dict | None = None) -> Flask:
+    """Build the app from the environment, then ``config`` overrides.
+
+    :param config: settings overriding the environment (tests use this).
+    :param plugins: extra ``{name: module}`` plugins to register besides entry points (tests).
+    """
+    app = Flask(
+        "hsbtrack",
+        instance_path=_instance_path(),
+        instance_relative_config=True,
+        template_folder=str(resource_dir("templates")),
+        static_folder=str(PACKAGE_DIR / "static"),
+    )
+    configure_settings(app, config)
+    configure_logging(app)
+    configure_extensions(app)
+    configure_plugins(app, plugins)
+    configure_roles(app)
+    configure_catalogue(app)
+    configure_templates(app)
+    configure_i18n(app)
+    configure_security(app)
+    configure_blueprints(app)
+    configure_errors(app)
+    configure_cli(app)
+    return app
+
+
+def configure_settings(app: Flask, overrides: dict | None) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    environ = dict(os.environ)
+    if overrides and "HSBTRACK_ENV" in overrides:
+        environ["HSBTRACK_ENV"] = overrides["HSBTRACK_ENV"]
+    app.config.update(settings_from_environment(Path(app.instance_path), environ))
+    if overrides:
+        app.config.update(overrides)
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.logger.handlers and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def configure_extensions(app: Flask) -> None:
+    import hsbtrack.models  # noqa: F401  (every core table on the metadata)
+
+    db.init_app(app)
+    migrate.init_app(
+        app, db, directory=str(resource_dir("migrations")), command="alembic", render_as_batch=True, compare_type=True
+    )
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    api.init_app(app)
+
+
+def configure_plugins(app: Flask, extra: dict | None) -> None:
+    from hsbtrack.plugins.registry import PluginRegistry
+
+    registry = PluginRegistry()
+    for module_name in CORE_MODULES:
+        registry.register_core(module_name)
+    for name, module in (extra or {}).items():
+        registry.register_plugin(name, module)
+    registry.load_entry_points(app.config["HSBTRACK_PLUGINS"])
+    app.extensions["hsbtrack_plugins"] = registry
+
+
+def configure_roles(app: Flask) -> None:
+    registry = app.extensions["hsbtrack_plugins"]
+    roles = {}
+    for role in registry.collect("hsbtrack_roles"):
+        if role.id in roles or role.id == "admin":
+            raise RuntimeError(f"Role {role.id!r} is declared twice (by {role.plugin or 'the core'})")
+        roles[role.id] = role
+    app.extensions["hsbtrack_roles"] = roles
+
+
+def configure_catalogue(app: Flask) -> None:
+    from hsbtrack.catalogue import Catalogue, builtin_framework_paths
+
+    registry = app.extensions["hsbtrack_plugins"]
+    paths = list(builtin_framework_paths())
+    for extra in registry.hook.hsbtrack_frameworks():
+        paths.extend(Path(p) for p in extra or ())
+    app.extensions["hsbtrack_catalogue"] = Catalogue.from_paths(paths)
+
+
+def configure_templates(app: Flask) -> None:
+    from hsbtrack.views_support import register_template_helpers
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(str(resource_dir("templates"))),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    register_template_helpers(app)
+
+
+def configure_i18n(app: Flask) -> None:
+    from hsbtrack.i18n import select_locale, select_timezone
+
+    babel.init_app(
+        app,
+        locale_selector=select_locale,
+        timezone_selector=select_timezone,
+        default_translation_directories=str(PACKAGE_DIR / "translations"),
+    )
+
+
+def configure_security(app: Flask) -> None:
+    from hsbtrack.auth.loading import configure_login
+
+    configure_login(app)
+
+    @app.before_request
+    def make_csp_nonce():
+        g.csp_nonce = secrets.token_urlsafe(16)
+
+    @app.after_request
+    def security_headers(response):
+        nonce = getattr(g, "csp_nonce", "")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; "
+            f"script-src 'self' 'nonce-{nonce}'; "
+            "style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; object-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static" and response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def configure_blueprints(app: Flask) -> None:
+    app.extensions["hsbtrack_plugins"].hook.hsbtrack_load_blueprints(app=app, api=api)
+
+
+def configure_errors(app: Flask) -> None:
+    from hsbtrack.views_support import register_error_pages
+
+    register_error_pages(app)
+
+
+def configure_cli(app: Flask) -> None:
+    from hsbtrack.cli import register_core_commands
+
+    register_core_commands(app.cli)
+    app.extensions["hsbtrack_plugins"].hook.hsbtrack_cli(cli=app.cli)

@@ -1,0 +1,1 @@
+"""Tenancy: regions, areas (safeguarding partnerships), agencies and memberships with roles."""

@@ -1,0 +1,136 @@
+"""Install-wide administration: regions, areas and users. Admins only (others get 404)."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from wtforms.validators import DataRequired, Length
+
+from hsbtrack.areas import forms, services
+from hsbtrack.areas.models import Agency, Area, Membership, Region
+from hsbtrack.auth.models import User
+from hsbtrack.errors import ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.forms import FlaskForm, GovSubmitInput, GovTextInput, StringField, SubmitField, apply_service_errors
+from hsbtrack.permissions import require_admin
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    require_admin(current_user)
+
+
+class UserForm(FlaskForm):
+    email = StringField(_l("Email address"), widget=GovTextInput(), validators=[DataRequired(_l("Enter an email address"))])
+    name = StringField(_l("Name"), widget=GovTextInput(), validators=[Length(max=200)])
+    submit = SubmitField(_l("Invite user"), widget=GovSubmitInput())
+
+
+@bp.route("/")
+def index():
+    counts = {
+        "regions": db.session.scalar(select(func.count()).select_from(Region)),
+        "areas": db.session.scalar(select(func.count()).select_from(Area)),
+        "agencies": db.session.scalar(select(func.count()).select_from(Agency)),
+        "users": db.session.scalar(select(func.count()).select_from(User)),
+    }
+    return render_template("admin/index.html", counts=counts)
+
+
+@bp.route("/regions", methods=["GET", "POST"])
+def regions():
+    form = forms.NameForm()
+    form.name.label.text = _("Name of the region")
+    form.submit.label.text = _("Add region")
+    if form.validate_on_submit():
+        try:
+            region = services.create_region(form.name.data)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("%(name)s has been added", name=region.name), "success")
+            return redirect(url_for("admin.regions"))
+    rows = db.session.execute(
+        select(Region, func.count(Area.id)).outerjoin(Area, Area.region_id == Region.id).group_by(Region.id)
+        .order_by(Region.name)
+    ).all()
+    return render_template("admin/regions.html", form=form, rows=rows)
+
+
+@bp.route("/areas", methods=["GET", "POST"])
+def areas():
+    form = forms.AreaForm()
+    form.region_id.choices = [("", _("No region"))] + [
+        (str(r.id), r.name) for r in db.session.scalars(select(Region).order_by(Region.name))
+    ]
+    if form.validate_on_submit():
+        try:
+            area = services.create_area(form.name.data, form.region_id.data or None)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("%(name)s has been added", name=area.name), "success")
+            return redirect(url_for("admin.areas"))
+    rows = db.session.execute(
+        select(Area, Region.name, func.count(Agency.id))
+        .outerjoin(Region, Region.id == Area.region_id)
+        .outerjoin(Agency, Agency.area_id == Area.id)
+        .group_by(Area.id, Region.name)
+        .order_by(Area.name)
+    ).all()
+    return render_template("admin/areas.html", form=form, rows=rows)
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users():
+    from hsbtrack.auth.views import send_set_password_email
+
+    form = UserForm()
+    if form.validate_on_submit():
+        try:
+            user, created = services.get_or_create_user(form.email.data, form.name.data)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            if not created:
+                db.session.rollback()
+                form.email.errors = [_("%(email)s already has an account", email=user.email)]
+            else:
+                db.session.commit()
+                send_set_password_email(user, "invite", inviter=current_user)
+                flash(_("%(email)s has been invited by email", email=user.email), "success")
+                return redirect(url_for("admin.users"))
+    rows = db.session.execute(
+        select(User, func.count(Membership.id)).outerjoin(Membership, Membership.user_id == User.id)
+        .group_by(User.id).order_by(User.email)
+    ).all()
+    return render_template("admin/users.html", form=form, rows=rows)
+
+
+@bp.route("/users/<int:user_id>", methods=["POST"])
+def update_user(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    action = request.form.get("action")
+    if user.id == current_user.id and action in {"revoke_admin", "deactivate"}:
+        flash(_("You cannot remove your own administrator rights or deactivate yourself"), "info")
+        return redirect(url_for("admin.users"))
+    if action == "make_admin":
+        user.is_admin = True
+    elif action == "revoke_admin":
+        user.is_admin = False
+    elif action == "deactivate":
+        user.active = False
+        user.session_version += 1
+    elif action == "activate":
+        user.active = True
+    else:
+        abort(400)
+    db.session.commit()
+    flash(_("%(email)s has been updated", email=user.email), "success")
+    return redirect(url_for("admin.users"))

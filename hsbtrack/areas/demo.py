@@ -1,0 +1,65 @@
+"""``hsbtrack demo``: a small partnership to explore, loaded once into a development database."""
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import func, select
+
+from hsbtrack.extensions import db
+
+DEMO_PASSWORD = "demo-password-2019"  # for a local demo database only; `demo` refuses in production
+DEMO_AGENCIES = ("Police", "Health", "Children's social care", "Education", "Youth justice")
+
+
+def demo_users():
+    """(email, name, role, agency) — the logins `make run` prints."""
+    return [
+        ("admin@example.org", "Alex Admin", "admin", None),
+        ("board@example.org", "Bola Board", "board_manager", None),
+        ("police@example.org", "Priya Police", "agency_lead", "Police"),
+        ("health@example.org", "Huw Health", "agency_lead", "Health"),
+        ("social@example.org", "Sam Social", "agency_lead", "Children's social care"),
+        ("education@example.org", "Eve Education", "agency_lead", "Education"),
+        ("training@example.org", "Tomos Training", "training_lead", None),
+        ("viewer@example.org", "Vic Viewer", "viewer", None),
+    ]
+
+
+def load_demo() -> bool:
+    """Create the demo partnership. Returns False (and changes nothing) if data already exists."""
+    from hsbtrack.areas import services
+    from hsbtrack.auth.services import hash_password
+    from hsbtrack.auth.models import User
+
+    if db.session.scalar(select(func.count()).select_from(User)):
+        return False
+    region = services.create_region("Demo region")
+    area = services.create_area("Riverside Safeguarding Partnership", region.id)
+    services.create_area("Hillside Safeguarding Partnership", region.id)
+    agencies = {name: services.create_agency(area, name) for name in DEMO_AGENCIES}
+    for email, name, role, agency in demo_users():
+        _m, user, _created = services.add_area_member(area, email, role, agencies[agency].id if agency else None, name)
+        user.password_hash = hash_password(DEMO_PASSWORD)
+    db.session.commit()
+    current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_demo_data(area=area)
+    return True
+
+
+def print_logins() -> None:
+    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    for email, _name, role, agency in demo_users():
+        click.echo(f"  {email:<24} {role}{' – ' + agency if agency else ''}")
+
+
+@click.command("demo")
+@click.option("--force", is_flag=True, help="Allow in production (never on real data)")
+@with_appcontext
+def demo_command(force):
+    """Load demo data into an empty database and print the demo logins."""
+    if current_app.config["HSBTRACK_ENV"] == "production" and not force:
+        raise click.ClickException("Refusing to load demo data in production (use --force on a throwaway database)")
+    if load_demo():
+        click.echo("Demo data loaded.")
+    else:
+        click.echo("The database already has users: demo data not loaded.")
+    print_logins()

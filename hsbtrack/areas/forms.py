@@ -1,0 +1,36 @@
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import DataRequired, Length, Optional
+
+from hsbtrack.forms import FlaskForm, GovSelect, GovSubmitInput, GovTextInput, SelectField, StringField, SubmitField
+
+
+class NameForm(FlaskForm):
+    name = StringField(_l("Name"), widget=GovTextInput(), validators=[DataRequired(_l("Enter a name")), Length(max=200)])
+    submit = SubmitField(_l("Add"), widget=GovSubmitInput())
+
+
+class AreaForm(FlaskForm):
+    name = StringField(_l("Name of the area"), widget=GovTextInput(),
+                       description=_l("For example, the name of the local authority"),
+                       validators=[DataRequired(_l("Enter a name")), Length(max=200)])
+    region_id = SelectField(_l("Region"), widget=GovSelect(), validators=[Optional()], coerce=str)
+    submit = SubmitField(_l("Add area"), widget=GovSubmitInput())
+
+
+class MemberForm(FlaskForm):
+    email = StringField(_l("Email address"), widget=GovTextInput(),
+                        validators=[DataRequired(_l("Enter an email address"))])
+    name = StringField(_l("Name (optional)"), widget=GovTextInput(), validators=[Length(max=200)])
+    role = SelectField(_l("Role"), widget=GovSelect(), validators=[DataRequired(_l("Choose a role"))])
+    agency_id = SelectField(_l("Agency"), widget=GovSelect(), validators=[Optional()],
+                            description=_l("Agency leads score for this agency"))
+    submit = SubmitField(_l("Add member"), widget=GovSubmitInput())
+
+
+def role_select_choices(scope, include_admin=False):
+    from hsbtrack.areas.services import role_choices
+
+    choices = [("", _l("Choose a role"))] + [(r.id, r.label) for r in role_choices(scope)]
+    if include_admin:
+        choices.append(("admin", _l("Administrator (whole install)")))
+    return choices

@@ -1,0 +1,44 @@
+"""Areas, regions and the admin pages, registered through the core's own hooks."""
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import NavItem
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from hsbtrack.areas import admin_views, region_views, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(region_views.bp)
+
+
+@hookimpl
+def hsbtrack_roles():
+    from hsbtrack.areas.roles import core_roles
+
+    return core_roles()
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    from hsbtrack.areas.roles import Perm
+    from hsbtrack.permissions import can
+
+    items = [NavItem(_l("Overview"), url_for("areas.dashboard", area_id=area.id), order=0)]
+    items.append(NavItem(_l("Agencies"), url_for("areas.agencies", area_id=area.id), order=80))
+    if can(user, Perm.MANAGE_AREA, area.id):
+        items.append(NavItem(_l("Members"), url_for("areas.members", area_id=area.id), order=85))
+    if can(user, Perm.MANAGE_PLUGINS, area.id):
+        items.append(NavItem(_l("Plugins"), url_for("plugins.area_plugins", area_id=area.id), order=90))
+    return items
+
+
+@hookimpl
+def hsbtrack_cli(cli):
+    from hsbtrack.areas.demo import demo_command
+
+    cli.add_command(demo_command)

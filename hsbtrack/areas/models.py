@@ -1,0 +1,73 @@
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hsbtrack.extensions import db
+from hsbtrack.timeutil import utcnow
+
+
+class Region(db.Model):
+    """A group of areas with a regional board (e.g. North Wales: six authorities)."""
+
+    __tablename__ = "regions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    areas = relationship("Area", back_populates="region", order_by="Area.name")
+
+
+class Area(db.Model):
+    """A local safeguarding partnership (in Scotland: a child protection committee)."""
+
+    __tablename__ = "areas"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="SET NULL"), index=True)
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    region = relationship("Region", back_populates="areas")
+    agencies = relationship("Agency", back_populates="area", order_by="Agency.name", cascade="all, delete-orphan")
+
+
+class Agency(db.Model):
+    """A partner agency of an area (police, health, children's social care, education, ...)."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("area_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    area = relationship("Area", back_populates="agencies")
+
+
+class Membership(db.Model):
+    """A role held by a user in one area (optionally for one agency) or in one region."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("user_id", "area_id", "region_id", "role", "agency_id"),
+        CheckConstraint(
+            "(area_id IS NULL) <> (region_id IS NULL)", name="area_xor_region"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user = relationship("User", back_populates="memberships")
+    area = relationship("Area")
+    region = relationship("Region")
+    agency = relationship("Agency")

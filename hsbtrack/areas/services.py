@@ -1,0 +1,195 @@
+"""Rules for regions, areas, agencies and memberships; used by the admin pages and the API."""
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from hsbtrack.areas.models import Agency, Area, Membership, Region
+from hsbtrack.areas.roles import AREA, REGION
+from hsbtrack.auth.models import User
+from hsbtrack.auth.services import normalise_email
+from hsbtrack.errors import ConflictError, ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.permissions import forget_grants
+
+
+def _clean_name(name, field="name", limit=200) -> str:
+    value = (name or "").strip()
+    if not value:
+        raise ServiceError.field(field, _("Enter a name"))
+    if len(value) > limit:
+        raise ServiceError.field(field, _("Name must be %(n)d characters or fewer", n=limit))
+    return value
+
+
+def _name_taken(model, name, **scope) -> bool:
+    query = select(func.count()).select_from(model).where(func.lower(model.name) == name.lower())
+    for column, value in scope.items():
+        query = query.where(getattr(model, column) == value)
+    return db.session.scalar(query) > 0
+
+
+def create_region(name) -> Region:
+    name = _clean_name(name)
+    if _name_taken(Region, name):
+        raise ConflictError.field("name", _("A region called %(name)s already exists", name=name))
+    region = Region(name=name)
+    db.session.add(region)
+    db.session.commit()
+    return region
+
+
+def create_area(name, region_id=None) -> Area:
+    name = _clean_name(name)
+    if _name_taken(Area, name):
+        raise ConflictError.field("name", _("An area called %(name)s already exists", name=name))
+    if region_id not in (None, "") and db.session.get(Region, int(region_id)) is None:
+        raise ServiceError.field("region_id", _("Choose a region that exists"))
+    area = Area(name=name, region_id=int(region_id) if region_id not in (None, "") else None, settings={})
+    db.session.add(area)
+    db.session.commit()
+    return area
+
+
+def set_area_region(area: Area, region_id) -> Area:
+    if region_id not in (None, "") and db.session.get(Region, int(region_id)) is None:
+        raise ServiceError.field("region_id", _("Choose a region that exists"))
+    area.region_id = int(region_id) if region_id not in (None, "") else None
+    db.session.commit()
+    return area
+
+
+def create_agency(area: Area, name) -> Agency:
+    name = _clean_name(name)
+    if _name_taken(Agency, name, area_id=area.id):
+        raise ConflictError.field("name", _("%(area)s already has an agency called %(name)s", area=area.name, name=name))
+    agency = Agency(area_id=area.id, name=name)
+    db.session.add(agency)
+    db.session.commit()
+    return agency
+
+
+def role_choices(scope=AREA) -> list:
+    roles = current_app.extensions["hsbtrack_roles"].values()
+    return sorted((r for r in roles if r.scope == scope), key=lambda r: (r.order, r.id))
+
+
+def get_or_create_user(email, name="") -> tuple[User, bool]:
+    from email_validator import EmailNotValidError, validate_email
+
+    address = normalise_email(email)
+    try:
+        validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        raise ServiceError.field("email", _("Enter an email address in the correct format, like name@example.org")) from None
+    user = db.session.scalar(select(User).where(User.email == address))
+    if user is not None:
+        return user, False
+    user = User(email=address, name=(name or "").strip()[:200])
+    db.session.add(user)
+    db.session.flush()
+    return user, True
+
+
+def _check_role(role: str, scope: str):
+    definition = current_app.extensions["hsbtrack_roles"].get(role or "")
+    if role == "admin":
+        return None
+    if definition is None or definition.scope != scope:
+        known = ", ".join(r.id for r in role_choices(scope))
+        raise ServiceError.field("role", _("Unknown role %(role)s. Choose one of: %(known)s", role=role or "", known=known))
+    return definition
+
+
+def add_area_member(area: Area, email, role, agency_id=None, name="") -> tuple[Membership | None, User, bool]:
+    """Give a user (created if new) a role in ``area``. Returns (membership, user, created).
+
+    Role ``admin`` makes the user an install-wide administrator instead.
+    """
+    definition = _check_role(role, AREA)
+    agency = None
+    if agency_id not in (None, ""):
+        try:
+            agency = db.session.get(Agency, int(agency_id))
+        except (TypeError, ValueError):
+            agency = None
+        if agency is None or agency.area_id != area.id:
+            raise ServiceError.field("agency_id", _("Choose an agency of %(area)s", area=area.name))
+    if definition is not None and definition.needs_agency and agency is None:
+        raise ServiceError.field("agency_id", _("An agency lead must belong to an agency: choose one"))
+    user, created = get_or_create_user(email, name)
+    if role == "admin":
+        user.is_admin = True
+        db.session.commit()
+        forget_grants()
+        return None, user, created
+    existing = db.session.scalar(
+        select(Membership).where(
+            Membership.user_id == user.id,
+            Membership.area_id == area.id,
+            Membership.role == role,
+            Membership.agency_id == agency.id if agency else Membership.agency_id.is_(None),
+        )
+    )
+    if existing is not None:
+        db.session.rollback()
+        raise ConflictError.field("email", _("%(email)s already has this role here", email=user.email))
+    membership = Membership(user_id=user.id, area_id=area.id, role=role, agency_id=agency.id if agency else None)
+    db.session.add(membership)
+    db.session.commit()
+    forget_grants()
+    return membership, user, created
+
+
+def add_region_member(region: Region, email, role, name="") -> tuple[Membership, User, bool]:
+    _check_role(role, REGION)
+    if role == "admin":
+        raise ServiceError.field("role", _("Admin is an install-wide role; add it to a user, not a region"))
+    user, created = get_or_create_user(email, name)
+    existing = db.session.scalar(
+        select(Membership).where(Membership.user_id == user.id, Membership.region_id == region.id, Membership.role == role)
+    )
+    if existing is not None:
+        db.session.rollback()
+        raise ConflictError.field("email", _("%(email)s already has this role here", email=user.email))
+    membership = Membership(user_id=user.id, region_id=region.id, role=role)
+    db.session.add(membership)
+    db.session.commit()
+    forget_grants()
+    return membership, user, created
+
+
+def remove_membership(membership: Membership) -> None:
+    db.session.delete(membership)
+    db.session.commit()
+    forget_grants()
+
+
+def areas_for_user(user) -> list[Area]:
+    from hsbtrack.permissions import visible_area_ids
+
+    ids = visible_area_ids(user)
+    query = select(Area).order_by(Area.name)
+    if ids is not None:
+        if not ids:
+            return []
+        query = query.where(Area.id.in_(ids))
+    return list(db.session.scalars(query))
+
+
+def regions_for_user(user) -> list[Region]:
+    from hsbtrack.permissions import grants_for
+
+    grants = grants_for(user)
+    query = select(Region).order_by(Region.name)
+    if not grants.is_admin:
+        if not grants.region_roles:
+            return []
+        query = query.where(Region.id.in_(grants.region_roles))
+    return list(db.session.scalars(query))
+
+
+def role_labels() -> dict:
+    labels = {r.id: r.label for r in current_app.extensions["hsbtrack_roles"].values()}
+    labels["admin"] = _("Administrator")
+    return labels

@@ -1,0 +1,126 @@
+"""Area pages: home (your areas), the area overview, agencies and members."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from hsbtrack.areas import forms, services
+from hsbtrack.areas.models import Agency, Membership
+from hsbtrack.areas.roles import AREA, Perm
+from hsbtrack.errors import ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.forms import apply_service_errors
+from hsbtrack.permissions import can, get_area_or_404
+from hsbtrack.views_support import set_current_area
+
+bp = Blueprint("areas", __name__)
+
+
+@bp.route("/")
+@login_required
+def home():
+    areas = services.areas_for_user(current_user)
+    if len(areas) == 1 and not current_user.is_admin:
+        return redirect(url_for("areas.dashboard", area_id=areas[0].id))
+    regions = services.regions_for_user(current_user)
+    return render_template("areas/home.html", areas=areas, regions=regions)
+
+
+@bp.route("/areas/switch")
+@login_required
+def switch():
+    try:
+        area_id = int(request.args.get("area_id", ""))
+    except ValueError:
+        abort(404)
+    get_area_or_404(current_user, area_id)
+    return redirect(url_for("areas.dashboard", area_id=area_id))
+
+
+@bp.route("/areas/<int:area_id>/")
+@login_required
+def dashboard(area_id):
+    from hsbtrack.plugins.services import collect
+
+    area = set_current_area(get_area_or_404(current_user, area_id))
+    agency_count = db.session.scalar(select(func.count()).select_from(Agency).where(Agency.area_id == area.id))
+    member_count = db.session.scalar(
+        select(func.count(func.distinct(Membership.user_id))).where(Membership.area_id == area.id)
+    )
+    widgets = collect("hsbtrack_dashboard_widgets", area, user=current_user)
+    return render_template("areas/dashboard.html", area=area, agency_count=agency_count, member_count=member_count,
+                           widgets=widgets)
+
+
+@bp.route("/areas/<int:area_id>/agencies", methods=["GET", "POST"])
+@login_required
+def agencies(area_id):
+    area = set_current_area(get_area_or_404(current_user, area_id))
+    manage = can(current_user, Perm.MANAGE_AREA, area.id)
+    form = forms.NameForm()
+    form.name.label.text = _("Name of the agency")
+    form.submit.label.text = _("Add agency")
+    if request.method == "POST":
+        if not manage:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                agency = services.create_agency(area, form.name.data)
+            except ServiceError as error:
+                apply_service_errors(form, error)
+            else:
+                flash(_("%(name)s has been added", name=agency.name), "success")
+                return redirect(url_for("areas.agencies", area_id=area.id))
+    return render_template("areas/agencies.html", area=area, form=form, manage=manage)
+
+
+@bp.route("/areas/<int:area_id>/members", methods=["GET", "POST"])
+@login_required
+def members(area_id):
+    from hsbtrack.auth.views import send_set_password_email
+
+    area = set_current_area(get_area_or_404(current_user, area_id))
+    manage = can(current_user, Perm.MANAGE_AREA, area.id)
+    form = forms.MemberForm()
+    form.role.choices = forms.role_select_choices(AREA, include_admin=current_user.is_admin)
+    form.agency_id.choices = [("", _("No agency"))] + [(str(a.id), a.name) for a in area.agencies]
+    if request.method == "POST":
+        if not manage:
+            abort(403)
+        if form.validate_on_submit():
+            try:
+                _membership, user, created = services.add_area_member(
+                    area, form.email.data, form.role.data, form.agency_id.data or None, form.name.data
+                )
+            except ServiceError as error:
+                apply_service_errors(form, error)
+            else:
+                if created or not user.password_hash:
+                    send_set_password_email(user, "invite", inviter=current_user)
+                    flash(_("%(email)s has been invited by email", email=user.email), "success")
+                else:
+                    flash(_("%(email)s has been given the role", email=user.email), "success")
+                return redirect(url_for("areas.members", area_id=area.id))
+    rows = db.session.execute(
+        select(Membership, Agency.name)
+        .outerjoin(Agency, Agency.id == Membership.agency_id)
+        .where(Membership.area_id == area.id)
+        .order_by(Membership.role, Membership.id)
+        .options(db.joinedload(Membership.user))
+    ).all()
+    return render_template("areas/members.html", area=area, form=form, rows=rows, manage=manage,
+                           roles=services.role_labels())
+
+
+@bp.route("/areas/<int:area_id>/members/<int:membership_id>/remove", methods=["POST"])
+@login_required
+def remove_member(area_id, membership_id):
+    area = get_area_or_404(current_user, area_id, Perm.MANAGE_AREA)
+    membership = db.session.get(Membership, membership_id)
+    if membership is None or membership.area_id != area.id:
+        abort(404)
+    email = membership.user.email
+    services.remove_membership(membership)
+    flash(_("The role of %(email)s has been removed", email=email), "success")
+    return redirect(url_for("areas.members", area_id=area.id))

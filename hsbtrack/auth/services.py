@@ -1,0 +1,166 @@
+"""Account rules: password hashing, login throttling, API tokens, invitation and reset links."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
+from sqlalchemy import func, select
+
+from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
+from hsbtrack.extensions import db
+from hsbtrack.timeutil import utcnow
+
+_hasher = PasswordHasher()
+MIN_PASSWORD_LENGTH = 12
+
+
+class AccountError(ValueError):
+    """A rule was broken; the message is shown to the user next to the field."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password_rules(password: str) -> None:
+    from flask_babel import gettext as _
+
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(_("Password must be at least %(n)d characters", n=MIN_PASSWORD_LENGTH), "password")
+
+
+def verify_password(user: User, password: str) -> bool:
+    if not user or not user.password_hash:
+        # Spend the same time as a real check so timing does not reveal which emails exist.
+        try:
+            _hasher.verify(_DUMMY_HASH, password or "")
+        except VerificationError:
+            pass
+        return False
+    try:
+        _hasher.verify(user.password_hash, password or "")
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return True
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+# -- throttling -------------------------------------------------------------------------------
+
+
+def is_throttled(email: str, ip: str) -> bool:
+    """Too many recent failures for this email, or (5× as many) from this address."""
+    limit = current_app.config["HSBTRACK_LOGIN_MAX_FAILURES"]
+    since = utcnow() - timedelta(minutes=current_app.config["HSBTRACK_LOGIN_WINDOW_MINUTES"])
+    failures = select(func.count()).select_from(LoginAttempt).where(LoginAttempt.success.is_(False), LoginAttempt.at >= since)
+    by_email = db.session.scalar(failures.where(LoginAttempt.email == normalise_email(email)))
+    by_ip = db.session.scalar(failures.where(LoginAttempt.ip == ip))
+    return by_email >= limit or by_ip >= limit * 5
+
+
+def record_login_attempt(email: str, ip: str, success: bool) -> None:
+    db.session.add(LoginAttempt(email=normalise_email(email)[:254], ip=ip[:64], success=success))
+
+
+def authenticate(email: str, password: str, ip: str) -> User | None:
+    """Return the user, or None. Raises AccountError when throttled."""
+    from flask_babel import gettext as _
+
+    if is_throttled(email, ip):
+        raise AccountError(
+            _("Too many failed sign-in attempts. Wait %(m)d minutes and try again.",
+              m=current_app.config["HSBTRACK_LOGIN_WINDOW_MINUTES"]),
+            "email",
+        )
+    user = user_by_email(email)
+    ok = verify_password(user, password) and user.active
+    record_login_attempt(email, ip, ok)
+    if ok:
+        user.last_login_at = utcnow()
+    db.session.commit()
+    return user if ok else None
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    from flask_babel import gettext as _
+
+    if not verify_password(user, current):
+        raise AccountError(_("Your current password is not correct"), "current_password")
+    set_password(user, new)
+
+
+def set_password(user: User, new: str) -> None:
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    user.session_version = (user.session_version or 1) + 1  # sign out other sessions
+    db.session.commit()
+
+
+# -- tokens -----------------------------------------------------------------------------------
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_api_token(user: User, name: str = "") -> str:
+    """Create an API token and return it; only its digest is kept."""
+    token = "hsb_" + secrets.token_urlsafe(32)
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), name=name[:100]))
+    db.session.commit()
+    return token
+
+
+def user_for_api_token(token: str) -> User | None:
+    if not token:
+        return None
+    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)))
+    if row is None or not row.user.active:
+        return None
+    return row.user
+
+
+def issue_one_time_token(user: User, purpose: str, hours: int | None = None) -> str:
+    token = secrets.token_urlsafe(32)
+    hours = hours or current_app.config["HSBTRACK_TOKEN_HOURS"]
+    db.session.add(
+        OneTimeToken(user_id=user.id, purpose=purpose, token_hash=_digest(token), expires_at=utcnow() + timedelta(hours=hours))
+    )
+    return token
+
+
+def redeem_one_time_token(token: str, purpose: str) -> OneTimeToken | None:
+    """Return the token row if valid (unused, unexpired, right purpose); does not mark it used."""
+    row = db.session.scalar(select(OneTimeToken).where(OneTimeToken.token_hash == _digest(token or "")))
+    if row is None or row.purpose != purpose or row.used_at is not None or row.expires_at < utcnow():
+        return None
+    return row
+
+
+def complete_one_time_token(row: OneTimeToken, password: str, name: str | None = None) -> User:
+    check_password_rules(password)
+    user = row.user
+    if name:
+        user.name = name.strip()[:200]
+    row.used_at = utcnow()
+    set_password(user, password)
+    return user

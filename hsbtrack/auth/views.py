@@ -1,0 +1,173 @@
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from hsbtrack.auth import forms, services
+from hsbtrack.auth.models import ApiToken
+from hsbtrack.extensions import db
+from hsbtrack.i18n import LANGUAGE_COOKIE
+from hsbtrack.mail import send_email
+from hsbtrack.views_support import is_safe_next
+
+bp = Blueprint("auth", __name__)
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("areas.home"))
+    form = forms.LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data, client_ip())
+        except services.AccountError as error:
+            form.email.errors = [str(error)]
+            return render_template("auth/login.html", form=form), 429
+        if user is None:
+            form.email.errors = [_("The email address or password is not correct")]
+        else:
+            login_user(user)  # Flask-Login regenerates the session identifier (no fixation)
+            target = request.args.get("next")
+            return redirect(target if is_safe_next(target) else url_for("areas.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("You have signed out"), "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    prefs = forms.PreferencesForm(obj=current_user, prefix="prefs")
+    password = forms.ChangePasswordForm(prefix="pw")
+    token_form = forms.TokenForm(prefix="token")
+    new_token = None
+    if "prefs-submit" in request.form and prefs.validate_on_submit():
+        current_user.name = (prefs.name.data or "").strip()
+        current_user.locale = prefs.locale.data
+        current_user.email_notifications = prefs.email_notifications.data
+        current_user.digest_only = prefs.digest_only.data
+        db.session.commit()
+        flash(_("Your preferences have been saved"), "success")
+        return redirect(url_for("auth.account"))
+    if "pw-submit" in request.form and password.validate_on_submit():
+        try:
+            services.change_password(current_user, password.current_password.data, password.password.data)
+        except services.AccountError as error:
+            target = getattr(password, error.field or "password", password.password)
+            target.errors = [str(error)]
+        else:
+            login_user(current_user)  # keep this session; others were signed out
+            flash(_("Your password has been changed. Other sessions have been signed out."), "success")
+            return redirect(url_for("auth.account"))
+    if "token-submit" in request.form and token_form.validate_on_submit():
+        new_token = services.issue_api_token(current_user, token_form.name.data)
+    tokens = db.session.scalars(
+        db.select(ApiToken).where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at.desc())
+    ).all()
+    form = prefs if prefs.errors else password if password.errors else token_form if token_form.errors else None
+    return render_template("auth/account.html", prefs=prefs, password=password, token_form=token_form,
+                           tokens=tokens, new_token=new_token, form=form)
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id):
+
+    from hsbtrack.timeutil import utcnow
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    token.revoked_at = utcnow()
+    db.session.commit()
+    flash(_("The token has been revoked"), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/language/<code>")
+def language(code):
+    if code not in current_app.config["HSBTRACK_LANGUAGES"]:
+        abort(404)
+    target = request.args.get("next")
+    response = make_response(redirect(target if is_safe_next(target) else url_for("areas.home")))
+    response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
+    if current_user.is_authenticated and current_user.locale != code:
+        current_user.locale = code
+        db.session.commit()
+    return response
+
+
+def send_set_password_email(user, purpose: str, inviter=None) -> None:
+    """Invitation or reset email, in the recipient's language, with a one-time link."""
+    token = services.issue_one_time_token(user, purpose)
+    db.session.commit()
+    endpoint = "auth.accept_invite" if purpose == "invite" else "auth.reset_password"
+    link = current_app.config["HSBTRACK_BASE_URL"].rstrip("/") + url_for(endpoint, token=token)
+    hours = current_app.config["HSBTRACK_TOKEN_HOURS"]
+    with force_locale(user.locale or "en"):
+        if purpose == "invite":
+            subject = _("You have been invited to hsbtrack")
+            body = _("%(who)s has invited you to hsbtrack, where your safeguarding partnership runs its "
+                     "harmful sexual behaviour audit.\n\nSet your password here (the link works once and "
+                     "expires in %(hours)d hours):\n%(link)s\n",
+                     who=getattr(inviter, "display_name", "An administrator"), hours=hours, link=link)
+        else:
+            subject = _("Reset your hsbtrack password")
+            body = _("Someone asked to reset the password for this email address. If it was you, choose a new "
+                     "password here (the link works once and expires in %(hours)d hours):\n%(link)s\n\n"
+                     "If it was not you, ignore this email.", hours=hours, link=link)
+    send_email(user.email, subject, body)
+
+
+def _set_password_page(token, purpose, template):
+    row = services.redeem_one_time_token(token, purpose)
+    if row is None:
+        return render_template("auth/link_invalid.html"), 404
+    form = forms.SetPasswordForm(obj=row.user if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            user = services.complete_one_time_token(row, form.password.data, form.name.data)
+        except services.AccountError as error:
+            form.password.errors = [str(error)]
+        else:
+            login_user(user)
+            flash(_("Your password has been saved"), "success")
+            return redirect(url_for("areas.home"))
+    return render_template(template, form=form, user=row.user)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+def accept_invite(token):
+    return _set_password_page(token, "invite", "auth/accept_invite.html")
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    return _set_password_page(token, "reset", "auth/reset_password.html")
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def request_reset():
+    form = forms.ResetRequestForm()
+    if form.validate_on_submit():
+        user = services.user_by_email(form.email.data)
+        if user is not None and user.active:
+            send_set_password_email(user, "reset")
+        # Same answer either way, so the page does not reveal who has an account.
+        flash(_("If that address has an account, we have sent it a link to reset the password"), "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/request_reset.html", form=form)
+
+

@@ -1,0 +1,89 @@
+"""Settings, read from the environment so that ``create_app()`` needs no arguments."""
+
+import os
+import secrets
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigurationError(RuntimeError):
+    """The environment does not describe a runnable install."""
+
+
+def _bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs given in the usual ``postgres://`` forms."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A per-checkout random key for development, kept in the instance folder (never committed)."""
+    key_file = instance_path / "dev-secret-key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def settings_from_environment(instance_path: Path, environ=None) -> dict:
+    env = os.environ if environ is None else environ
+    mode = env.get("HSBTRACK_ENV", "production").strip().lower()
+    if mode not in ENVIRONMENTS:
+        raise ConfigurationError(f"HSBTRACK_ENV must be one of {', '.join(ENVIRONMENTS)}, not {mode!r}")
+    production = mode == "production"
+
+    secret = env.get("SECRET_KEY", "")
+    if not secret:
+        if production:
+            raise ConfigurationError(
+                "SECRET_KEY is not set. Refusing to start in production without one: set SECRET_KEY "
+                "to a long random value (python -c 'import secrets; print(secrets.token_hex(32))')."
+            )
+        secret = _development_secret(instance_path) if mode == "development" else "testing-only-key"
+
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_path / 'hsbtrack.db'}"
+    return {
+        "HSBTRACK_ENV": mode,
+        "TESTING": mode == "testing",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_SECURE": _bool(env.get("HSBTRACK_SECURE_COOKIES"), production),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": _bool(env.get("HSBTRACK_SECURE_COOKIES"), production),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "PERMANENT_SESSION_LIFETIME": int(env.get("HSBTRACK_SESSION_MINUTES", "480")) * 60,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "MAX_CONTENT_LENGTH": int(env.get("HSBTRACK_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "HSBTRACK_PLUGINS": env.get("HSBTRACK_PLUGINS", "*"),
+        "HSBTRACK_LOGIN_MAX_FAILURES": int(env.get("HSBTRACK_LOGIN_MAX_FAILURES", "5")),
+        "HSBTRACK_LOGIN_WINDOW_MINUTES": int(env.get("HSBTRACK_LOGIN_WINDOW_MINUTES", "15")),
+        "HSBTRACK_TOKEN_HOURS": int(env.get("HSBTRACK_TOKEN_HOURS", "72")),
+        "HSBTRACK_BASE_URL": env.get("HSBTRACK_BASE_URL", "http://127.0.0.1:5000"),
+        "HSBTRACK_SCHEDULER": env.get("HSBTRACK_SCHEDULER", "embedded" if mode == "development" else "off"),
+        "MAIL_SERVER": env.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
+        "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),
+        "MAIL_USERNAME": env.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": env.get("MAIL_PASSWORD", ""),
+        "MAIL_DEFAULT_SENDER": env.get("MAIL_DEFAULT_SENDER", "hsbtrack@localhost"),
+        "BABEL_DEFAULT_LOCALE": "en",
+        "BABEL_DEFAULT_TIMEZONE": env.get("HSBTRACK_TIMEZONE", "Europe/London"),
+        "HSBTRACK_LANGUAGES": ("en", "cy"),
+        # flask-smorest: the OpenAPI document at /api/v1/openapi.json
+        "API_TITLE": "hsbtrack API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+    }

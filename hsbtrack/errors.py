@@ -1,0 +1,29 @@
+"""Errors raised by services. Views show them next to fields; the API turns them into JSON."""
+
+
+class ServiceError(Exception):
+    """Input broke a rule. ``fields`` maps field names to messages; nothing has been saved."""
+
+    status = 422
+    code = "invalid"
+
+    def __init__(self, message: str, fields: dict | None = None):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.fields = {k: str(v) for k, v in (fields or {}).items()}
+
+    @classmethod
+    def field(cls, name: str, message):
+        return cls(str(message), {name: str(message)})
+
+
+class ConflictError(ServiceError):
+    """Someone else changed the record since it was read (optimistic locking), or a duplicate."""
+
+    status = 409
+    code = "conflict"
+
+
+class NotFoundError(ServiceError):
+    status = 404
+    code = "not_found"

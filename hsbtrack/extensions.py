@@ -1,0 +1,62 @@
+"""Flask extensions, created unbound here and bound to the app in ``hsbtrack.app``."""
+
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_smorest import Api
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from hsbtrack.api.errors import ErrorSchema
+
+# Named constraints so that Alembic can alter them, also on SQLite (batch mode).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class HsbApi(Api):
+    """flask-smorest, with hsbtrack's error format instead of its app-wide HTTPException handler.
+
+    ``hsbtrack.api.errors`` registers handlers that answer JSON under /api/ and HTML elsewhere.
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        pass
+
+
+db = SQLAlchemy(model_class=Base)
+migrate = Migrate()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+api = HsbApi()
+
+
+@migrate.configure
+def add_plugin_migration_branches(config):
+    """Alembic sees the core's revisions and every loaded plugin's branch."""
+    import os
+
+    from flask import current_app
+
+    from hsbtrack.paths import resource_dir
+
+    folders = [str(resource_dir("migrations") / "versions")]
+    for found in current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_migration_dirs():
+        folders.extend(str(f) for f in found or ())
+    config.set_main_option("version_locations", os.pathsep.join(folders))
+    config.set_main_option("version_path_separator", "os")
+    return config

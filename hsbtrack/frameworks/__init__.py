@@ -1,0 +1,1 @@
+"""Pages that show the framework catalogue as the publisher prints it."""

@@ -1,0 +1,25 @@
+from flask import Blueprint, abort, current_app, render_template
+from flask_babel import get_locale
+from flask_login import login_required
+
+bp = Blueprint("frameworks", __name__, url_prefix="/frameworks")
+
+
+def catalogue():
+    return current_app.extensions["hsbtrack_catalogue"]
+
+
+@bp.route("/")
+@login_required
+def index():
+    return render_template("frameworks/index.html", frameworks=catalogue().all())
+
+
+@bp.route("/<slug>")
+@login_required
+def detail(slug):
+    try:
+        framework = catalogue().get(slug)
+    except KeyError:
+        abort(404)
+    return render_template("frameworks/detail.html", framework=framework, lang=str(get_locale()))

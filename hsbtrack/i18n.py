@@ -1,0 +1,24 @@
+"""Language choice: the user's preference, else a cookie (logged out), else the browser's."""
+
+from flask import current_app, request
+from flask_login import current_user
+
+LANGUAGE_COOKIE = "hsbtrack_lang"
+LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
+
+
+def select_locale() -> str:
+    languages = current_app.config["HSBTRACK_LANGUAGES"]
+    asked = request.args.get("lang")
+    if asked in languages:
+        return asked
+    if getattr(current_user, "is_authenticated", False) and current_user.locale in languages:
+        return current_user.locale
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in languages:
+        return cookie
+    return request.accept_languages.best_match(languages) or "en"
+
+
+def select_timezone() -> str:
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]

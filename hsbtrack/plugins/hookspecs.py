@@ -1,0 +1,193 @@
+"""The hooks plugins implement. Every hook is documented here; ``tests/plugins/test_hookspecs.py``
+fails for one that is not.
+
+A plugin is a module or package registered under the entry-point group ``hsbtrack.plugins`` and
+allowed by ``HSBTRACK_PLUGINS``. It implements any of these hooks with ``@hsbtrack.plugins.hookimpl``.
+
+Two kinds of hooks:
+
+* **install-wide** hooks are called for every loaded plugin (blueprints, migrations, CLI, roles,
+  frameworks, scheduled jobs);
+* **area-scoped** hooks (their first argument is ``area``) are called only for plugins enabled in
+  that area — use ``current_app.extensions["hsbtrack_plugins"].area_hook(area)`` to call them.
+
+Hooks that return values return lists; the core flattens them and sorts by each item's ``order``
+and then by plugin name, so the result never depends on registration order.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("hsbtrack")
+
+
+@hookspec
+def hsbtrack_load_blueprints(app, api):
+    """Register Flask blueprints and API blueprints.
+
+    :param app: the Flask application.
+    :param api: the ``flask_smorest.Api`` serving ``/api/v1``.
+
+    Plugin pages must live under ``/areas/<area_id>/<plugin>/`` (use
+    :func:`hsbtrack.plugins.blueprints.area_plugin_blueprint`, which answers 404 where the plugin is
+    off) or ``/regions/<region_id>/<plugin>/``. Example::
+
+        @hookimpl
+        def hsbtrack_load_blueprints(app, api):
+            app.register_blueprint(views.bp)
+    """
+
+
+@hookspec
+def hsbtrack_migration_dirs():
+    """Return a list of folders holding this plugin's Alembic revisions.
+
+    A plugin's revisions form their own branch: the first one has ``branch_labels = ("myplugin",)``
+    and ``depends_on`` a core revision. ``hsbtrack db upgrade`` applies every branch. Example::
+
+        @hookimpl
+        def hsbtrack_migration_dirs():
+            return [str(Path(__file__).parent / "migrations")]
+    """
+
+
+@hookspec
+def hsbtrack_cli(cli):
+    """Add click commands or groups to the ``hsbtrack`` command line.
+
+    :param cli: the root click group. Example::
+
+        @hookimpl
+        def hsbtrack_cli(cli):
+            cli.add_command(training_group)
+    """
+
+
+@hookspec
+def hsbtrack_roles():
+    """Return a list of :class:`hsbtrack.areas.roles.Role` this plugin adds (e.g. ``case_worker``).
+
+    Role ids are install-wide and must be unique. Example::
+
+        @hookimpl
+        def hsbtrack_roles():
+            return [Role("school_lead", _l("School lead"), permissions=frozenset({Perm.VIEW_AREA}))]
+    """
+
+
+@hookspec
+def hsbtrack_frameworks():
+    """Return a list of paths to framework files (YAML or JSON) this plugin adds to the catalogue.
+
+    Files are validated by :func:`hsbtrack.catalogue.load_framework` at start-up. Example::
+
+        @hookimpl
+        def hsbtrack_frameworks():
+            return [Path(__file__).parent / "frameworks" / "scotland-cpc-2018.yaml"]
+    """
+
+
+@hookspec
+def hsbtrack_scheduled_jobs():
+    """Return a list of :class:`hsbtrack.plugins.types.ScheduledJob` run by the scheduler.
+
+    A job's function receives ``(app, now)`` and must be idempotent: it is a scan over the
+    database, not one job per record. Example::
+
+        @hookimpl
+        def hsbtrack_scheduled_jobs():
+            return [ScheduledJob("training.refreshers", scan_refreshers, hours=24)]
+    """
+
+
+@hookspec
+def hsbtrack_settings_form(area):
+    """Area-scoped. Return a WTForms form *class* for this plugin's settings in ``area``, or None.
+
+    The core shows it on the area's plugin page and stores the data in the plugin's settings JSON.
+    Example::
+
+        @hookimpl
+        def hsbtrack_settings_form(area):
+            return ReviewIntervalsForm
+    """
+
+
+@hookspec
+def hsbtrack_nav_items(area, user):
+    """Area-scoped. Return a list of :class:`hsbtrack.plugins.types.NavItem` for the area's menu.
+
+    :param area: the :class:`~hsbtrack.areas.models.Area` being viewed.
+    :param user: the current user (hide items they may not use). Example::
+
+        @hookimpl
+        def hsbtrack_nav_items(area, user):
+            return [NavItem(_l("Training"), url_for("training.home", area_id=area.id), order=50)]
+    """
+
+
+@hookspec
+def hsbtrack_dashboard_widgets(area, user):
+    """Area-scoped. Return a list of :class:`hsbtrack.plugins.types.Widget` for the area dashboard.
+
+    A widget names a template and the context to render it with. Example::
+
+        @hookimpl
+        def hsbtrack_dashboard_widgets(area, user):
+            return [Widget(_l("Training coverage"), "training/widget.html", {"rows": rows}, order=30)]
+    """
+
+
+@hookspec
+def hsbtrack_statement_evidence(area, audit, codes):
+    """Area-scoped. Return a list of :class:`hsbtrack.plugins.types.Evidence` for statements.
+
+    :param area: the area of the audit.
+    :param audit: the audit being scored or moderated (may be None for the statement page).
+    :param codes: the statement codes being shown (e.g. every code of domain 5).
+
+    Example: training coverage as evidence for 5.4::
+
+        @hookimpl
+        def hsbtrack_statement_evidence(area, audit, codes):
+            if "5.4" in codes:
+                return [Evidence("5.4", _l("Training coverage"), "78% of teachers at tier 1")]
+    """
+
+
+@hookspec
+def hsbtrack_terminology(area):
+    """Area-scoped. Return a dict mapping term keys to the words this area uses.
+
+    Keys the core uses: ``partnership`` ("safeguarding partnership"), ``partnership_plural``,
+    ``board_manager``, ``lead_professional``, ``childs_plan``. A national variant renames them, e.g.
+    ``{"partnership": _l("child protection committee")}``. Templates use ``term("partnership")``.
+    """
+
+
+@hookspec
+def hsbtrack_record_saved(area, record, change):
+    """Area-scoped event: a score, agreed score or action was saved.
+
+    :param area: the record's area.
+    :param record: the saved model instance.
+    :param change: a :class:`hsbtrack.plugins.types.Change` (kind, field values before and after,
+        user). Return value is ignored. Example::
+
+        @hookimpl
+        def hsbtrack_record_saved(area, record, change):
+            if change.kind == "action.done":
+                notify_region(area, record)
+    """
+
+
+@hookspec
+def hsbtrack_demo_data(area):
+    """Add demo records to the demo area (``hsbtrack demo`` / first ``make run``).
+
+    :param area: the demo :class:`~hsbtrack.areas.models.Area`, with its agencies and users made.
+    Called install-wide, in plugin-name order; the core's audits and actions come first. Example::
+
+        @hookimpl
+        def hsbtrack_demo_data(area):
+            create_demo_courses(area)
+    """

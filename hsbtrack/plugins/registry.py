@@ -1,0 +1,133 @@
+"""Loading plugins and dispatching hooks, install-wide or only to the plugins enabled in an area."""
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.metadata import entry_points
+
+import pluggy
+
+from hsbtrack.plugins import hookspecs
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "hsbtrack.plugins"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    name: str
+    title: str
+    version: str
+    description: str = ""
+    core: bool = False
+
+
+def _info_for(name, module, core=False) -> PluginInfo:
+    meta = getattr(module, "PLUGIN", {}) or {}
+    return PluginInfo(
+        name=name,
+        title=str(meta.get("title", name)),
+        version=str(meta.get("version", getattr(module, "__version__", "0"))),
+        description=str(meta.get("description", (module.__doc__ or "").strip().split("\n")[0])),
+        core=core,
+    )
+
+
+def parse_allow_list(value) -> set[str] | None:
+    """``"*"`` (or empty) allows every installed plugin; otherwise a comma-separated list."""
+    if value is None:
+        return None
+    if isinstance(value, list | tuple | set):
+        return set(value)
+    value = value.strip()
+    if value in {"", "*"}:
+        return None
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+class PluginRegistry:
+    """Wraps a pluggy PluginManager with the core's rules: core parts always on, plugins per area."""
+
+    def __init__(self):
+        self.pm = pluggy.PluginManager("hsbtrack")
+        self.pm.add_hookspecs(hookspecs)
+        self.infos: dict[str, PluginInfo] = {}
+
+    # -- loading -----------------------------------------------------------------------------
+    def register_core(self, module_name: str) -> None:
+        module = import_module(module_name)
+        self.pm.register(module, name=module_name)
+        self.infos[module_name] = _info_for(module_name, module, core=True)
+
+    def register_plugin(self, name: str, module) -> None:
+        if isinstance(module, str):
+            module = import_module(module)
+        if self.pm.has_plugin(name):
+            raise ValueError(f"Two plugins are called {name!r}")
+        self.pm.register(module, name=name)
+        self.infos[name] = _info_for(name, module)
+        log.info("loaded plugin %s", name)
+
+    def load_entry_points(self, allow) -> None:
+        allowed = parse_allow_list(allow)
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            if allowed is not None and ep.name not in allowed:
+                continue
+            if self.pm.has_plugin(ep.name):
+                continue
+            self.register_plugin(ep.name, ep.load())
+        self.pm.check_pending()
+
+    # -- metadata ----------------------------------------------------------------------------
+    @property
+    def hook(self):
+        """Install-wide hooks: every loaded plugin is called."""
+        return self.pm.hook
+
+    def plugins(self) -> list[PluginInfo]:
+        """The optional plugins (not the core's own parts), by name."""
+        return sorted((i for i in self.infos.values() if not i.core), key=lambda i: i.name)
+
+    def is_plugin(self, name: str) -> bool:
+        info = self.infos.get(name)
+        return info is not None and not info.core
+
+    # -- dispatch ----------------------------------------------------------------------------
+    def caller(self, hook_name: str, enabled: set[str] | None = None):
+        """A hook caller reaching the core and, of the plugins, only those in ``enabled``.
+
+        ``enabled=None`` means install-wide (every plugin).
+        """
+        if enabled is None:
+            return getattr(self.pm.hook, hook_name)
+        disabled = [
+            self.pm.get_plugin(name) for name in self.infos if not self.infos[name].core and name not in enabled
+        ]
+        return self.pm.subset_hook_caller(hook_name, remove_plugins=[p for p in disabled if p is not None])
+
+    def collect(self, hook_name: str, enabled: set[str] | None = None, **kwargs) -> list:
+        """Call a list-returning hook and return one flat list sorted by (order, plugin name).
+
+        Each item is stamped with the plugin that returned it, so sorting never depends on the
+        order in which plugins were registered.
+        """
+        items = []
+        for impl in self.caller(hook_name, enabled).get_hookimpls():
+            result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+            for item in result or ():
+                if dataclasses.is_dataclass(item) and hasattr(item, "plugin"):
+                    item = dataclasses.replace(item, plugin=impl.plugin_name)
+                items.append((getattr(item, "order", 100), impl.plugin_name, item))
+        items.sort(key=lambda entry: (entry[0], entry[1]))
+        return [item for _, _, item in items]
+
+    def collect_by_plugin(self, hook_name: str, enabled: set[str] | None = None, **kwargs) -> dict:
+        """Call a hook and return ``{plugin name: result}`` for the implementations that answered."""
+        out = {}
+        for impl in self.caller(hook_name, enabled).get_hookimpls():
+            result = impl.function(*[kwargs[arg] for arg in impl.argnames])
+            if result is not None:
+                out[impl.plugin_name] = result
+        return dict(sorted(out.items()))

@@ -1,0 +1,50 @@
+"""Values plugins return from hooks. Each carries an ``order``; the core sorts by (order, plugin)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any
+    url: str
+    order: int = 100
+    active_prefix: str | None = None  # highlight when the request path starts with this
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Widget:
+    title: Any
+    template: str
+    context: dict = field(default_factory=dict)
+    order: int = 100
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    code: str
+    title: Any
+    summary: Any
+    url: str | None = None
+    order: int = 100
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    func: Callable
+    hours: float = 24
+    order: int = 100
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: str
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+    user_id: int | None = None

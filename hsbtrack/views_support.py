@@ -1,0 +1,144 @@
+"""Helpers shared by every HTML view: template globals, terminology, menus, error pages."""
+
+from urllib.parse import urlsplit
+
+from flask import g, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+# Words a national variant may change (hook ``hsbtrack_terminology``).
+DEFAULT_TERMS = {
+    "partnership": _l("safeguarding partnership"),
+    "Partnership": _l("Safeguarding partnership"),
+    "partnerships": _l("safeguarding partnerships"),
+    "lead_professional": _l("lead professional"),
+    "childs_plan": _l("child's plan"),
+}
+
+
+def current_area():
+    return getattr(g, "area", None)
+
+
+def terms_for(area) -> dict:
+    from hsbtrack.plugins.services import terminology
+
+    cache = g.setdefault("_terms", {})
+    key = getattr(area, "id", None)
+    if key not in cache:
+        cache[key] = {**DEFAULT_TERMS, **(terminology(area) if area is not None else {})}
+    return cache[key]
+
+
+def term(key: str, area=None) -> str:
+    return str(terms_for(area if area is not None else current_area()).get(key, key))
+
+
+def area_nav_items(area):
+    from hsbtrack.plugins.services import collect
+
+    if area is None or not current_user.is_authenticated:
+        return []
+    return collect("hsbtrack_nav_items", area, user=current_user)
+
+
+def user_areas():
+    from hsbtrack.areas.services import areas_for_user
+
+    if not current_user.is_authenticated:
+        return []
+    if "_user_areas" not in g:
+        g._user_areas = areas_for_user(current_user)
+    return g._user_areas
+
+
+def is_safe_next(target: str | None) -> bool:
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
+
+
+def register_template_helpers(app) -> None:
+    from flask_babel import get_locale
+    from govuk_frontend_wtf.main import WTFormsHelpers
+
+    from hsbtrack.i18n import LANGUAGE_NAMES
+
+    WTFormsHelpers(app)
+    app.add_template_global(get_locale)
+
+    @app.context_processor
+    def inject_helpers():
+        return {
+            "term": term,
+            "current_area": current_area(),
+            "area_nav_items": area_nav_items,
+            "user_areas": user_areas,
+            "csp_nonce": getattr(g, "csp_nonce", ""),
+            "language_names": LANGUAGE_NAMES,
+        }
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def register_error_pages(app) -> None:
+    messages = {
+        400: (_l("Bad request"), _l("The request could not be understood.")),
+        403: (_l("You do not have permission to do this"), _l("Ask your board manager if you need access.")),
+        404: (_l("Page not found"), _l("If you typed the web address, check it is correct.")),
+        405: (_l("Not allowed"), _l("This page does not accept that kind of request.")),
+        409: (_l("Someone else changed this"), _l("Reload the page to see the latest version.")),
+        413: (_l("The file is too large"), _l("Upload a smaller file.")),
+        500: (_l("Sorry, there is a problem with the service"), _l("Try again later.")),
+    }
+
+    from werkzeug.exceptions import HTTPException
+
+    from hsbtrack.api.errors import api_http_error, service_error
+    from hsbtrack.errors import ServiceError
+
+    def handler(error):
+        if wants_json():
+            return api_http_error(error)
+        code = getattr(error, "code", 500) or 500
+        title, detail = messages.get(code, (getattr(error, "name", messages[500][0]), getattr(error, "description", "")))
+        return render_template("errors/error.html", title=title, detail=detail, code=code), code
+
+    for code in messages:
+        app.register_error_handler(code, handler)
+    app.register_error_handler(HTTPException, handler)
+
+    @app.errorhandler(ServiceError)
+    def unhandled_service_error(error):
+        if wants_json():
+            return service_error(error)
+        return render_template("errors/error.html", title=_l("There is a problem"), detail=error.message,
+                               code=error.status), error.status
+
+    from flask_wtf.csrf import CSRFError
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        if wants_json():
+            return jsonify(error={"code": "csrf", "message": error.description, "fields": {}}), 400
+        return render_template(
+            "errors/error.html",
+            title=_l("Your session has expired"),
+            detail=_l("The form was missing its security token or it had expired. Go back, reload the page and try again."),
+            code=400,
+        ), 400
+
+
+
+def _error_code(status: int) -> str:
+    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+            409: "conflict", 413: "too_large", 422: "invalid"}.get(status, "server_error")
+
+
+def set_current_area(area):
+    """Remember the area a page is about: the layout shows its menu and the switcher selects it."""
+    g.area = area
+    return area
