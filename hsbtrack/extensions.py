@@ -58,5 +58,5 @@ def add_plugin_migration_branches(config):
     for found in current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_migration_dirs():
         folders.extend(str(f) for f in found or ())
     config.set_main_option("version_locations", os.pathsep.join(folders))
-    config.set_main_option("version_path_separator", "os")
+    config.set_main_option("path_separator", "os")
     return config

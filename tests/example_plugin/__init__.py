@@ -1,0 +1,126 @@
+"""A small plugin that lives in the tests and implements every hook, to prove each one works.
+
+It keeps notes per area (table ``example_notes``, its own migration branch), adds a page under
+``/areas/<id>/example/``, a menu item, a dashboard widget, evidence for statement 1.1, a role, a
+CLI command, a scheduled job, a settings form, terminology and a record-saved listener.
+"""
+
+from pathlib import Path
+
+import click
+from flask import render_template, url_for
+from wtforms import IntegerField
+from wtforms.validators import NumberRange
+
+from hsbtrack.areas.roles import Perm, Role
+from hsbtrack.forms import FlaskForm, GovSubmitInput, GovTextInput, SubmitField
+from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.blueprints import area_plugin_blueprint
+from hsbtrack.plugins.types import Evidence, NavItem, ScheduledJob, Widget
+
+PLUGIN = {"title": "Example plugin", "version": "1.2.3", "description": "Proves every hook in the tests."}
+
+HERE = Path(__file__).parent
+saved_events = []  # (area id, change kind) seen by hsbtrack_record_saved
+job_runs = []
+
+bp = area_plugin_blueprint("example", __name__)
+
+
+@bp.route("/")
+def home():
+    from sqlalchemy import select
+
+    from hsbtrack.extensions import db
+    from tests.example_plugin.models import ExampleNote
+    from hsbtrack.views_support import current_area
+
+    notes = db.session.scalars(select(ExampleNote).where(ExampleNote.area_id == current_area().id)).all()
+    return render_template("example/home.html", notes=notes)
+
+
+class ExampleSettings(FlaskForm):
+    review_days = IntegerField("Review every (days)", widget=GovTextInput(),
+                               validators=[NumberRange(min=1, max=365, message="Enter a number from 1 to 365")])
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+
+def run_job(app, now):
+    job_runs.append(now)
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from tests.example_plugin import models  # noqa: F401  (register the table)
+
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def hsbtrack_migration_dirs():
+    return [str(HERE / "migrations")]
+
+
+@click.command("example-hello")
+def hello_command():
+    """Say hello (proves the CLI hook)."""
+    click.echo("hello from the example plugin")
+
+
+@hookimpl
+def hsbtrack_cli(cli):
+    cli.add_command(hello_command)
+
+
+@hookimpl
+def hsbtrack_roles():
+    return [Role("example_role", "Example role", permissions=frozenset({Perm.VIEW_AREA}), order=90)]
+
+
+@hookimpl
+def hsbtrack_frameworks():
+    return [HERE / "mini-framework.yaml"]
+
+
+@hookimpl
+def hsbtrack_scheduled_jobs():
+    return [ScheduledJob("example.job", run_job, hours=1)]
+
+
+@hookimpl
+def hsbtrack_settings_form(area):
+    return ExampleSettings
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    return [NavItem("Example", url_for("example.home", area_id=area.id), order=50)]
+
+
+@hookimpl
+def hsbtrack_dashboard_widgets(area, user):
+    return [Widget("Example widget", "example/widget.html", {"greeting": f"Hello {user.email}"}, order=10)]
+
+
+@hookimpl
+def hsbtrack_statement_evidence(area, audit, codes):
+    if "1.1" in codes:
+        return [Evidence("1.1", "Example evidence", "3 example records support 1.1")]
+    return []
+
+
+@hookimpl
+def hsbtrack_terminology(area):
+    return {"partnership": "example committee", "Partnership": "Example committee"}
+
+
+@hookimpl
+def hsbtrack_record_saved(area, record, change):
+    saved_events.append((area.id, change.kind))
+
+
+@hookimpl
+def hsbtrack_demo_data(area):
+    pass
+
+
