@@ -18,6 +18,7 @@ CORE_MODULES = (
     "hsbtrack.auth.hooks",
     "hsbtrack.areas.hooks",
     "hsbtrack.frameworks.hooks",
+    "hsbtrack.audits.hooks",
     "hsbtrack.plugins.hooks",
     "hsbtrack.api.hooks",
 )

@@ -1,6 +1,6 @@
 """Language choice: the user's preference, else a cookie (logged out), else the browser's."""
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 LANGUAGE_COOKIE = "hsbtrack_lang"
@@ -9,6 +9,8 @@ LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
 
 def select_locale() -> str:
     languages = current_app.config["HSBTRACK_LANGUAGES"]
+    if not has_request_context():
+        return "en"  # jobs and the CLI choose a language per recipient with force_locale
     asked = request.args.get("lang")
     if asked in languages:
         return asked

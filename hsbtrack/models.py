@@ -1,9 +1,12 @@
 """Imports every core model so that SQLAlchemy's metadata (and Alembic) sees all core tables."""
 
 from hsbtrack.areas.models import Agency, Area, Membership, Region
+from hsbtrack.audits.models import AgreedScore, Audit, AuditAgency, DomainResponse, Response, ScheduledAudit
 from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
+from hsbtrack.history.models import HistoryEntry
 from hsbtrack.plugins.models import PluginState
 
 __all__ = [
-    "Agency", "ApiToken", "Area", "LoginAttempt", "Membership", "OneTimeToken", "PluginState", "Region", "User",
+    "Agency", "AgreedScore", "ApiToken", "Area", "Audit", "AuditAgency", "DomainResponse", "HistoryEntry",
+    "LoginAttempt", "Membership", "OneTimeToken", "PluginState", "Region", "Response", "ScheduledAudit", "User",
 ]

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 import tests.example_plugin as example_plugin
@@ -26,7 +27,7 @@ def is_postgres() -> bool:
     return database_url().startswith(("postgres://", "postgresql"))
 
 
-def test_config(**extra) -> dict:
+def app_config(**extra) -> dict:
     config = {
         "HSBTRACK_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": database_url(),
@@ -42,7 +43,7 @@ def make_app(**extra):
     from hsbtrack import create_app
     from hsbtrack.config import normalise_database_url
 
-    config = test_config(**extra)
+    config = app_config(**extra)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     return create_app(config=config, plugins={"example": example_plugin})
 
@@ -60,6 +61,19 @@ def _reset_schema(app):
             Path(_TMP, "test.db").unlink(missing_ok=True)
 
 
+class IsolatedClient(FlaskClient):
+    """Runs every request in its own application context, as a real server does.
+
+    Without this, a request made while a test holds an app context (the ``ctx`` fixture) reuses
+    that context: ``g`` (Flask-Login's current user, the permission caches) and the database
+    session would carry over from one request to the next, even between two different clients.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app():
     """The app with the example plugin, on a database built by the migrations (all branches)."""
@@ -67,6 +81,7 @@ def app():
 
     os.environ.setdefault("HSBTRACK_INSTANCE_PATH", _TMP)
     application = make_app()
+    application.test_client_class = IsolatedClient
     _reset_schema(application)
     with application.app_context():
         upgrade(revision="heads")

@@ -1,0 +1,31 @@
+"""The audit cycle, registered through the core's own hooks."""
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import NavItem
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from hsbtrack.audits import api as audits_api
+    from hsbtrack.audits import moderation, overview, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(moderation.bp)
+    app.register_blueprint(overview.bp)
+    api.register_blueprint(audits_api.bp)
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    return [NavItem(_l("Audits"), url_for("audits.index", area_id=area.id), order=10,
+                    active_prefix=f"/areas/{area.id}/audits")]
+
+
+@hookimpl
+def hsbtrack_demo_data(area):
+    from hsbtrack.audits.demo import load_demo_audits
+
+    load_demo_audits(area)

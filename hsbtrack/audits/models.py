@@ -1,0 +1,137 @@
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hsbtrack.extensions import db
+from hsbtrack.timeutil import utcnow
+
+OPEN = "open"
+CLOSED = "closed"
+
+
+class Audit(db.Model):
+    """One run of a framework's audit in an area: T1 (baseline), then T2, T3, ..."""
+
+    __tablename__ = "audits"
+    __table_args__ = (UniqueConstraint("area_id", "framework", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    framework: Mapped[str] = mapped_column(String(100))
+    framework_version: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    cycle: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default=OPEN)
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    completed_on: Mapped[date | None] = mapped_column(Date)
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Bumped by every score change: charts and exports are cached against it.
+    data_version: Mapped[int] = mapped_column(default=1)
+
+    area = relationship("Area")
+    previous = relationship("Audit", remote_side=[id])
+    participants = relationship("AuditAgency", back_populates="audit", cascade="all, delete-orphan",
+                                order_by="AuditAgency.id")
+
+    @property
+    def label(self) -> str:
+        return f"T{self.cycle}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == OPEN
+
+
+class AuditAgency(db.Model):
+    """An agency taking part in an audit, and whether it has submitted its scores."""
+
+    __tablename__ = "audit_agencies"
+    __table_args__ = (UniqueConstraint("audit_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    submitted_at: Mapped[datetime | None]
+    submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    audit = relationship("Audit", back_populates="participants")
+    agency = relationship("Agency")
+
+
+class Response(db.Model):
+    """One agency's answer to one statement: score, evidence, assurance. Kept even when agreed."""
+
+    __tablename__ = "audit_responses"
+    __table_args__ = (UniqueConstraint("audit_id", "agency_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int | None]
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    assurance: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class DomainResponse(db.Model):
+    """An agency's comments and date completed for one domain of an audit."""
+
+    __tablename__ = "audit_domain_responses"
+    __table_args__ = (UniqueConstraint("audit_id", "agency_id", "domain"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    domain: Mapped[int]
+    comments: Mapped[str] = mapped_column(Text, default="")
+    date_completed: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AgreedScore(db.Model):
+    """The partnership's moderated score for a statement. Without a row, the agreed score is the
+    lowest agency score (the framework's rule)."""
+
+    __tablename__ = "audit_agreed_scores"
+    __table_args__ = (UniqueConstraint("audit_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
+    score: Mapped[int | None]
+    justification: Mapped[str] = mapped_column(Text, default="")
+    moderated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    version: Mapped[int] = mapped_column(nullable=False, default=1)
+
+    moderated_by = relationship("User")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class ScheduledAudit(db.Model):
+    """A re-audit due on a date (T2 at +6 months, T3 at +12 months from the baseline's completion)."""
+
+    __tablename__ = "audit_schedule"
+    __table_args__ = (UniqueConstraint("area_id", "framework", "cycle"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    framework: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(20), default="reaudit")
+    cycle: Mapped[int]
+    due_on: Mapped[date] = mapped_column(Date, index=True)
+    baseline_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id", ondelete="SET NULL"))
+    audit_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id", ondelete="SET NULL"))

@@ -1,0 +1,447 @@
+"""Rules of the audit cycle: opening audits, scoring, moderation, closing and scheduling.
+
+Views and the API call these; nothing here reads the request. Every change to a score, evidence,
+assurance, agreed score or justification is written to the history in the same transaction.
+"""
+
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from hsbtrack.areas.models import Agency
+from hsbtrack.audits.consolidation import Consolidated, consolidate
+from hsbtrack.audits.models import (
+    CLOSED,
+    OPEN,
+    AgreedScore,
+    Audit,
+    AuditAgency,
+    DomainResponse,
+    Response,
+    ScheduledAudit,
+)
+from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.history import services as history
+from hsbtrack.plugins.types import Change
+from hsbtrack.timeutil import today, utcnow
+
+DEFAULT_FRAMEWORK = "nspcc-hsb-2019"
+REAUDIT_MONTHS = (6, 12)  # T2 and T3, counted from the baseline's completion
+MAX_TEXT = 20_000
+
+
+def catalogue():
+    return current_app.extensions["hsbtrack_catalogue"]
+
+
+def framework_of(audit: Audit):
+    return catalogue().get(audit.framework)
+
+
+# -- input parsing ----------------------------------------------------------------------------
+
+
+def parse_score(value, framework, field="score") -> int | None:
+    """A whole number on the framework's scale, or None (blank) to clear the score."""
+    scale = framework.scale
+    message = _("Score must be a whole number from %(min)d to %(max)d", min=scale.min, max=scale.max)
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return None
+    if isinstance(value, bool):
+        raise ServiceError.field(field, message)
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise ServiceError.field(field, message)
+        number = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        number = int(value.strip())
+    else:
+        raise ServiceError.field(field, message)
+    if not scale.min <= number <= scale.max:
+        raise ServiceError.field(field, message)
+    return number
+
+
+def parse_text(value, field) -> str:
+    text = "" if value is None else str(value)
+    if len(text) > MAX_TEXT:
+        raise ServiceError.field(field, _("Must be %(n)d characters or fewer", n=MAX_TEXT))
+    return text.strip()
+
+
+def parse_date(value, field) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ServiceError.field(field, _("Enter a real date, like 2026-03-31")) from None
+
+
+def _scored_statement(framework, code):
+    try:
+        statement = framework.statement(code)
+    except KeyError:
+        raise NotFoundError.field("code", _("%(code)s is not a statement of this framework", code=code)) from None
+    if not statement.scored:
+        raise ServiceError.field("code", _("%(code)s is a heading and is not scored", code=code))
+    return statement
+
+
+def _check_version(record, expected, what):
+    if expected is not None and record.version != int(expected):
+        raise ConflictError(
+            _("Someone else changed %(what)s while you were editing it. Your change was not saved: "
+              "reload to see their version.", what=what),
+            {"version": _("Out of date")},
+        )
+
+
+def _emit(area, record, kind, changes, user):
+    from hsbtrack.plugins.services import record_saved
+
+    record_saved(area, record, Change(kind=kind, before={k: v[0] for k, v in changes.items()},
+                                      after={k: v[1] for k, v in changes.items()}, user_id=getattr(user, "id", None)))
+
+
+def _commit(what):
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(
+            _("Someone else changed %(what)s at the same moment. Your change was not saved: reload to see "
+              "their version.", what=what)
+        ) from None
+
+
+# -- opening ----------------------------------------------------------------------------------
+
+
+def audits_for_area(area_id: int, framework: str | None = None) -> list[Audit]:
+    query = select(Audit).where(Audit.area_id == area_id).order_by(Audit.framework, Audit.cycle)
+    if framework:
+        query = query.where(Audit.framework == framework)
+    return list(db.session.scalars(query))
+
+
+def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=None, user=None) -> Audit:
+    """Open the next audit of ``area``: T1 first, then re-audits starting from the previous cycle."""
+    try:
+        framework = catalogue().get(framework_slug or DEFAULT_FRAMEWORK)
+    except KeyError:
+        raise ServiceError.field("framework", _("Choose a framework from the catalogue")) from None
+    existing = audits_for_area(area.id, framework.slug)
+    if any(a.status == OPEN for a in existing):
+        raise ConflictError.field("framework", _("An audit of this framework is already open in %(area)s", area=area.name))
+    agencies = {a.id: a for a in area.agencies}
+    if agency_ids is None:
+        chosen = list(agencies)
+    else:
+        chosen = []
+        for raw in agency_ids:
+            try:
+                agency_id = int(raw)
+            except (TypeError, ValueError):
+                agency_id = None
+            if agency_id not in agencies:
+                raise ServiceError.field("agency_ids", _("Choose agencies of %(area)s", area=area.name))
+            chosen.append(agency_id)
+    if not chosen:
+        raise ServiceError.field("agency_ids", _("Choose at least one agency to take part"))
+    previous = existing[-1] if existing else None
+    cycle = previous.cycle + 1 if previous else 1
+    title = parse_text(title, "title")[:200] or _("%(framework)s audit T%(cycle)d", framework=framework.title, cycle=cycle)
+    audit = Audit(area_id=area.id, framework=framework.slug, framework_version=framework.version, title=title,
+                  cycle=cycle, status=OPEN, previous_id=previous.id if previous else None,
+                  opened_by_id=getattr(user, "id", None))
+    audit.participants = [AuditAgency(agency_id=a) for a in sorted(set(chosen))]
+    db.session.add(audit)
+    db.session.flush()
+    slot = db.session.scalar(select(ScheduledAudit).where(
+        ScheduledAudit.area_id == area.id, ScheduledAudit.framework == framework.slug, ScheduledAudit.cycle == cycle))
+    if slot is not None:
+        slot.audit_id = audit.id
+    db.session.commit()
+    return audit
+
+
+def get_audit(audit_id: int) -> Audit | None:
+    return db.session.get(Audit, audit_id)
+
+
+def participant_ids(audit: Audit) -> list[int]:
+    return [p.agency_id for p in audit.participants]
+
+
+def participants(audit: Audit) -> list[tuple[AuditAgency, Agency]]:
+    return list(db.session.execute(
+        select(AuditAgency, Agency).join(Agency, Agency.id == AuditAgency.agency_id)
+        .where(AuditAgency.audit_id == audit.id).order_by(Agency.name)
+    ).tuples())
+
+
+def _require_open(audit):
+    if audit.status != OPEN:
+        raise ConflictError(_("This audit is closed: its scores can no longer change"))
+
+
+def _require_participant(audit, agency_id):
+    if agency_id not in participant_ids(audit):
+        raise NotFoundError.field("agency_id", _("This agency is not taking part in the audit"))
+
+
+# -- scoring ----------------------------------------------------------------------------------
+
+
+def responses_for_agency(audit: Audit, agency_id: int) -> dict[str, Response]:
+    rows = db.session.scalars(select(Response).where(Response.audit_id == audit.id, Response.agency_id == agency_id))
+    return {r.code: r for r in rows}
+
+
+def domain_responses_for_agency(audit: Audit, agency_id: int) -> dict[int, DomainResponse]:
+    rows = db.session.scalars(
+        select(DomainResponse).where(DomainResponse.audit_id == audit.id, DomainResponse.agency_id == agency_id))
+    return {r.domain: r for r in rows}
+
+
+def save_response(audit: Audit, agency_id: int, code: str, *, score=None, evidence=None, assurance=None,
+                  user=None, expected_version=None, fields=("score", "evidence", "assurance")) -> Response:
+    """Save one agency's answer to one statement. Only the named ``fields`` are changed."""
+    framework = framework_of(audit)
+    _scored_statement(framework, code)
+    _require_open(audit)
+    _require_participant(audit, agency_id)
+    values = {}
+    if "score" in fields:
+        values["score"] = parse_score(score, framework)
+    if "evidence" in fields:
+        values["evidence"] = parse_text(evidence, "evidence")
+    if "assurance" in fields:
+        values["assurance"] = parse_text(assurance, "assurance")
+    row = db.session.scalar(select(Response).where(
+        Response.audit_id == audit.id, Response.agency_id == agency_id, Response.code == code))
+    if row is None:
+        if expected_version not in (None, "", 0, "0"):
+            raise ConflictError(_("Someone else changed this statement while you were editing it. Reload to see it."),
+                                {"version": _("Out of date")})
+        row = Response(audit_id=audit.id, agency_id=agency_id, code=code, score=None, evidence="", assurance="")
+        db.session.add(row)
+    else:
+        _check_version(row, expected_version or None, _("statement %(code)s", code=code))
+    changes = history.diff(row, values)
+    if not changes:
+        if row in db.session.new:
+            db.session.expunge(row)  # nothing to say: don't store an empty answer
+        return row
+    for name, (_old, new) in changes.items():
+        setattr(row, name, new)
+    row.updated_at = utcnow()
+    row.updated_by_id = getattr(user, "id", None)
+    db.session.flush()
+    history.record(area_id=audit.area_id, entity="response", entity_id=row.id, changes=changes, user=user,
+                   audit_id=audit.id, code=code)
+    if "score" in changes:
+        audit.data_version += 1
+    _commit(_("statement %(code)s", code=code))
+    _emit(audit.area, row, "audit.response", changes, user)
+    return row
+
+
+def save_domain_response(audit: Audit, agency_id: int, domain: int, *, comments=None, date_completed=None,
+                         user=None, expected_version=None) -> DomainResponse:
+    framework = framework_of(audit)
+    try:
+        framework.domain(int(domain))
+    except (KeyError, ValueError, TypeError):
+        raise NotFoundError.field("domain", _("No such domain")) from None
+    _require_open(audit)
+    _require_participant(audit, agency_id)
+    values = {"comments": parse_text(comments, "comments"), "date_completed": parse_date(date_completed, "date_completed")}
+    row = db.session.scalar(select(DomainResponse).where(
+        DomainResponse.audit_id == audit.id, DomainResponse.agency_id == agency_id, DomainResponse.domain == int(domain)))
+    if row is None:
+        row = DomainResponse(audit_id=audit.id, agency_id=agency_id, domain=int(domain), comments="")
+        db.session.add(row)
+    else:
+        _check_version(row, expected_version or None, _("the domain comments"))
+    changes = history.diff(row, values)
+    if not changes:
+        return row
+    for name, (_old, new) in changes.items():
+        setattr(row, name, new)
+    row.updated_at = utcnow()
+    row.updated_by_id = getattr(user, "id", None)
+    db.session.flush()
+    history.record(area_id=audit.area_id, entity="domain_response", entity_id=row.id, changes=changes, user=user,
+                   audit_id=audit.id, code=f"domain-{int(domain)}")
+    _commit(_("the domain comments"))
+    return row
+
+
+def progress(audit: Audit) -> dict:
+    """``{agency_id: {"scored": n, "total": n, "domains": {number: (scored, total)}}}`` in one query."""
+    framework = framework_of(audit)
+    domain_of = {s.code: s.domain_number for s in framework.scored_statements}
+    totals = {d.number: len(d.scored_statements) for d in framework.domains}
+    result = {a: {"scored": 0, "total": len(domain_of), "domains": {n: [0, t] for n, t in totals.items()}}
+              for a in participant_ids(audit)}
+    rows = db.session.execute(
+        select(Response.agency_id, Response.code).where(Response.audit_id == audit.id, Response.score.is_not(None)))
+    for agency_id, code in rows:
+        if agency_id in result and code in domain_of:
+            result[agency_id]["scored"] += 1
+            result[agency_id]["domains"][domain_of[code]][0] += 1
+    return result
+
+
+def submit_agency(audit: Audit, agency_id: int, user=None) -> AuditAgency:
+    """An agency says its scores are complete. Every scored statement must have a score."""
+    _require_open(audit)
+    _require_participant(audit, agency_id)
+    done = progress(audit)[agency_id]
+    if done["scored"] < done["total"]:
+        raise ServiceError.field("submit", _("Score all %(total)d statements before submitting: %(n)d are still blank",
+                                             total=done["total"], n=done["total"] - done["scored"]))
+    row = next(p for p in audit.participants if p.agency_id == agency_id)
+    row.submitted_at = utcnow()
+    row.submitted_by_id = getattr(user, "id", None)
+    db.session.commit()
+    return row
+
+
+# -- consolidation and moderation -------------------------------------------------------------
+
+
+def scores_matrix(audit: Audit) -> dict:
+    """``{code: {agency_id: score}}`` for the audit's participants, in one query."""
+    matrix = {}
+    rows = db.session.execute(
+        select(Response.code, Response.agency_id, Response.score)
+        .join(AuditAgency, (AuditAgency.audit_id == Response.audit_id) & (AuditAgency.agency_id == Response.agency_id))
+        .where(Response.audit_id == audit.id, Response.score.is_not(None))
+    )
+    for code, agency_id, score in rows:
+        matrix.setdefault(code, {})[agency_id] = score
+    return matrix
+
+
+def agreed_rows(audit: Audit) -> dict[str, AgreedScore]:
+    return {r.code: r for r in db.session.scalars(select(AgreedScore).where(AgreedScore.audit_id == audit.id))}
+
+
+def consolidated(audit: Audit) -> Consolidated:
+    agreed = {code: (row.score, row.justification) for code, row in agreed_rows(audit).items()}
+    return consolidate(framework_of(audit), scores_matrix(audit), agreed)
+
+
+def set_agreed_score(audit: Audit, code: str, score, justification="", user=None, expected_version=None) -> AgreedScore:
+    """Record the partnership's agreed score. Above the lowest agency score needs a justification."""
+    framework = framework_of(audit)
+    _scored_statement(framework, code)
+    _require_open(audit)
+    value = parse_score(score, framework)
+    if value is None:
+        raise ServiceError.field("score", _("Choose the agreed score"))
+    justification = parse_text(justification, "justification")
+    lowest = consolidate(framework, {code: scores_matrix(audit).get(code, {})}, {}).by_code[code].lowest
+    if lowest is not None and value > lowest and not justification:
+        raise ServiceError.field(
+            "justification",
+            _("Explain why the agreed score is higher than the lowest agency score (%(lowest)d)", lowest=lowest),
+        )
+    row = db.session.scalar(select(AgreedScore).where(AgreedScore.audit_id == audit.id, AgreedScore.code == code))
+    if row is None:
+        if expected_version not in (None, "", 0, "0"):
+            raise ConflictError(_("Someone else changed the agreed score of %(code)s. Reload to see it.", code=code),
+                                {"version": _("Out of date")})
+        row = AgreedScore(audit_id=audit.id, code=code, score=None, justification="")
+        db.session.add(row)
+        before = {"score": lowest, "justification": ""}
+    else:
+        _check_version(row, expected_version or None, _("the agreed score of %(code)s", code=code))
+        before = {"score": row.score, "justification": row.justification}
+    values = {"score": value, "justification": justification}
+    changes = {k: (before[k], v) for k, v in values.items() if before[k] != v}
+    row.score, row.justification = value, justification
+    row.moderated_at = utcnow()
+    row.moderated_by_id = getattr(user, "id", None)
+    db.session.flush()
+    if changes:
+        history.record(area_id=audit.area_id, entity="agreed_score", entity_id=row.id, changes=changes, user=user,
+                       audit_id=audit.id, code=code)
+        audit.data_version += 1
+    _commit(_("the agreed score of %(code)s", code=code))
+    if changes:
+        _emit(audit.area, row, "audit.agreed_score", changes, user)
+    return row
+
+
+def reset_agreed_score(audit: Audit, code: str, user=None) -> None:
+    """Go back to the default rule (lowest agency score)."""
+    _require_open(audit)
+    row = db.session.scalar(select(AgreedScore).where(AgreedScore.audit_id == audit.id, AgreedScore.code == code))
+    if row is None:
+        return
+    lowest = consolidate(framework_of(audit), {code: scores_matrix(audit).get(code, {})}, {}).by_code[code].lowest
+    history.record(area_id=audit.area_id, entity="agreed_score", entity_id=row.id,
+                   changes={"score": (row.score, lowest), "justification": (row.justification, "")},
+                   user=user, audit_id=audit.id, code=code)
+    db.session.delete(row)
+    audit.data_version += 1
+    db.session.commit()
+
+
+# -- closing and the schedule -----------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    month_index = day.month - 1 + months
+    year, month = day.year + month_index // 12, month_index % 12 + 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return day.replace(year=year, month=month, day=candidate)
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def close_audit(audit: Audit, user=None, completed_on=None) -> Audit:
+    """Close the audit. Closing the baseline (T1) schedules T2 at +6 and T3 at +12 months."""
+    _require_open(audit)
+    completed = parse_date(completed_on, "completed_on") or today()
+    audit.status = CLOSED
+    audit.completed_on = completed
+    audit.closed_by_id = getattr(user, "id", None)
+    if audit.cycle == 1:
+        for offset, months in enumerate(REAUDIT_MONTHS, start=2):
+            exists = db.session.scalar(select(func.count()).select_from(ScheduledAudit).where(
+                ScheduledAudit.area_id == audit.area_id, ScheduledAudit.framework == audit.framework,
+                ScheduledAudit.cycle == offset))
+            if not exists:
+                db.session.add(ScheduledAudit(area_id=audit.area_id, framework=audit.framework, cycle=offset,
+                                              due_on=add_months(completed, months), baseline_id=audit.id))
+    history.record(area_id=audit.area_id, entity="audit", entity_id=audit.id,
+                   changes={"status": (OPEN, CLOSED), "completed_on": (None, completed)}, user=user, audit_id=audit.id)
+    db.session.commit()
+    return audit
+
+
+def schedule(area_id: int) -> list[ScheduledAudit]:
+    return list(db.session.scalars(
+        select(ScheduledAudit).where(ScheduledAudit.area_id == area_id).order_by(ScheduledAudit.due_on)))
+
+
+def comparable_audits(audit: Audit) -> list[Audit]:
+    """The area's audits of the same framework, T1 first (for overlays and comparisons)."""
+    return audits_for_area(audit.area_id, audit.framework)
+
+
