@@ -9,7 +9,7 @@ from flask import Flask, g, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from hsbtrack.config import settings_from_environment
-from hsbtrack.extensions import api, babel, csrf, db, login_manager, migrate
+from hsbtrack.extensions import HsbApi, babel, csrf, db, login_manager, migrate
 from hsbtrack.paths import PACKAGE_DIR, resource_dir
 
 # The core's own features are registered as plugins that are always on (FlaskBB's pattern):
@@ -19,6 +19,8 @@ CORE_MODULES = (
     "hsbtrack.areas.hooks",
     "hsbtrack.frameworks.hooks",
     "hsbtrack.audits.hooks",
+    "hsbtrack.actions.hooks",
+    "hsbtrack.scheduler.hooks",
     "hsbtrack.plugins.hooks",
     "hsbtrack.api.hooks",
 )
@@ -56,6 +58,7 @@ def create_app(config: dict | None = None, plugins: dict | None = None) -> Flask
     configure_blueprints(app)
     configure_errors(app)
     configure_cli(app)
+    configure_scheduler(app)
     return app
 
 
@@ -83,7 +86,9 @@ def configure_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     csrf.init_app(app)
-    api.init_app(app)
+    # One flask-smorest Api per app: it keeps the app and its OpenAPI spec on itself, so a shared
+    # instance would serve the spec of whichever app was built last.
+    app.extensions["hsbtrack_api"] = HsbApi(app)
 
 
 def configure_plugins(app: Flask, extra: dict | None) -> None:
@@ -180,7 +185,7 @@ def configure_security(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
-    app.extensions["hsbtrack_plugins"].hook.hsbtrack_load_blueprints(app=app, api=api)
+    app.extensions["hsbtrack_plugins"].hook.hsbtrack_load_blueprints(app=app, api=app.extensions["hsbtrack_api"])
 
 
 def configure_errors(app: Flask) -> None:
@@ -194,3 +199,21 @@ def configure_cli(app: Flask) -> None:
 
     register_core_commands(app.cli)
     app.extensions["hsbtrack_plugins"].hook.hsbtrack_cli(cli=app.cli)
+
+
+def configure_scheduler(app: Flask) -> None:
+    """Embedded scheduler for the single-process default; production runs ``hsbtrack scheduler``."""
+    if app.config["HSBTRACK_SCHEDULER"] != "embedded":
+        return
+    import threading
+
+    started = threading.Lock()
+
+    @app.before_request
+    def start_embedded_scheduler():
+        # Started by the first request, so CLI commands (db upgrade, demo) never start one.
+        if "hsbtrack_scheduler" in app.extensions or not started.acquire(blocking=False):
+            return
+        from hsbtrack.scheduler.runner import start_embedded
+
+        start_embedded(app)

@@ -10,7 +10,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, PasswordField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    BooleanField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 
 __all__ = [
     "FlaskForm", "GovCheckboxInput", "GovPasswordInput", "GovRadioInput", "GovSelect", "GovSubmitInput",

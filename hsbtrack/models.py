@@ -1,12 +1,15 @@
 """Imports every core model so that SQLAlchemy's metadata (and Alembic) sees all core tables."""
 
+from hsbtrack.actions.models import Action, ActionStatement, ActionUpdate, FindingDecision
 from hsbtrack.areas.models import Agency, Area, Membership, Region
 from hsbtrack.audits.models import AgreedScore, Audit, AuditAgency, DomainResponse, Response, ScheduledAudit
 from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
 from hsbtrack.history.models import HistoryEntry
+from hsbtrack.notifications.models import Notification, SchedulerLock
 from hsbtrack.plugins.models import PluginState
 
 __all__ = [
+    "Action", "ActionStatement", "ActionUpdate", "FindingDecision", "Notification", "SchedulerLock",
     "Agency", "AgreedScore", "ApiToken", "Area", "Audit", "AuditAgency", "DomainResponse", "HistoryEntry",
     "LoginAttempt", "Membership", "OneTimeToken", "PluginState", "Region", "Response", "ScheduledAudit", "User",
 ]

@@ -12,7 +12,14 @@ from hsbtrack.areas.models import Agency, Area, Membership, Region
 from hsbtrack.auth.models import User
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
-from hsbtrack.forms import FlaskForm, GovSubmitInput, GovTextInput, StringField, SubmitField, apply_service_errors
+from hsbtrack.forms import (
+    FlaskForm,
+    GovSubmitInput,
+    GovTextInput,
+    StringField,
+    SubmitField,
+    apply_service_errors,
+)
 from hsbtrack.permissions import require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

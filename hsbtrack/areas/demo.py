@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from hsbtrack.extensions import db
 
-DEMO_PASSWORD = "demo-password-2019"  # for a local demo database only; `demo` refuses in production
+DEMO_PASSWORD = "demo-password-2019"  # noqa: S105  (a local demo database only; `demo` refuses in production)
 DEMO_AGENCIES = ("Police", "Health", "Children's social care", "Education", "Youth justice")
 
 
@@ -28,8 +28,8 @@ def demo_users():
 def load_demo() -> bool:
     """Create the demo partnership. Returns False (and changes nothing) if data already exists."""
     from hsbtrack.areas import services
-    from hsbtrack.auth.services import hash_password
     from hsbtrack.auth.models import User
+    from hsbtrack.auth.services import hash_password
 
     if db.session.scalar(select(func.count()).select_from(User)):
         return False
@@ -46,7 +46,7 @@ def load_demo() -> bool:
 
 
 def print_logins() -> None:
-    click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+    click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, _name, role, agency in demo_users():
         click.echo(f"  {email:<24} {role}{' – ' + agency if agency else ''}")
 

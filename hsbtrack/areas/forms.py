@@ -1,7 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, Length, Optional
 
-from hsbtrack.forms import FlaskForm, GovSelect, GovSubmitInput, GovTextInput, SelectField, StringField, SubmitField
+from hsbtrack.forms import (
+    FlaskForm,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 
 
 class NameForm(FlaskForm):

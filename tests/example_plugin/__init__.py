@@ -32,8 +32,8 @@ def home():
     from sqlalchemy import select
 
     from hsbtrack.extensions import db
-    from tests.example_plugin.models import ExampleNote
     from hsbtrack.views_support import current_area
+    from tests.example_plugin.models import ExampleNote
 
     notes = db.session.scalars(select(ExampleNote).where(ExampleNote.area_id == current_area().id)).all()
     return render_template("example/home.html", notes=notes)

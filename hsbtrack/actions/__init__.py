@@ -1,0 +1,1 @@
+"""Action plans: findings become owned actions with deadlines, updates and history."""

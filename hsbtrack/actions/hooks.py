@@ -1,0 +1,22 @@
+"""Action plans, registered through the core's own hooks."""
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import NavItem
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from hsbtrack.actions import api as actions_api
+    from hsbtrack.actions import views
+
+    app.register_blueprint(views.bp)
+    api.register_blueprint(actions_api.bp)
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    return [NavItem(_l("Action plan"), url_for("actions.plan", area_id=area.id), order=20,
+                    active_prefix=f"/areas/{area.id}/actions")]

@@ -1,0 +1,465 @@
+"""Rules of the action plan: findings to actions, validation, updates, history, filters.
+
+Who may do what: users with ``actions.edit`` in the area (board managers, regional coordinators)
+create and edit actions; an action's owner may update its status, progress and completion evidence
+and post progress updates.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
+
+from hsbtrack.actions.models import (
+    CLOSED_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    Action,
+    ActionStatement,
+    ActionUpdate,
+    FindingDecision,
+)
+from hsbtrack.areas.models import Agency
+from hsbtrack.areas.roles import Perm
+from hsbtrack.auth.models import User
+from hsbtrack.errors import ConflictError, ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.history import services as history
+from hsbtrack.permissions import can
+from hsbtrack.plugins.types import Change
+from hsbtrack.timeutil import today, utcnow
+
+DEFAULT_LOW_SCORE_THRESHOLD = 1
+EDITABLE = ("title", "description", "owner_id", "agency_id", "due_on", "priority", "status", "progress",
+            "completion_evidence")
+OWNER_EDITABLE = ("status", "progress", "completion_evidence")
+
+
+def status_labels() -> dict:
+    return {"not_started": _("Not started"), "in_progress": _("In progress"), "blocked": _("Blocked"),
+            "done": _("Done"), "cancelled": _("Cancelled")}
+
+
+def priority_labels() -> dict:
+    return {"high": _("High"), "medium": _("Medium"), "low": _("Low")}
+
+
+def low_score_threshold(area) -> int:
+    value = (area.settings or {}).get("low_score_threshold", DEFAULT_LOW_SCORE_THRESHOLD)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_LOW_SCORE_THRESHOLD
+
+
+def framework(slug):
+    return current_app.extensions["hsbtrack_catalogue"].get(slug)
+
+
+# -- parsing ----------------------------------------------------------------------------------
+
+
+def _parse_date(value, field="due_on") -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise ServiceError.field(field, _("Enter a real date, like 2027-03-31")) from None
+
+
+def _parse_codes(values, framework_slug) -> list[str]:
+    fw = framework(framework_slug)
+    codes = []
+    for raw in values or []:
+        code = str(raw).strip()
+        try:
+            statement = fw.statement(code)
+        except KeyError:
+            raise ServiceError.field("statements", _("%(code)s is not a statement of the framework", code=code)) from None
+        if not statement.scored:
+            raise ServiceError.field("statements", _("%(code)s is a heading: link the statements under it", code=code))
+        if code not in codes:
+            codes.append(code)
+    if not codes:
+        raise ServiceError.field("statements", _("Link the action to at least one statement"))
+    return codes
+
+
+def _parse_choice(value, allowed, field, message):
+    if value not in allowed:
+        raise ServiceError.field(field, message)
+    return value
+
+
+def _parse_progress(value) -> int:
+    if value in (None, ""):
+        return 0
+    try:
+        number = int(str(value).strip())
+        if str(value).strip() != str(number) and not isinstance(value, int):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ServiceError.field("progress", _("Progress must be a whole number from 0 to 100")) from None
+    if isinstance(value, bool) or not 0 <= number <= 100:
+        raise ServiceError.field("progress", _("Progress must be a whole number from 0 to 100"))
+    return number
+
+
+def resolve_owner(area, owner_email=None, owner_id=None) -> User:
+    """The owner must be an active user holding a role in the area (or in its region)."""
+    from hsbtrack.auth.services import normalise_email
+    from hsbtrack.permissions import area_roles
+
+    user = None
+    if owner_id not in (None, ""):
+        try:
+            user = db.session.get(User, int(owner_id))
+        except (TypeError, ValueError):
+            user = None
+    elif owner_email:
+        user = db.session.scalar(select(User).where(User.email == normalise_email(owner_email)))
+    if user is None or not user.active or not area_roles(user, area.id):
+        raise ServiceError.field("owner", _("The owner must be someone with a role in %(area)s", area=area.name))
+    return user
+
+
+def _parse_agency(area, agency_id):
+    if agency_id in (None, ""):
+        return None
+    try:
+        agency = db.session.get(Agency, int(agency_id))
+    except (TypeError, ValueError):
+        agency = None
+    if agency is None or agency.area_id != area.id:
+        raise ServiceError.field("agency_id", _("Choose an agency of %(area)s", area=area.name))
+    return agency.id
+
+
+def _parse_title(value) -> str:
+    title = (value or "").strip()
+    if not title:
+        raise ServiceError.field("title", _("Enter a title for the action"))
+    if len(title) > 300:
+        raise ServiceError.field("title", _("The title must be 300 characters or fewer"))
+    return title
+
+
+# -- creating and changing --------------------------------------------------------------------
+
+
+def create_action(area, *, title, owner, due_on, statements, description="", agency_id=None, priority="medium",
+                  status="not_started", audit=None, framework_slug=None, user=None) -> Action:
+    framework_slug = framework_slug or (audit.framework if audit is not None else "nspcc-hsb-2019")
+    if audit is not None and audit.area_id != area.id:
+        raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.name))
+    errors = {}
+    values = {}
+    for name, parse in (
+        ("title", lambda: _parse_title(title)),
+        ("due_on", lambda: _parse_date(due_on)),
+        ("statements", lambda: _parse_codes(statements, framework_slug)),
+        ("priority", lambda: _parse_choice(priority or "medium", PRIORITIES, "priority",
+                                           _("Choose a priority: high, medium or low"))),
+        ("status", lambda: _parse_choice(status or "not_started", STATUSES, "status", _("Choose a known status"))),
+        ("agency_id", lambda: _parse_agency(area, agency_id)),
+    ):
+        try:
+            values[name] = parse()
+        except ServiceError as error:
+            errors.update(error.fields)
+    if not isinstance(owner, User):
+        try:
+            owner = resolve_owner(area, owner_email=owner)
+        except ServiceError as error:
+            errors.update(error.fields)
+    if errors:
+        raise ServiceError(_("The action was not saved: check the fields"), errors)
+    action = Action(area_id=area.id, audit_id=audit.id if audit else None, framework=framework_slug,
+                    title=values["title"], description=(description or "").strip(), owner_id=owner.id,
+                    agency_id=values["agency_id"], due_on=values["due_on"], priority=values["priority"],
+                    status=values["status"], progress=100 if values["status"] == "done" else 0,
+                    created_by_id=getattr(user, "id", None))
+    action.statements = [ActionStatement(code=c) for c in values["statements"]]
+    db.session.add(action)
+    db.session.flush()
+    history.record(area_id=area.id, entity="action", entity_id=action.id, user=user,
+                   changes={"created": (None, values["title"])})
+    db.session.commit()
+    _emit(area, action, "action.created", {"created": (None, action.title)}, user)
+    return action
+
+
+def can_edit(user, action) -> bool:
+    return can(user, Perm.EDIT_ACTIONS, action.area_id)
+
+
+def can_update(user, action) -> bool:
+    return can_edit(user, action) or action.owner_id == getattr(user, "id", None)
+
+
+def update_action(action, data: dict, user=None, expected_version=None) -> Action:
+    """Change fields of an action. The owner may change only status, progress and completion evidence."""
+    from hsbtrack.areas.models import Area
+
+    area = db.session.get(Area, action.area_id)
+    allowed = EDITABLE if can_edit(user, action) else OWNER_EDITABLE
+    unknown = [k for k in data if k not in (*EDITABLE, "statements", "owner_email")]
+    if unknown:
+        raise ServiceError.field(unknown[0], _("%(field)s cannot be changed", field=unknown[0]))
+    forbidden = [k for k in data if k not in (*allowed, "statements", "owner_email") or
+                 (k in ("statements", "owner_email") and allowed is OWNER_EDITABLE)]
+    if forbidden:
+        from werkzeug.exceptions import Forbidden
+
+        raise Forbidden(_("Only the board can change %(field)s", field=forbidden[0]))
+    if expected_version not in (None, "") and int(expected_version) != action.version:
+        raise ConflictError(_("Someone else changed this action while you were editing it. Your change was not "
+                              "saved: reload to see their version."), {"version": _("Out of date")})
+    values, errors = {}, {}
+    parsers = {
+        "title": _parse_title,
+        "description": lambda v: (v or "").strip(),
+        "due_on": _parse_date,
+        "priority": lambda v: _parse_choice(v, PRIORITIES, "priority", _("Choose a priority: high, medium or low")),
+        "status": lambda v: _parse_choice(v, STATUSES, "status", _("Choose a known status")),
+        "progress": _parse_progress,
+        "completion_evidence": lambda v: (v or "").strip(),
+        "agency_id": lambda v: _parse_agency(area, v),
+        "owner_id": lambda v: resolve_owner(area, owner_id=v).id,
+    }
+    for name, value in data.items():
+        try:
+            if name == "owner_email":
+                values["owner_id"] = resolve_owner(area, owner_email=value).id
+            elif name == "statements":
+                values["statements"] = _parse_codes(value, action.framework)
+            else:
+                values[name] = parsers[name](value)
+        except ServiceError as error:
+            errors.update(error.fields)
+    if errors:
+        raise ServiceError(_("The action was not saved: check the fields"), errors)
+    if values.get("status") == "done":
+        values.setdefault("progress", 100)
+    new_codes = values.pop("statements", None)
+    changes = history.diff(action, values)
+    if new_codes is not None and new_codes != action.codes:
+        changes["statements"] = (action.codes, new_codes)
+        action.statements = [s for s in action.statements if s.code in new_codes] + [
+            ActionStatement(code=c) for c in new_codes if c not in action.codes]
+    for name, (_old, new) in changes.items():
+        if name != "statements":
+            setattr(action, name, new)
+    if "status" in changes:
+        action.completed_on = today() if action.status == "done" else None
+    if not changes:
+        return action
+    action.updated_at = utcnow()
+    history.record(area_id=action.area_id, entity="action", entity_id=action.id, changes=changes, user=user)
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise ConflictError(_("Someone else changed this action at the same moment. Reload to see it.")) from None
+    _emit(area, action, "action.updated", changes, user)
+    return action
+
+
+def add_update(action, note, progress=None, user=None) -> ActionUpdate:
+    if not can_update(user, action):
+        from werkzeug.exceptions import Forbidden
+
+        raise Forbidden(_("Only the owner or the board can post updates"))
+    note = (note or "").strip()
+    if not note:
+        raise ServiceError.field("note", _("Write what has happened"))
+    value = None if progress in (None, "") else _parse_progress(progress)
+    update = ActionUpdate(action_id=action.id, note=note, progress=value, user_id=getattr(user, "id", None))
+    db.session.add(update)
+    changes = {"update": (None, note)}
+    if value is not None and value != action.progress:
+        changes["progress"] = (action.progress, value)
+        action.progress = value
+        if action.status == "not_started" and value > 0:
+            changes["status"] = (action.status, "in_progress")
+            action.status = "in_progress"
+    action.updated_at = utcnow()
+    history.record(area_id=action.area_id, entity="action", entity_id=action.id, changes=changes, user=user)
+    db.session.commit()
+    _emit(action.area, action, "action.update", changes, user)
+    return update
+
+
+def _emit(area, action, kind, changes, user):
+    from hsbtrack.plugins.services import record_saved
+
+    record_saved(area, action, Change(kind=kind, before={k: v[0] for k, v in changes.items()},
+                                      after={k: v[1] for k, v in changes.items()}, user_id=getattr(user, "id", None)))
+
+
+# -- findings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    domain: int
+    text: str
+    agreed: int | None
+    lowest: int | None
+    spread: int | None
+    low: bool
+    disagreement: bool
+    decision: FindingDecision | None
+
+    @property
+    def draft_title(self) -> str:
+        short = self.text if len(self.text) <= 120 else self.text[:117].rsplit(" ", 1)[0] + "…"
+        return _("Improve %(code)s: %(text)s", code=self.code, text=short)
+
+
+def findings(audit) -> list[Finding]:
+    """Low agreed scores (≤ the area's threshold) and disagreements (spread ≥ 2), with decisions."""
+    from hsbtrack.audits import services as audits
+
+    area = audit.area
+    threshold = low_score_threshold(area)
+    result = audits.consolidated(audit)
+    fw = audits.framework_of(audit)
+    decisions = {d.code: d for d in db.session.scalars(select(FindingDecision).where(FindingDecision.audit_id == audit.id))}
+    out = []
+    for item in result.statements:
+        low = item.agreed is not None and item.agreed <= threshold
+        if low or item.disagreement:
+            out.append(Finding(item.code, item.domain, fw.statement(item.code).text, item.agreed, item.lowest,
+                               item.spread, low, item.disagreement, decisions.get(item.code)))
+    return out
+
+
+def accept_findings(audit, codes, *, owner, due_on, title=None, description="", agency_id=None, priority="medium",
+                    merge=False, user=None) -> list[Action]:
+    """Turn findings into actions: one action each, or one merged action linked to all ``codes``."""
+    known = {f.code: f for f in findings(audit)}
+    codes = [c for c in codes or [] if c]
+    if not codes:
+        raise ServiceError.field("codes", _("Choose at least one finding"))
+    for code in codes:
+        if code not in known:
+            raise ServiceError.field("codes", _("%(code)s is not a finding of this audit", code=code))
+        if known[code].decision is not None:
+            raise ConflictError.field("codes", _("%(code)s has already been decided", code=code))
+    groups = [codes] if merge else [[c] for c in codes]
+    actions = []
+    for group in groups:
+        group_title = title if (title and (merge or len(groups) == 1)) else known[group[0]].draft_title
+        action = create_action(audit.area, title=group_title, owner=owner, due_on=due_on, statements=group,
+                               description=description, agency_id=agency_id, priority=priority, audit=audit, user=user)
+        for code in group:
+            db.session.add(FindingDecision(audit_id=audit.id, code=code, decision="accepted", action_id=action.id,
+                                           decided_by_id=getattr(user, "id", None)))
+        actions.append(action)
+    db.session.commit()
+    return actions
+
+
+def dismiss_finding(audit, code, reason, user=None) -> FindingDecision:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError.field("reason", _("Say why this finding needs no action"))
+    if code not in {f.code for f in findings(audit)}:
+        raise ServiceError.field("code", _("%(code)s is not a finding of this audit", code=code))
+    if db.session.scalar(select(FindingDecision).where(FindingDecision.audit_id == audit.id, FindingDecision.code == code)):
+        raise ConflictError.field("code", _("%(code)s has already been decided", code=code))
+    decision = FindingDecision(audit_id=audit.id, code=code, decision="dismissed", reason=reason,
+                               decided_by_id=getattr(user, "id", None))
+    db.session.add(decision)
+    history.record(area_id=audit.area_id, entity="finding", entity_id=audit.id, code=code, audit_id=audit.id,
+                   changes={"dismissed": (None, reason)}, user=user)
+    db.session.commit()
+    return decision
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PlanFilter:
+    status: str | None = None
+    overdue: bool = False
+    statement: str | None = None
+    domain: int | None = None
+    owner_id: int | None = None
+    agency_id: int | None = None
+    sort: str = "due_on"
+
+
+def plan_query(area_ids, filters: PlanFilter | None = None, on: date | None = None):
+    filters = filters or PlanFilter()
+    on = on or today()
+    query = (select(Action).where(Action.area_id.in_(area_ids) if isinstance(area_ids, list | set | tuple)
+                                  else Action.area_id == area_ids)
+             .options(selectinload(Action.statements), selectinload(Action.owner), selectinload(Action.agency)))
+    if filters.status:
+        query = query.where(Action.status == filters.status)
+    if filters.overdue:
+        query = query.where(Action.due_on < on, Action.status.not_in(CLOSED_STATUSES))
+    if filters.statement:
+        query = query.where(Action.id.in_(select(ActionStatement.action_id).where(ActionStatement.code == filters.statement)))
+    if filters.domain:
+        prefix = f"{int(filters.domain)}."
+        query = query.where(Action.id.in_(select(ActionStatement.action_id).where(ActionStatement.code.startswith(prefix))))
+    if filters.owner_id:
+        query = query.where(Action.owner_id == filters.owner_id)
+    if filters.agency_id:
+        query = query.where(Action.agency_id == filters.agency_id)
+    order = {"due_on": (Action.due_on, Action.id), "priority": (Action.priority, Action.due_on),
+             "status": (Action.status, Action.due_on), "title": (Action.title,)}.get(filters.sort, (Action.due_on,))
+    return query.order_by(*order)
+
+
+def plan(area_id, filters: PlanFilter | None = None) -> list[Action]:
+    return list(db.session.scalars(plan_query(area_id, filters)))
+
+
+def actions_for_user(user) -> list[Action]:
+    """'My actions': every action the user owns, in every area, open ones first."""
+    query = (select(Action).where(Action.owner_id == user.id)
+             .options(selectinload(Action.statements), selectinload(Action.area))
+             .order_by(Action.status.in_(CLOSED_STATUSES), Action.due_on))
+    return list(db.session.scalars(query))
+
+
+def status_counts(area_id) -> dict:
+    rows = db.session.execute(select(Action.status, func.count()).where(Action.area_id == area_id).group_by(Action.status))
+    counts = dict.fromkeys(STATUSES, 0)
+    counts.update(dict(rows.tuples()))
+    return counts
+
+
+def due_soon_and_overdue(area_id, days=7, on=None) -> tuple[list[Action], list[Action]]:
+    on = on or today()
+    from datetime import timedelta
+
+    rows = list(db.session.scalars(
+        select(Action).where(Action.area_id == area_id, Action.status.not_in(CLOSED_STATUSES),
+                             Action.due_on <= on + timedelta(days=days))
+        .options(selectinload(Action.owner)).order_by(Action.due_on)))
+    return [a for a in rows if a.due_on >= on], [a for a in rows if a.due_on < on]
+
+
+def actions_for_statements(area_id, codes) -> dict[str, list[Action]]:
+    rows = db.session.execute(
+        select(ActionStatement.code, Action).join(Action, Action.id == ActionStatement.action_id)
+        .where(Action.area_id == area_id, ActionStatement.code.in_(list(codes)))
+        .options(selectinload(Action.owner)).order_by(Action.due_on))
+    out = {}
+    for code, action in rows.tuples():
+        out.setdefault(code, []).append(action)
+    return out
+
+

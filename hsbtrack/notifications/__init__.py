@@ -1,0 +1,1 @@
+"""In-app notifications and emails, each recorded once under an idempotency key."""

@@ -1,0 +1,1 @@
+"""The scheduler: periodic scans (re-audit prompts, action reminders, digests, plugin jobs)."""

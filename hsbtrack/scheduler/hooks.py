@@ -1,0 +1,53 @@
+"""The core's scans, declared through the core's own ``hsbtrack_scheduled_jobs`` hook."""
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import ScheduledJob
+
+
+@hookimpl
+def hsbtrack_scheduled_jobs():
+    from hsbtrack.scheduler import jobs
+
+    return [
+        ScheduledJob("core.reaudits", jobs.scan_reaudits, hours=6, order=10),
+        ScheduledJob("core.actions", jobs.scan_actions, hours=6, order=20),
+        ScheduledJob("core.digests", jobs.send_digests, hours=6, order=30),
+    ]
+
+
+@click.command("scheduler")
+@click.option("--once", is_flag=True, help="Run every job once and exit (cron-style)")
+@with_appcontext
+def scheduler_command(once):
+    """Run the scheduler as its own process (production). Only one runs jobs at a time."""
+    from hsbtrack.scheduler.runner import build_scheduler, run_all
+
+    app = current_app._get_current_object()
+    if once:
+        results = run_all(app)
+        click.echo("ran: " + (", ".join(f"{k}={v}" for k, v in results.items()) or "nothing (another holds the lock)"))
+        return
+    click.echo("hsbtrack scheduler running (Ctrl+C to stop)")
+    scheduler = build_scheduler(app, blocking=True)
+    try:
+        scheduler.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        scheduler.hsbtrack_guard.release()
+
+
+@hookimpl
+def hsbtrack_cli(cli):
+    cli.add_command(scheduler_command)
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from hsbtrack.notifications.views import bp
+
+    app.register_blueprint(bp)
