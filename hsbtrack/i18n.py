@@ -8,6 +8,12 @@ LANGUAGE_NAMES = {"en": "English", "cy": "Cymraeg"}
 
 
 def select_locale() -> str:
+    """"en" is formatted as British English (dates like 19 May 2027); "cy" is Welsh."""
+    language = _select_language()
+    return "en_GB" if language == "en" else language
+
+
+def _select_language() -> str:
     languages = current_app.config["HSBTRACK_LANGUAGES"]
     if not has_request_context():
         return "en"  # jobs and the CLI choose a language per recipient with force_locale

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from hsbtrack.areas import forms, services
 from hsbtrack.areas.models import Agency, Membership
@@ -41,16 +41,23 @@ def switch():
 @bp.route("/areas/<int:area_id>/")
 @login_required
 def dashboard(area_id):
+    """The area's home: latest radar against the previous cycle, actions by status, what is due."""
+    from hsbtrack.areas.dashboard import dashboard_data
     from hsbtrack.plugins.services import collect
 
     area = set_current_area(get_area_or_404(current_user, area_id))
-    agency_count = db.session.scalar(select(func.count()).select_from(Agency).where(Agency.area_id == area.id))
-    member_count = db.session.scalar(
-        select(func.count(func.distinct(Membership.user_id))).where(Membership.area_id == area.id)
-    )
+    data = dashboard_data(area)
     widgets = collect("hsbtrack_dashboard_widgets", area, user=current_user)
-    return render_template("areas/dashboard.html", area=area, agency_count=agency_count, member_count=member_count,
-                           widgets=widgets)
+    return render_template("areas/dashboard.html", area=area, widgets=widgets, **data)
+
+
+@bp.route("/areas/<int:area_id>/actions-by-status.svg")
+@login_required
+def actions_chart(area_id):
+    from hsbtrack.areas.dashboard import actions_chart_response
+
+    area = get_area_or_404(current_user, area_id)
+    return actions_chart_response(area)
 
 
 @bp.route("/areas/<int:area_id>/agencies", methods=["GET", "POST"])
@@ -88,7 +95,10 @@ def members(area_id):
     if request.method == "POST":
         if not manage:
             abort(403)
-        if form.validate_on_submit():
+        if form.validate_on_submit() and form.role.data == "admin" and not current_user.is_admin:
+            # The role select offers "admin" to administrators only; the service would grant it.
+            form.role.errors = [_("Only administrators can make someone an administrator")]
+        elif form.validate_on_submit():
             try:
                 _membership, user, created = services.add_area_member(
                     area, form.email.data, form.role.data, form.agency_id.data or None, form.name.data
