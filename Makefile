@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HSBTRACK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint install assets migrate demo bench clean wheel
+.PHONY: run test lint install assets migrate demo bench clean wheel test-browser ci
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+## make test-browser: only the Chromium tests (screenshots in test-artifacts/)
+test-browser: install
+	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+
+## make ci: what CI runs (apt packages, PostgreSQL, the suite on SQLite and PostgreSQL, lint)
+ci:
+	bash .ci/run
+
 lint: install
 	$(BIN)/ruff check hsbtrack plugins tests migrations/env.py
 
@@ -49,4 +57,4 @@ wheel: install
 	$(PY) -m build --wheel --outdir dist .
 
 clean:
-	rm -rf $(VENV) node_modules hsbtrack/static/vendor hsbtrack/static/css build dist *.egg-info
+	rm -rf $(VENV) node_modules hsbtrack/static/vendor hsbtrack/static/css build dist *.egg-info test-artifacts

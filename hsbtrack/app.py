@@ -65,8 +65,10 @@ def create_app(config: dict | None = None, plugins: dict | None = None) -> Flask
 def configure_settings(app: Flask, overrides: dict | None) -> None:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     environ = dict(os.environ)
-    if overrides and "HSBTRACK_ENV" in overrides:
-        environ["HSBTRACK_ENV"] = overrides["HSBTRACK_ENV"]
+    # Settings that decide whether the environment is valid may also come from ``config``.
+    for key in ("HSBTRACK_ENV", "SECRET_KEY"):
+        if overrides and overrides.get(key):
+            environ[key] = overrides[key]
     app.config.update(settings_from_environment(Path(app.instance_path), environ))
     if overrides:
         app.config.update(overrides)

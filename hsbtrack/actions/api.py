@@ -1,5 +1,440 @@
-"""The action parts of the API."""
+"""The action parts of the API: the action plan, actions, progress updates, findings to actions.
 
-from hsbtrack.api.auth import api_blueprint
+Thin: every rule lives in :mod:`hsbtrack.actions.services`; this module parses, checks who may
+do what (the same rules as the pages) and serialises. Values the service validates (dates,
+statements, owners, statuses, progress) are taken as they come (``Raw``) so that a bad one gets
+the service's own message in ``fields``. Checks that depend only on the URL run before the body is
+parsed: an action or audit of an area the caller cannot see answers 404, never 422.
+"""
+
+import functools
+
+import marshmallow as ma
+from flask import abort, g
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hsbtrack.actions import services
+from hsbtrack.actions.models import STATUSES, Action, ActionUpdate
+from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, current_api_user
+from hsbtrack.areas.roles import Perm
+from hsbtrack.errors import ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.permissions import can_see_area, get_area_or_404
+from hsbtrack.timeutil import today
 
 bp = api_blueprint("api_actions", __name__, "Actions, progress updates and the action plan")
+
+
+# -- scope ------------------------------------------------------------------------------------
+
+
+def _get_action(action_id) -> Action | None:
+    return db.session.get(Action, action_id, options=[selectinload(Action.statements), selectinload(Action.owner)])
+
+
+def _action_guard(action_id):
+    action = _get_action(action_id)
+    return action is not None and can_see_area(g.api_user, action.area_id)
+
+
+def _audit_guard(audit_id):
+    from hsbtrack.audits.services import get_audit
+
+    audit = get_audit(audit_id)
+    return audit is not None and can_see_area(g.api_user, audit.area_id)
+
+
+SCOPE_GUARDS["action_id"] = _action_guard
+SCOPE_GUARDS.setdefault("audit_id", _audit_guard)  # the audits API registers the same rule
+
+
+def _action(action_id) -> Action:
+    action = _get_action(action_id)  # identity map: no second query after the scope guard
+    if action is None or not can_see_area(current_api_user(), action.area_id):
+        abort(404)
+    return action
+
+
+def _audit(audit_id, permission=None):
+    from hsbtrack.audits.services import get_audit
+
+    audit = get_audit(audit_id)
+    if audit is None:
+        abort(404)
+    get_area_or_404(current_api_user(), audit.area_id, permission)
+    return audit
+
+
+def before_body(check):
+    """Run ``check(**view_args)`` before flask-smorest parses the body (place it above ``arguments``)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            check(**kwargs)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _may_edit_area(area_id=None, audit_id=None, **_ignored):
+    if audit_id is not None:
+        _audit(audit_id, Perm.EDIT_ACTIONS)
+    else:
+        get_area_or_404(current_api_user(), area_id, Perm.EDIT_ACTIONS)
+
+
+def _may_update(action_id, **_ignored):
+    action = _action(action_id)
+    if not services.can_update(current_api_user(), action):
+        abort(403, description=_("Only the owner or the board can change this action"))
+
+
+# -- schemas ----------------------------------------------------------------------------------
+
+
+def _raw(description, **kwargs):
+    return ma.fields.Raw(metadata={"description": description, **kwargs.pop("metadata", {})}, **kwargs)
+
+
+class OwnerSchema(ma.Schema):
+    id = ma.fields.Integer()
+    email = ma.fields.String()
+    name = ma.fields.String()
+
+
+class ActionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    area_id = ma.fields.Integer()
+    audit_id = ma.fields.Integer(allow_none=True)
+    framework = ma.fields.String()
+    title = ma.fields.String()
+    description = ma.fields.String()
+    owner = ma.fields.Nested(OwnerSchema)
+    agency_id = ma.fields.Integer(allow_none=True)
+    due_on = ma.fields.Date()
+    priority = ma.fields.String(metadata={"description": "high, medium or low"})
+    status = ma.fields.String(metadata={"description": ", ".join(STATUSES)})
+    progress = ma.fields.Integer(metadata={"description": "Per cent, 0-100"})
+    completion_evidence = ma.fields.String()
+    completed_on = ma.fields.Date(allow_none=True)
+    statements = ma.fields.List(ma.fields.String(), metadata={"description": "Linked statement codes"})
+    overdue = ma.fields.Boolean(metadata={"description": "Past its due date and neither done nor cancelled"})
+    version = ma.fields.Integer(metadata={"description": "Send it back with PATCH: a newer one answers 409"})
+    created_at = ma.fields.DateTime()
+    updated_at = ma.fields.DateTime()
+
+
+class ActionInSchema(ma.Schema):
+    title = ma.fields.String(load_default="")
+    description = ma.fields.String(load_default="", allow_none=True)
+    owner_email = ma.fields.String(load_default="", metadata={"description": "A user with a role in the area"})
+    agency_id = _raw("An agency of the area", allow_none=True, load_default=None, metadata={"type": "integer"})
+    due_on = _raw("ISO date, e.g. 2027-03-31", load_default=None, metadata={"type": "string", "format": "date"})
+    priority = _raw("high, medium (default) or low", load_default="medium", metadata={"type": "string"})
+    status = _raw("Default not_started", load_default="not_started", metadata={"type": "string"})
+    statements = ma.fields.List(ma.fields.Raw(), load_default=list,
+                                metadata={"description": "Scored statement codes, e.g. [\"1.6a\", \"2.3\"]"})
+    audit_id = _raw("The audit the action answers (of the same area)", allow_none=True, load_default=None,
+                    metadata={"type": "integer"})
+
+
+class ActionPatchSchema(ma.Schema):
+    title = ma.fields.String()
+    description = ma.fields.String(allow_none=True)
+    owner_email = ma.fields.String(metadata={"description": "Board only: hand the action to someone else"})
+    agency_id = _raw("Board only", allow_none=True, metadata={"type": "integer"})
+    due_on = _raw("Board only. ISO date", metadata={"type": "string", "format": "date"})
+    priority = _raw("Board only", metadata={"type": "string"})
+    status = _raw("Owner or board", metadata={"type": "string"})
+    progress = _raw("Owner or board: a whole number 0-100", metadata={"type": "integer"})
+    completion_evidence = ma.fields.String(allow_none=True, metadata={"description": "Owner or board"})
+    statements = ma.fields.List(ma.fields.Raw(), metadata={"description": "Board only"})
+    version = ma.fields.Integer(allow_none=True, strict=True,
+                                metadata={"description": "The version you read: a newer one answers 409"})
+
+
+class PlanQuerySchema(ma.Schema):
+    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
+    overdue = ma.fields.Boolean(load_default=False)
+    statement = ma.fields.String(load_default=None, metadata={"description": "Linked to this statement code"})
+    domain = ma.fields.Integer(load_default=None, metadata={"description": "Linked to a statement of this domain"})
+    owner_email = ma.fields.String(load_default=None)
+    agency_id = ma.fields.Integer(load_default=None)
+    sort = ma.fields.String(load_default="due_on", validate=ma.validate.OneOf(("due_on", "priority", "status", "title")))
+
+
+class UpdateInSchema(ma.Schema):
+    note = ma.fields.String(load_default="", metadata={"description": "What has happened"})
+    progress = _raw("Optional: a whole number 0-100", allow_none=True, load_default=None,
+                    metadata={"type": "integer"})
+
+
+class UpdateSchema(ma.Schema):
+    id = ma.fields.Integer()
+    action_id = ma.fields.Integer()
+    note = ma.fields.String()
+    progress = ma.fields.Integer(allow_none=True)
+    created_at = ma.fields.DateTime()
+    user = ma.fields.Nested(OwnerSchema, allow_none=True)
+
+
+class DecisionSchema(ma.Schema):
+    decision = ma.fields.String(metadata={"description": "accepted or dismissed"})
+    reason = ma.fields.String()
+    action_id = ma.fields.Integer(allow_none=True)
+    decided_at = ma.fields.DateTime()
+
+
+class FindingSchema(ma.Schema):
+    code = ma.fields.String()
+    domain = ma.fields.Integer()
+    text = ma.fields.String()
+    agreed = ma.fields.Integer(allow_none=True)
+    lowest = ma.fields.Integer(allow_none=True)
+    spread = ma.fields.Integer(allow_none=True)
+    low = ma.fields.Boolean(metadata={"description": "Agreed score at or below the area's threshold"})
+    disagreement = ma.fields.Boolean(metadata={"description": "Agencies differ by 2 or more"})
+    draft_title = ma.fields.String()
+    decision = ma.fields.Nested(DecisionSchema, allow_none=True)
+
+
+class AcceptInSchema(ma.Schema):
+    codes = ma.fields.List(ma.fields.String(), load_default=list)
+    owner_email = ma.fields.String(load_default="")
+    due_on = _raw("ISO date", load_default=None, metadata={"type": "string", "format": "date"})
+    merge = ma.fields.Boolean(load_default=False, metadata={"description": "One action linked to every code"})
+    title = ma.fields.String(load_default=None, allow_none=True,
+                             metadata={"description": "Title of the merged action (or of the only one)"})
+    titles = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String(), load_default=None, allow_none=True,
+                            metadata={"description": "Titles by finding code, replacing the draft titles"})
+    description = ma.fields.String(load_default="", allow_none=True)
+    agency_id = _raw("An agency of the area", allow_none=True, load_default=None, metadata={"type": "integer"})
+    priority = _raw("high, medium (default) or low", load_default="medium", metadata={"type": "string"})
+
+
+class DismissInSchema(ma.Schema):
+    reason = ma.fields.String(load_default="", metadata={"description": "Why this finding needs no action"})
+
+
+# -- serialisers ------------------------------------------------------------------------------
+
+
+def _user_out(user):
+    if user is None:
+        return None
+    return {"id": user.id, "email": user.email, "name": user.name or ""}
+
+
+def _action_out(action, on=None):
+    return {
+        "id": action.id, "area_id": action.area_id, "audit_id": action.audit_id, "framework": action.framework,
+        "title": action.title, "description": action.description or "", "owner": _user_out(action.owner),
+        "agency_id": action.agency_id, "due_on": action.due_on, "priority": action.priority,
+        "status": action.status, "progress": action.progress or 0,
+        "completion_evidence": action.completion_evidence or "", "completed_on": action.completed_on,
+        "statements": action.codes, "overdue": action.is_overdue(on or today()), "version": action.version,
+        "created_at": action.created_at, "updated_at": action.updated_at,
+    }
+
+
+def _update_out(update):
+    return {"id": update.id, "action_id": update.action_id, "note": update.note, "progress": update.progress,
+            "created_at": update.created_at, "user": _user_out(update.user)}
+
+
+def _finding_out(finding):
+    decision = finding.decision
+    return {
+        "code": finding.code, "domain": finding.domain, "text": finding.text, "agreed": finding.agreed,
+        "lowest": finding.lowest, "spread": finding.spread, "low": finding.low,
+        "disagreement": finding.disagreement, "draft_title": finding.draft_title,
+        "decision": None if decision is None else {
+            "decision": decision.decision, "reason": decision.reason or "", "action_id": decision.action_id,
+            "decided_at": decision.decided_at},
+    }
+
+
+def _reload(action_id) -> Action:
+    """The action as saved, with its statements and owner (after a change)."""
+    db.session.expire_all()
+    return _get_action(action_id)
+
+
+# -- the plan ---------------------------------------------------------------------------------
+
+
+@bp.post("/areas/<int:area_id>/actions")
+@before_body(_may_edit_area)
+@bp.arguments(ActionInSchema)
+@bp.response(201, ActionSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def create_action(data, area_id):
+    """Add an action to the area's plan (board managers, regional coordinators, administrators).
+
+    ``owner_email`` must be a user with a role in the area; ``statements`` scored statement codes
+    of the framework (headings such as 1.6 are refused); ``due_on`` an ISO date. Bad values answer
+    422 with a message per field, and nothing is saved.
+    """
+    area = get_area_or_404(current_api_user(), area_id, Perm.EDIT_ACTIONS)
+    audit = None
+    if data["audit_id"] not in (None, ""):
+        from hsbtrack.audits.services import get_audit
+
+        try:
+            audit = get_audit(int(data["audit_id"]))
+        except (TypeError, ValueError):
+            audit = None
+        if audit is None or audit.area_id != area.id:
+            raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.name))
+    action = services.create_action(
+        area, title=data["title"], owner=data["owner_email"], due_on=data["due_on"], statements=data["statements"],
+        description=data["description"] or "", agency_id=data["agency_id"], priority=data["priority"],
+        status=data["status"], audit=audit, user=current_api_user())
+    return _action_out(_reload(action.id))
+
+
+@bp.get("/areas/<int:area_id>/actions")
+@bp.arguments(PlanQuerySchema, location="query")
+@bp.response(200, ActionSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def list_actions(query, area_id):
+    """The area's action plan, soonest due first, filtered by status, overdue, statement, domain,
+    owner or agency. Everyone with a role in the area."""
+    area = get_area_or_404(current_api_user(), area_id)
+    owner_id = None
+    if query["owner_email"]:
+        from hsbtrack.auth.models import User
+        from hsbtrack.auth.services import normalise_email
+
+        owner_id = db.session.scalar(select(User.id).where(User.email == normalise_email(query["owner_email"])))
+        if owner_id is None:
+            return []
+    filters = services.PlanFilter(status=query["status"], overdue=query["overdue"], statement=query["statement"],
+                                  domain=query["domain"], owner_id=owner_id, agency_id=query["agency_id"],
+                                  sort=query["sort"])
+    on = today()
+    return [_action_out(a, on) for a in db.session.scalars(services.plan_query(area.id, filters, on))]
+
+
+# -- one action -------------------------------------------------------------------------------
+
+
+@bp.get("/actions/<int:action_id>")
+@bp.response(200, ActionSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_action(action_id):
+    """One action."""
+    return _action_out(_action(action_id))
+
+
+@bp.patch("/actions/<int:action_id>")
+@before_body(_may_update)
+@bp.arguments(ActionPatchSchema)
+@bp.response(200, ActionSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def patch_action(data, action_id):
+    """Change an action. Send only the fields to change, and the ``version`` you read.
+
+    The owner may change ``status``, ``progress`` and ``completion_evidence`` (anything else
+    answers 403); the board may change everything. A newer version answers 409; bad values 422.
+    Marking it ``done`` sets progress to 100 unless given.
+    """
+    action = _action(action_id)
+    version = data.pop("version", None)
+    services.update_action(action, data, user=current_api_user(), expected_version=version)
+    return _action_out(_reload(action.id))
+
+
+@bp.post("/actions/<int:action_id>/updates")
+@before_body(_may_update)
+@bp.arguments(UpdateInSchema)
+@bp.response(201, UpdateSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def post_update(data, action_id):
+    """Post a dated progress update (the owner or the board). ``progress`` (0-100) also updates the
+    action's progress; the first progress above 0 moves a not-started action to in progress."""
+    action = _action(action_id)
+    update = services.add_update(action, data["note"], data["progress"], user=current_api_user())
+    return _update_out(update)
+
+
+@bp.get("/actions/<int:action_id>/updates")
+@bp.response(200, UpdateSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def list_updates(action_id):
+    """The action's progress updates, newest first."""
+    action = _action(action_id)
+    rows = db.session.scalars(
+        select(ActionUpdate).where(ActionUpdate.action_id == action.id).options(selectinload(ActionUpdate.user))
+        .order_by(ActionUpdate.created_at.desc(), ActionUpdate.id.desc()))
+    return [_update_out(u) for u in rows]
+
+
+# -- findings ---------------------------------------------------------------------------------
+
+
+@bp.get("/audits/<int:audit_id>/findings")
+@bp.response(200, FindingSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def list_findings(audit_id):
+    """The audit's findings: agreed scores at or below the area's threshold (default 1) and
+    disagreements (agencies 2 or more apart), each with the decision taken, if any."""
+    return [_finding_out(f) for f in services.findings(_audit(audit_id))]
+
+
+@bp.post("/audits/<int:audit_id>/findings/accept")
+@before_body(_may_edit_area)
+@bp.arguments(AcceptInSchema)
+@bp.response(201, ActionSchema(many=True))
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def accept_findings(data, audit_id):
+    """Turn findings into actions: one per code, or one linked to all of them with ``merge``.
+
+    409 if a code has already been accepted or dismissed; 422 for a code that is not a finding,
+    an owner without a role in the area or a due date that is not a date.
+    """
+    audit = _audit(audit_id, Perm.EDIT_ACTIONS)
+    actions = services.accept_findings(
+        audit, data["codes"], owner=data["owner_email"], due_on=data["due_on"], title=data["title"],
+        description=data["description"] or "", agency_id=data["agency_id"], priority=data["priority"],
+        merge=data["merge"], titles=data["titles"], user=current_api_user())
+    ids = [a.id for a in actions]
+    db.session.expire_all()
+    rows = {a.id: a for a in db.session.scalars(
+        select(Action).where(Action.id.in_(ids)).options(selectinload(Action.statements), selectinload(Action.owner)))}
+    on = today()
+    return [_action_out(rows[i], on) for i in ids]
+
+
+@bp.post("/audits/<int:audit_id>/findings/<code>/dismiss")
+@before_body(_may_edit_area)
+@bp.arguments(DismissInSchema)
+@bp.response(200, FindingSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def dismiss_finding(data, audit_id, code):
+    """Dismiss a finding with a reason (kept in the history). 404 if ``code`` is not a finding of
+    the audit; 409 if it was already decided."""
+    audit = _audit(audit_id, Perm.EDIT_ACTIONS)
+    if code not in {f.code for f in services.findings(audit)}:
+        abort(404, description=_("%(code)s is not a finding of this audit", code=code))
+    services.dismiss_finding(audit, code, data["reason"], user=current_api_user())
+    return _finding_out(next(f for f in services.findings(audit) if f.code == code))

@@ -207,6 +207,10 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
     from hsbtrack.areas.models import Area
 
     area = db.session.get(Area, action.area_id)
+    if user is not None and not can_update(user, action):
+        from werkzeug.exceptions import Forbidden
+
+        raise Forbidden(_("Only the owner or the board can change this action"))
     allowed = EDITABLE if can_edit(user, action) else OWNER_EDITABLE
     unknown = [k for k in data if k not in (*EDITABLE, "statements", "owner_email")]
     if unknown:
@@ -342,8 +346,12 @@ def findings(audit) -> list[Finding]:
 
 
 def accept_findings(audit, codes, *, owner, due_on, title=None, description="", agency_id=None, priority="medium",
-                    merge=False, user=None) -> list[Action]:
-    """Turn findings into actions: one action each, or one merged action linked to all ``codes``."""
+                    merge=False, user=None, titles=None) -> list[Action]:
+    """Turn findings into actions: one action each, or one merged action linked to all ``codes``.
+
+    ``titles`` (optional, ``{code: title}``) replaces the draft title of a finding's own action; a bad
+    one is reported on field ``title-<code>`` before anything is saved.
+    """
     known = {f.code: f for f in findings(audit)}
     codes = [c for c in codes or [] if c]
     if not codes:
@@ -354,9 +362,21 @@ def accept_findings(audit, codes, *, owner, due_on, title=None, description="", 
         if known[code].decision is not None:
             raise ConflictError.field("codes", _("%(code)s has already been decided", code=code))
     groups = [codes] if merge else [[c] for c in codes]
-    actions = []
+    titles = {code: (text or "").strip() for code, text in (titles or {}).items()}
+    group_titles, title_errors = [], {}
     for group in groups:
-        group_title = title if (title and (merge or len(groups) == 1)) else known[group[0]].draft_title
+        if title and (merge or len(groups) == 1):
+            field, text = "title", title
+        else:
+            field, text = f"title-{group[0]}", titles.get(group[0]) or known[group[0]].draft_title
+        try:
+            group_titles.append(_parse_title(text))
+        except ServiceError as error:
+            title_errors[field] = error.message
+    if title_errors:
+        raise ServiceError(_("The actions were not saved: check the fields"), title_errors)
+    actions = []
+    for group, group_title in zip(groups, group_titles, strict=True):
         action = create_action(audit.area, title=group_title, owner=owner, due_on=due_on, statements=group,
                                description=description, agency_id=agency_id, priority=priority, audit=audit, user=user)
         for code in group:
@@ -437,7 +457,7 @@ def actions_for_user(user) -> list[Action]:
 def status_counts(area_id) -> dict:
     rows = db.session.execute(select(Action.status, func.count()).where(Action.area_id == area_id).group_by(Action.status))
     counts = dict.fromkeys(STATUSES, 0)
-    counts.update(dict(rows.tuples()))
+    counts.update({status: number for status, number in rows})  # (dict() would read a Result as a mapping)
     return counts
 
 
@@ -458,8 +478,22 @@ def actions_for_statements(area_id, codes) -> dict[str, list[Action]]:
         .where(Action.area_id == area_id, ActionStatement.code.in_(list(codes)))
         .options(selectinload(Action.owner)).order_by(Action.due_on))
     out = {}
-    for code, action in rows.tuples():
+    for code, action in rows:
         out.setdefault(code, []).append(action)
     return out
 
 
+
+
+def owner_choices(area) -> list[User]:
+    """Active users who may own an action of ``area`` (a role there or over its region), by name, in one query."""
+    from sqlalchemy import or_
+
+    from hsbtrack.areas.models import Membership
+
+    scope = Membership.area_id == area.id
+    if area.region_id is not None:
+        scope = or_(scope, Membership.region_id == area.region_id)
+    return list(db.session.scalars(
+        select(User).where(User.active.is_(True), User.id.in_(select(Membership.user_id).where(scope)))
+        .order_by(func.lower(func.coalesce(func.nullif(User.name, ""), User.email)), User.id)))

@@ -1,20 +1,668 @@
-"""Action plan pages: the plan, an action, findings to actions, my actions."""
+"""Action plan pages: findings to actions, the plan, an action, my actions, a statement across cycles,
+and the plan's exports (XLSX, CSV, printable board paper).
 
-from flask import Blueprint, abort
+Everyone with a role in the area reads these pages; users with ``Perm.EDIT_ACTIONS`` (board managers,
+regional coordinators, admins) create and edit actions and decide findings; an action's owner may
+change its status, progress and completion evidence and post progress updates. Every rule lives in
+:mod:`hsbtrack.actions.services`; each page runs a fixed number of queries whatever the number of
+actions, statements or cycles.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+from werkzeug.exceptions import Forbidden
+
+from hsbtrack.actions import exports, services
+from hsbtrack.actions.forms import (
+    AcceptFindingsForm,
+    ActionForm,
+    DismissFindingForm,
+    OwnerUpdateForm,
+    ProgressUpdateForm,
+    owner_label,
+)
+from hsbtrack.actions.models import CLOSED_STATUSES, Action, ActionUpdate, FindingDecision
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import services as audits
+from hsbtrack.audits.models import Audit
+from hsbtrack.auth.models import User
+from hsbtrack.errors import ConflictError, ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.forms import apply_service_errors
+from hsbtrack.history import services as history
+from hsbtrack.permissions import can, get_area_or_404, visible_area_ids
+from hsbtrack.timeutil import today
+from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("actions", __name__)
 
+MAX_CYCLES_ON_ACTION = 3  # T1 → T2 → T3 beside an action's statements
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _lang() -> str:
+    return str(get_locale() or "en")
+
+
+def _framework(slug):
+    try:
+        return audits.catalogue().get(slug)
+    except KeyError:
+        return None
+
+
+def _load_audit(area_id: int, audit_id: int, permission=None):
+    area = set_current_area(get_area_or_404(current_user, area_id, permission))
+    audit = audits.get_audit(audit_id)
+    if audit is None or audit.area_id != area.id:
+        abort(404)
+    return area, audit
+
+
+def _load_action(area_id: int, action_id: int):
+    area = set_current_area(get_area_or_404(current_user, area_id))
+    action = db.session.scalar(
+        select(Action).where(Action.id == action_id)
+        .options(selectinload(Action.statements), joinedload(Action.owner), joinedload(Action.agency)))
+    if action is None or action.area_id != area.id:
+        abort(404)
+    return area, action
+
+
+def _owner_choices(area, current=None):
+    users = services.owner_choices(area)
+    choices = [("", _("Choose an owner"))] + [(str(u.id), owner_label(u)) for u in users]
+    if current is not None and all(u.id != current.id for u in users):
+        choices.append((str(current.id), owner_label(current)))  # e.g. an owner who has since left the area
+    return choices
+
+
+def _agency_choices(area):
+    return [("", _("No agency"))] + [(str(a.id), a.name) for a in area.agencies]
+
+
+def _priority_choices():
+    return list(services.priority_labels().items())
+
+
+def _status_choices():
+    return list(services.status_labels().items())
+
+
+def _owner_or_none(area, owner_id):
+    """The chosen owner, or None: the service then reports the problem on the owner field."""
+    try:
+        return services.resolve_owner(area, owner_id=owner_id)
+    except ServiceError:
+        return None
+
+
+def _ready(form) -> bool:
+    """The form is valid, or wrong only in its date. In the second case the service is still called (with no
+    date, so it saves nothing) to report every other problem at once, beside the date's own message."""
+    if form.validate_on_submit():
+        return True
+    return form.is_submitted() and set(form.errors) == {"due_on"}
+
+
+def _show_errors(form, error) -> None:
+    """The service's messages next to the fields; the form's own date message wins over the service's."""
+    fields = {k: v for k, v in error.fields.items() if not (k == "due_on" and form.due_on.errors)}
+    if fields or not form.errors:
+        apply_service_errors(form, ServiceError(error.message, fields))
+
+
+def score_change(previous, current) -> str | None:
+    """"up 2", "down 1", "no change" between two cycles (None when either is missing)."""
+    if previous is None or current is None:
+        return None
+    if current > previous:
+        return _("up %(n)d", n=current - previous)
+    if current < previous:
+        return _("down %(n)d", n=previous - current)
+    return _("no change")
+
+
+def score_trail(cycle_audits, results, code) -> list[dict]:
+    """A statement's agreed score through the cycles, with the change from the cycle before."""
+    trail, previous = [], None
+    for audit in cycle_audits:
+        result = results[audit.id].by_code.get(code)
+        agreed = result.agreed if result is not None else None
+        trail.append({"audit": audit, "result": result, "agreed": agreed, "previous": previous,
+                      "change": score_change(previous, agreed)})
+        previous = agreed
+    return trail
+
+
+def _parse_int(value):
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def plan_filters(args, framework) -> services.PlanFilter:
+    """The plan's filters from the query string; unknown values are ignored."""
+    status = args.get("status") or None
+    statement = (args.get("statement") or "").strip() or None
+    if statement is not None and (framework is None or statement not in framework.codes):
+        statement = None
+    domain = _parse_int(args.get("domain"))
+    if domain is not None and (framework is None or domain not in {d.number for d in framework.domains}):
+        domain = None
+    sort = args.get("sort") or "due_on"
+    return services.PlanFilter(
+        status=status if status in services.status_labels() else None,
+        overdue=(args.get("overdue") or "").lower() in ("1", "true", "on", "yes"),
+        statement=statement,
+        domain=domain,
+        owner_id=_parse_int(args.get("owner")),
+        agency_id=_parse_int(args.get("agency")),
+        sort=sort if sort in exports.SORTS else "due_on",
+    )
+
+
+def _filter_args(filters) -> dict:
+    """The query string of ``filters`` (for the export links), without defaults."""
+    args = {"status": filters.status, "statement": filters.statement, "domain": filters.domain,
+            "owner": filters.owner_id, "agency": filters.agency_id,
+            "overdue": "1" if filters.overdue else None, "sort": filters.sort if filters.sort != "due_on" else None}
+    return {k: v for k, v in args.items() if v not in (None, "")}
+
+
+# -- findings to actions ----------------------------------------------------------------------
+
+
+def _accept_form(area, formdata=None):
+    form = AcceptFindingsForm() if formdata is not None else AcceptFindingsForm(formdata=None)
+    form.owner.choices = _owner_choices(area)
+    form.agency_id.choices = _agency_choices(area)
+    form.priority.choices = _priority_choices()
+    if formdata is None:
+        form.due_on.data = audits.add_months(today(), 3)
+        form.priority.data = "medium"
+        form.grouping.data = "each"
+    return form
+
+
+def _render_findings(area, audit, accept_form=None, dismiss_form=None, title_errors=None, status=200):
+    framework = audits.framework_of(audit)
+    items = services.findings(audit)
+    edit = can(current_user, Perm.EDIT_ACTIONS, area.id)
+    if accept_form is None and edit:
+        accept_form = _accept_form(area)
+    action_ids = [f.decision.action_id for f in items if f.decision is not None and f.decision.action_id]
+    accepted = {action_id: title for action_id, title in db.session.execute(
+        select(Action.id, Action.title).where(Action.id.in_(action_ids)))} if action_ids else {}
+    undecided = [f for f in items if f.decision is None]
+    error_form = None
+    if dismiss_form is not None and dismiss_form.errors:
+        error_form = dismiss_form
+    elif accept_form is not None and accept_form.errors:
+        error_form = accept_form
+    return render_template(
+        "actions/findings.html", area=area, audit=audit, framework=framework, findings=items, undecided=undecided,
+        accepted=accepted, edit=edit, accept_form=accept_form, dismiss_form=dismiss_form, form=error_form,
+        title_errors=title_errors or {}, threshold=services.low_score_threshold(area), lang=_lang(),
+        chosen=set(accept_form.codes.data or []) if accept_form is not None and accept_form.codes.data else set(),
+        posted_titles={f.code: request.form.get(f"title-{f.code}") for f in undecided}
+        if request.method == "POST" else {},
+    ), status
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/findings", methods=["GET", "POST"])
+@login_required
+def findings(area_id, audit_id):
+    area, audit = _load_audit(area_id, audit_id)
+    if request.method == "GET":
+        return _render_findings(area, audit)
+    if not can(current_user, Perm.EDIT_ACTIONS, area.id):
+        abort(403)
+    form = _accept_form(area, formdata=request.form)
+    title_errors = {}
+    if _ready(form):
+        merge = form.grouping.data == "merge"
+        codes = [c for c in (form.codes.data or []) if c]
+        try:
+            actions = services.accept_findings(
+                audit, codes, owner=_owner_or_none(area, form.owner.data), due_on=form.due_on.data,
+                title=((form.title.data or "").strip() or None) if merge else None,
+                titles={code: request.form.get(f"title-{code}", "") for code in codes},
+                description=form.description.data or "", agency_id=form.agency_id.data or None,
+                priority=form.priority.data or "medium", merge=merge, user=current_user)
+        except ServiceError as error:
+            title_errors = {k[len("title-"):]: v for k, v in error.fields.items() if k.startswith("title-")}
+            others = {k: v for k, v in error.fields.items() if not k.startswith("title-")}
+            if others or not title_errors:
+                _show_errors(form, ServiceError(error.message, others))
+            for code, message in title_errors.items():
+                form.codes.errors = [*list(form.codes.errors or []), f"{code}: {message}"]
+            status = 422 if form.due_on.errors else error.status
+            return _render_findings(area, audit, accept_form=form, title_errors=title_errors, status=status)
+        flash(ngettext("%(num)d action created from the findings", "%(num)d actions created from the findings",
+                       len(actions)), "success")
+        return redirect(url_for("actions.findings", area_id=area.id, audit_id=audit.id))
+    return _render_findings(area, audit, accept_form=form, status=422)
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/findings/dismiss", methods=["POST"])
+@login_required
+def dismiss_finding(area_id, audit_id):
+    area, audit = _load_audit(area_id, audit_id, Perm.EDIT_ACTIONS)
+    form = DismissFindingForm()
+    code = (form.code.data or "").strip()
+    if form.validate_on_submit():
+        try:
+            services.dismiss_finding(audit, code, form.reason.data, user=current_user)
+        except ServiceError as error:
+            form.reason.errors = [*list(form.reason.errors or []), next(iter(error.fields.values()), error.message)]
+            status = error.status
+        else:
+            flash(_("%(code)s has been dismissed: the reason is kept", code=code), "success")
+            return redirect(url_for("actions.findings", area_id=area.id, audit_id=audit.id))
+    else:
+        status = 422
+    form.reason.id = f"reason-{code.replace('.', '-')}"
+    return _render_findings(area, audit, dismiss_form=form, status=status)
+
+
+# -- the action plan --------------------------------------------------------------------------
+
 
 @bp.route("/areas/<int:area_id>/actions/")
+@login_required
 def plan(area_id):
-    abort(404)  # placeholder until the pages land
+    area = set_current_area(get_area_or_404(current_user, area_id))
+    framework = _framework(audits.DEFAULT_FRAMEWORK)
+    filters = plan_filters(request.args, framework)
+    data = exports.gather(area, filters, lang=_lang())
+    owners = services.owner_choices(area)
+    return render_template(
+        "actions/plan.html", area=area, data=data, filters=filters, framework=framework, owners=owners,
+        area_audits=audits.audits_for_area(area.id),
+        edit=can(current_user, Perm.EDIT_ACTIONS, area.id), filter_args=_filter_args(filters),
+        statuses=services.status_labels(), priorities=services.priority_labels(), sorts=exports.sort_labels(),
+        owner_label=owner_label, lang=_lang(),
+    )
+
+
+@bp.route("/areas/<int:area_id>/actions/board-paper")
+@login_required
+def board_paper(area_id):
+    area = set_current_area(get_area_or_404(current_user, area_id))
+    filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
+    data = exports.gather(area, filters, lang=_lang(), overdue_first=True)
+    return render_template("actions/board_paper.html", area=area, data=data, filters=filters,
+                           statuses=services.status_labels(), priorities=services.priority_labels(),
+                           filter_args=_filter_args(filters), lang=_lang())
+
+
+@bp.route("/areas/<int:area_id>/actions/export.xlsx")
+@login_required
+def export_xlsx(area_id):
+    area = get_area_or_404(current_user, area_id)
+    filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
+    return exports.download(area, filters, "xlsx", lang=_lang())
+
+
+@bp.route("/areas/<int:area_id>/actions/export.csv")
+@login_required
+def export_csv(area_id):
+    area = get_area_or_404(current_user, area_id)
+    filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
+    return exports.download(area, filters, "csv", lang=_lang())
+
+
+# -- adding and editing -----------------------------------------------------------------------
+
+
+def _statement_choices(framework, lang):
+    return [(s.code, f"{s.code} {s.text_for(lang)}") for s in framework.scored_statements]
+
+
+def _prepare_action_form(form, area, framework, current_owner=None):
+    form.owner.choices = _owner_choices(area, current_owner)
+    form.agency_id.choices = _agency_choices(area)
+    form.priority.choices = _priority_choices()
+    form.status.choices = _status_choices()
+    form.statements.choices = _statement_choices(framework, _lang())
+
+
+def _create_with_owner(area, form):
+    """Create the action; with an email address, invite that person first (only once every other field is
+    valid, so that a rejected action leaves no new account behind). Returns (action, invited user or None)."""
+    from hsbtrack.areas.services import add_area_member
+    from hsbtrack.auth.views import send_set_password_email
+
+    fields = {
+        "title": form.title.data, "description": form.description.data or "", "due_on": form.due_on.data,
+        "statements": form.statements.data or [], "agency_id": form.agency_id.data or None,
+        "priority": form.priority.data or "medium", "status": form.status.data or "not_started",
+    }
+    email = (form.owner_email.data or "").strip()
+    if not email:
+        owner = _owner_or_none(area, form.owner.data)
+        return services.create_action(area, owner=owner, user=current_user, **fields), None
+    try:
+        return services.create_action(area, owner=email, user=current_user, **fields), None
+    except ServiceError as error:
+        if set(error.fields) != {"owner"}:
+            raise ServiceError(error.message, {("owner_email" if k == "owner" else k): v
+                                               for k, v in error.fields.items()}) from None
+    # Every other field is valid and the address is not an owner yet: invite them as a viewer.
+    try:
+        _membership, user, created = add_area_member(area, email, "viewer")
+    except ServiceError as error:
+        raise ServiceError(error.message, {"owner_email": error.message}) from None
+    if created or not user.password_hash:
+        send_set_password_email(user, "invite", inviter=current_user)
+    return services.create_action(area, owner=user, user=current_user, **fields), user
+
+
+@bp.route("/areas/<int:area_id>/actions/new", methods=["GET", "POST"])
+@login_required
+def new(area_id):
+    area = set_current_area(get_area_or_404(current_user, area_id, Perm.EDIT_ACTIONS))
+    framework = _framework(audits.DEFAULT_FRAMEWORK)
+    if framework is None:
+        abort(404)
+    form = ActionForm() if request.method == "POST" else ActionForm(formdata=None)
+    del form.progress, form.completion_evidence, form.version
+    _prepare_action_form(form, area, framework)
+    status = 200
+    if request.method == "GET":
+        form.due_on.data = audits.add_months(today(), 3)
+        form.priority.data = "medium"
+        form.status.data = "not_started"
+        form.statements.data = [c for c in request.args.getlist("statement") if c in framework.codes]
+    elif _ready(form):
+        try:
+            action, invited = _create_with_owner(area, form)
+        except ServiceError as error:
+            _show_errors(form, error)
+            status = 422 if form.due_on.errors else error.status
+        else:
+            if invited is not None:
+                flash(_("%(title)s has been added; %(email)s has been invited by email to own it",
+                        title=action.title, email=invited.email), "success")
+            else:
+                flash(_("%(title)s has been added to the action plan", title=action.title), "success")
+            return redirect(url_for("actions.detail", area_id=area.id, action_id=action.id))
+    else:
+        status = 422
+    return render_template("actions/form.html", area=area, form=form, framework=framework, action=None,
+                           board=True, conflict=None, refused=None, chosen=set(form.statements.data or []),
+                           lang=_lang()), status
+
+
+def _edit_data(form, action, board) -> dict:
+    """The changes to send to the service. The owner's form sends only what an owner may change; anything
+    else posted (say, a title) is passed on so that the service refuses it."""
+    if board:
+        data = {"title": form.title.data, "description": form.description.data or "", "owner_id": form.owner.data,
+                "agency_id": form.agency_id.data or None, "due_on": form.due_on.data,
+                "priority": form.priority.data, "status": form.status.data, "progress": form.progress.data,
+                "completion_evidence": form.completion_evidence.data or ""}
+        codes = form.statements.data or []
+        if set(codes) != set(action.codes):
+            data["statements"] = codes
+    else:
+        data = {"status": form.status.data, "progress": form.progress.data,
+                "completion_evidence": form.completion_evidence.data or ""}
+        for name in services.EDITABLE:
+            if name not in data and name in request.form:
+                data[name] = request.form.get(name)
+        if "owner" in request.form:
+            data["owner_id"] = request.form.get("owner")
+    if data.get("status") == "done" and action.status != "done" and \
+            str(data.get("progress", "")).strip() == str(action.progress):
+        data.pop("progress")  # the service sets 100% when an action is marked done
+    return data
+
+
+@bp.route("/areas/<int:area_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(area_id, action_id):
+    area, action = _load_action(area_id, action_id)
+    board = services.can_edit(current_user, action)
+    if not board and action.owner_id != current_user.id:
+        abort(403)
+    framework = _framework(action.framework)
+    if framework is None:
+        abort(404)
+    form_class = ActionForm if board else OwnerUpdateForm
+    form = form_class() if request.method == "POST" else form_class(formdata=None)
+    if board:
+        del form.owner_email
+        _prepare_action_form(form, area, framework, current_owner=action.owner)
+    else:
+        form.status.choices = _status_choices()
+    conflict, refused, status = None, None, 200
+    if request.method == "GET":
+        form.status.data = action.status
+        form.progress.data = str(action.progress)
+        form.completion_evidence.data = action.completion_evidence
+        form.version.data = str(action.version)
+        if board:
+            form.title.data = action.title
+            form.description.data = action.description
+            form.statements.data = action.codes
+            form.owner.data = str(action.owner_id)
+            form.agency_id.data = str(action.agency_id) if action.agency_id else ""
+            form.due_on.data = action.due_on
+            form.priority.data = action.priority
+    elif (_ready(form) if board else form.validate_on_submit()):
+        try:
+            services.update_action(action, _edit_data(form, action, board), user=current_user,
+                                   expected_version=form.version.data or None)
+        except ConflictError as error:
+            db.session.rollback()
+            conflict, status = error.message, 409
+        except Forbidden as error:
+            db.session.rollback()  # e.g. an owner posting a new title: only the board may change it
+            refused, status = error.description, 403
+        except ServiceError as error:
+            db.session.rollback()
+            if board:
+                _show_errors(form, error)
+            else:
+                apply_service_errors(form, error)
+            status = 422 if board and form.due_on.errors else error.status
+        else:
+            flash(_("The action has been saved"), "success")
+            return redirect(url_for("actions.detail", area_id=area.id, action_id=action.id))
+    else:
+        status = 422
+    if conflict:
+        db.session.refresh(action)
+    return render_template("actions/form.html", area=area, form=form, framework=framework, action=action,
+                           board=board, conflict=conflict, refused=refused,
+                           chosen=set(form.statements.data or []) if board else set(), statuses=services.status_labels(),
+                           priorities=services.priority_labels(), lang=_lang()), status
+
+
+# -- an action --------------------------------------------------------------------------------
+
+
+def _history_rows(entries, area):
+    """History entries as (entry, field label, old text, new text), names looked up in one query."""
+    labels = {
+        "created": _("Created"), "title": _("Title"), "description": _("Description"), "owner_id": _("Owner"),
+        "agency_id": _("Owning agency"), "due_on": _("Due date"), "priority": _("Priority"), "status": _("Status"),
+        "progress": _("Progress"), "completion_evidence": _("Completion evidence"), "statements": _("Statements"),
+        "update": _("Progress update"),
+    }
+    # Always the same two look-ups, whatever the history holds (a constant number of queries).
+    user_ids = {v for e in entries if e.field == "owner_id" for v in (e.old_value, e.new_value) if v is not None}
+    users = {u.id: owner_label(u) for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
+    agencies = {a.id: a.name for a in area.agencies}
+    statuses, priorities = services.status_labels(), services.priority_labels()
+
+    def text(field, value):
+        if value is None or value == "":
+            return None
+        if field == "owner_id":
+            return users.get(value, _("someone who has left"))
+        if field == "agency_id":
+            return agencies.get(value, _("an agency that was removed"))
+        if field == "status":
+            return statuses.get(value, value)
+        if field == "priority":
+            return priorities.get(value, value)
+        if field == "progress":
+            return f"{value}%"
+        if field == "statements":
+            return ", ".join(value) if isinstance(value, list) else str(value)
+        if field in ("due_on", "completed_on"):
+            from datetime import date
+
+            try:
+                return date.fromisoformat(str(value))
+            except ValueError:
+                return str(value)
+        return str(value)
+
+    return [(e, labels.get(e.field, e.field), text(e.field, e.old_value), text(e.field, e.new_value))
+            for e in entries]
+
+
+def _render_detail(area, action, update_form=None, status=200):
+    framework = _framework(action.framework)
+    lang = _lang()
+    cycle_audits = audits.audits_for_area(area.id, action.framework)[-MAX_CYCLES_ON_ACTION:] if framework else []
+    results = audits.consolidated_many(cycle_audits)
+    statements = []
+    for code in action.codes:
+        statement = None
+        if framework is not None:
+            try:
+                statement = framework.statement(code)
+            except KeyError:
+                statement = None
+        statements.append({"code": code, "text": statement.text_for(lang) if statement else "",
+                           "trail": score_trail(cycle_audits, results, code)})
+    updates = list(db.session.scalars(
+        select(ActionUpdate).where(ActionUpdate.action_id == action.id)
+        .options(joinedload(ActionUpdate.user)).order_by(ActionUpdate.created_at.desc(), ActionUpdate.id.desc())))
+    origins = list(db.session.execute(
+        select(FindingDecision.code, Audit).join(Audit, Audit.id == FindingDecision.audit_id)
+        .where(FindingDecision.action_id == action.id).order_by(FindingDecision.code)).all())
+    may_update = services.can_update(current_user, action)
+    if update_form is None and may_update:
+        update_form = ProgressUpdateForm(formdata=None)
+    return render_template(
+        "actions/detail.html", area=area, action=action, framework=framework, statements=statements,
+        cycle_audits=cycle_audits, updates=updates, history=_history_rows(history.entries_for("action", action.id), area),
+        origins=origins, may_update=may_update, may_edit=services.can_edit(current_user, action),
+        is_owner=action.owner_id == current_user.id, update_form=update_form,
+        form=update_form if update_form is not None and update_form.errors else None,
+        statuses=services.status_labels(), priorities=services.priority_labels(), today=today(), lang=lang,
+        owner_label=owner_label,
+    ), status
 
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>")
+@login_required
 def detail(area_id, action_id):
-    abort(404)
+    area, action = _load_action(area_id, action_id)
+    return _render_detail(area, action)
+
+
+@bp.route("/areas/<int:area_id>/actions/<int:action_id>/updates", methods=["POST"])
+@login_required
+def add_update(area_id, action_id):
+    area, action = _load_action(area_id, action_id)
+    if not services.can_update(current_user, action):
+        abort(403)
+    form = ProgressUpdateForm()
+    back_to_mine = form.return_to.data == "mine"
+    status = 422
+    if form.validate_on_submit():
+        try:
+            services.add_update(action, form.note.data, form.progress.data, user=current_user)
+        except ServiceError as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+            status = error.status
+        else:
+            flash(_("Your update on “%(title)s” has been posted", title=action.title), "success")
+            if back_to_mine:
+                return redirect(url_for("actions.mine") + f"#action-{action.id}")
+            return redirect(url_for("actions.detail", area_id=area.id, action_id=action.id))
+    if back_to_mine:
+        set_current_area(None)
+        return _render_mine(failed_form=form, failed_id=action.id, status=status)
+    return _render_detail(area, action, update_form=form, status=status)
+
+
+# -- my actions -------------------------------------------------------------------------------
+
+
+def _render_mine(failed_form=None, failed_id=None, status=200):
+    visible = visible_area_ids(current_user)
+    actions = [a for a in services.actions_for_user(current_user) if visible is None or a.area_id in visible]
+    groups = {}
+    for action in actions:
+        groups.setdefault(action.area_id, (action.area, []))[1].append(action)
+    ordered = sorted(groups.values(), key=lambda group: group[0].name.lower())
+    on = today()
+    open_count = sum(1 for a in actions if a.status not in CLOSED_STATUSES)
+    overdue_count = sum(1 for a in actions if a.is_overdue(on))
+    if failed_form is not None:
+        for name in ("note", "progress"):
+            getattr(failed_form, name).id = f"{name}-{failed_id}"
+    return render_template(
+        "actions/mine.html", groups=ordered, total=len(actions), open_count=open_count, overdue_count=overdue_count,
+        today=on, statuses=services.status_labels(), failed_form=failed_form, failed_id=failed_id,
+        form=failed_form if failed_form is not None and failed_form.errors else None,
+        may_update=lambda a: services.can_update(current_user, a),
+    ), status
 
 
 @bp.route("/my-actions")
+@login_required
 def mine():
-    abort(404)
+    return _render_mine()
+
+
+# -- a statement across cycles ----------------------------------------------------------------
+
+
+@bp.route("/areas/<int:area_id>/statements/<code>")
+@login_required
+def statement(area_id, code):
+    area = set_current_area(get_area_or_404(current_user, area_id))
+    framework = _framework(request.args.get("framework") or audits.DEFAULT_FRAMEWORK)
+    if framework is None:
+        abort(404)
+    try:
+        item = framework.statement(code)
+    except KeyError:
+        abort(404)
+    if not item.scored:
+        abort(404)
+    lang = _lang()
+    cycle_audits = audits.audits_for_area(area.id, framework.slug)
+    results = audits.consolidated_many(cycle_audits)
+    participants = audits.participants_by_audit([a.id for a in cycle_audits])
+    agencies = {}
+    for rows in participants.values():
+        for _link, agency in rows:
+            agencies[agency.id] = agency
+    agency_list = sorted(agencies.values(), key=lambda a: a.name.lower())
+    taking_part = {audit_id: {agency.id for _link, agency in rows} for audit_id, rows in participants.items()}
+    actions = services.actions_for_statements(area.id, [code]).get(code, [])
+    return render_template(
+        "actions/statement.html", area=area, framework=framework, statement=item,
+        domain=framework.domain(item.domain_number), trail=score_trail(cycle_audits, results, code),
+        agencies=agency_list, taking_part=taking_part, actions=actions, today=today(),
+        statuses=services.status_labels(), edit=can(current_user, Perm.EDIT_ACTIONS, area.id), lang=lang,
+        owner_label=owner_label,
+    )

@@ -21,6 +21,32 @@ def _authenticate():
         abort(401, description="Send a valid API token as 'Authorization: Bearer <token>'")
     g.api_user = user
     g.api_user_seen = utcnow()
+    _check_scope()
+
+
+def _area_guard(area_id):
+    from hsbtrack.permissions import can_see_area
+
+    return can_see_area(g.api_user, area_id)
+
+
+def _region_guard(region_id):
+    from hsbtrack.permissions import can_see_region
+
+    return can_see_region(g.api_user, region_id)
+
+
+# URL arguments naming an object of an area: the caller must be able to see it, checked before the
+# request body is parsed, so that another area's objects answer 404 (never 422 or 409).
+# Features add theirs, e.g. ``SCOPE_GUARDS["audit_id"] = lambda audit_id: ...``.
+SCOPE_GUARDS = {"area_id": _area_guard, "region_id": _region_guard}
+
+
+def _check_scope():
+    for name, value in (request.view_args or {}).items():
+        guard = SCOPE_GUARDS.get(name)
+        if guard is not None and not guard(value):
+            abort(404)
 
 
 def api_blueprint(name: str, import_name: str, description: str = "") -> Blueprint:

@@ -81,8 +81,17 @@ class PluginSchema(ma.Schema):
     description = ma.fields.String()
 
 
+class StrictBoolean(ma.fields.Boolean):
+    """JSON ``true`` or ``false`` only: not 1, 0, "true" or "yes" (``1 in {True}`` in Python)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class PluginStateInSchema(ma.Schema):
-    enabled = ma.fields.Boolean(required=True, truthy={True}, falsy={False})
+    enabled = StrictBoolean(required=True)
     settings = ma.fields.Dict(keys=ma.fields.String(), load_default=None)
 
 

@@ -21,7 +21,10 @@ class AreaForm(FlaskForm):
     name = StringField(_l("Name of the area"), widget=GovTextInput(),
                        description=_l("For example, the name of the local authority"),
                        validators=[DataRequired(_l("Enter a name")), Length(max=200)])
-    region_id = SelectField(_l("Region"), widget=GovSelect(), validators=[Optional()], coerce=str)
+    # validate_choice=False on selects: the services check the value and say what is wrong
+    # ("Choose a region that exists") instead of WTForms' "Not a valid choice".
+    region_id = SelectField(_l("Region"), widget=GovSelect(), validators=[Optional()], coerce=str,
+                            validate_choice=False)
     submit = SubmitField(_l("Add area"), widget=GovSubmitInput())
 
 
@@ -29,9 +32,10 @@ class MemberForm(FlaskForm):
     email = StringField(_l("Email address"), widget=GovTextInput(),
                         validators=[DataRequired(_l("Enter an email address"))])
     name = StringField(_l("Name (optional)"), widget=GovTextInput(), validators=[Length(max=200)])
-    role = SelectField(_l("Role"), widget=GovSelect(), validators=[DataRequired(_l("Choose a role"))])
+    role = SelectField(_l("Role"), widget=GovSelect(), validators=[DataRequired(_l("Choose a role"))],
+                       validate_choice=False)
     agency_id = SelectField(_l("Agency"), widget=GovSelect(), validators=[Optional()],
-                            description=_l("Agency leads score for this agency"))
+                            description=_l("Agency leads score for this agency"), validate_choice=False)
     submit = SubmitField(_l("Add member"), widget=GovSubmitInput())
 
 

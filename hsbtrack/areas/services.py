@@ -39,22 +39,31 @@ def create_region(name) -> Region:
     return region
 
 
+def _region_id(value) -> int | None:
+    """``value`` as the id of an existing region, or None for no region."""
+    if value in (None, ""):
+        return None
+    try:
+        region = db.session.get(Region, int(value))
+    except (TypeError, ValueError):
+        region = None
+    if region is None:
+        raise ServiceError.field("region_id", _("Choose a region that exists"))
+    return region.id
+
+
 def create_area(name, region_id=None) -> Area:
     name = _clean_name(name)
     if _name_taken(Area, name):
         raise ConflictError.field("name", _("An area called %(name)s already exists", name=name))
-    if region_id not in (None, "") and db.session.get(Region, int(region_id)) is None:
-        raise ServiceError.field("region_id", _("Choose a region that exists"))
-    area = Area(name=name, region_id=int(region_id) if region_id not in (None, "") else None, settings={})
+    area = Area(name=name, region_id=_region_id(region_id), settings={})
     db.session.add(area)
     db.session.commit()
     return area
 
 
 def set_area_region(area: Area, region_id) -> Area:
-    if region_id not in (None, "") and db.session.get(Region, int(region_id)) is None:
-        raise ServiceError.field("region_id", _("Choose a region that exists"))
-    area.region_id = int(region_id) if region_id not in (None, "") else None
+    area.region_id = _region_id(region_id)
     db.session.commit()
     return area
 

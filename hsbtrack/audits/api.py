@@ -1,5 +1,539 @@
-"""The audit parts of the API: audits, responses, scores, moderation, close, schedule, radar, exports."""
+"""The audit parts of the API: audits, responses, scores, moderation, close, schedule, radar, exports.
 
-from hsbtrack.api.auth import api_blueprint
+Thin: every rule lives in :mod:`hsbtrack.audits.services`; this module parses, checks who may do
+what (the same rules as the pages) and serialises. Permission checks that depend only on the URL
+run *before* the request body is parsed, so that a caller without the right gets 404/403 and never
+a validation message about a record they may not touch.
+"""
+
+import functools
+
+import marshmallow as ma
+from flask import abort, g
+from flask_babel import gettext as _
+
+from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, current_api_user
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import services
+from hsbtrack.permissions import can_score_for, can_see_area, get_area_or_404
 
 bp = api_blueprint("api_audits", __name__, "Audits, responses, agreed scores, schedule, graphs and exports")
+
+
+# -- scope: an audit of an area the caller cannot see does not exist for them -----------------
+
+
+def _audit_guard(audit_id):
+    audit = services.get_audit(audit_id)
+    return audit is not None and can_see_area(g.api_user, audit.area_id)
+
+
+SCOPE_GUARDS["audit_id"] = _audit_guard
+
+
+def _audit(audit_id, permission=None):
+    """The audit (404 if missing or in an area the caller cannot see; 403 without ``permission``)."""
+    audit = services.get_audit(audit_id)  # identity map: no second query after the scope guard
+    if audit is None:
+        abort(404)
+    get_area_or_404(current_api_user(), audit.area_id, permission)
+    return audit
+
+
+def _require_scoring(audit, agency_id):
+    if not can_score_for(current_api_user(), audit.area_id, agency_id):
+        abort(403, description=_("You can only score for your own agency"))
+
+
+def before_body(check):
+    """Run ``check(**view_args)`` before flask-smorest parses the body (place it above ``arguments``)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            check(**kwargs)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _may_score(audit_id, agency_id, **_ignored):
+    _require_scoring(_audit(audit_id, Perm.SCORE), agency_id)
+
+
+def _may(permission):
+    def check(audit_id=None, area_id=None, **_ignored):
+        if audit_id is not None:
+            _audit(audit_id, permission)
+        else:
+            get_area_or_404(current_api_user(), area_id, permission)
+
+    return check
+
+
+def _version(value):
+    """The version the client read, as the services expect it: "0" means "I saw no record", so a record
+    saved since is a conflict (the services skip the check for None only)."""
+    return None if value is None else str(value)
+
+
+# -- schemas ----------------------------------------------------------------------------------
+
+
+class AuditAgencySchema(ma.Schema):
+    id = ma.fields.Integer()
+    name = ma.fields.String()
+    submitted_at = ma.fields.DateTime(allow_none=True)
+
+
+class AuditInSchema(ma.Schema):
+    framework = ma.fields.String(load_default=services.DEFAULT_FRAMEWORK,
+                                 metadata={"description": "Framework slug, e.g. nspcc-hsb-2019"})
+    title = ma.fields.String(allow_none=True, load_default=None)
+    agency_ids = ma.fields.List(ma.fields.Raw(), allow_none=True, load_default=None,
+                                metadata={"description": "Participating agencies (default: every agency of the area)"})
+
+
+class AuditSchema(ma.Schema):
+    id = ma.fields.Integer()
+    area_id = ma.fields.Integer()
+    framework = ma.fields.String()
+    framework_version = ma.fields.String()
+    title = ma.fields.String()
+    cycle = ma.fields.Integer()
+    label = ma.fields.String(metadata={"description": "T1 (baseline), T2, T3, ..."})
+    status = ma.fields.String(metadata={"description": "open or closed"})
+    previous_id = ma.fields.Integer(allow_none=True)
+    agencies = ma.fields.List(ma.fields.Nested(AuditAgencySchema))
+    opened_at = ma.fields.DateTime()
+    completed_on = ma.fields.Date(allow_none=True)
+    data_version = ma.fields.Integer(metadata={"description": "Changes whenever a score or agreed score changes"})
+
+
+class ResponseInSchema(ma.Schema):
+    # Raw on purpose: the service decides what a valid score is, and says so in its own words.
+    score = ma.fields.Raw(allow_none=True, metadata={"description": "A whole number 0-4, or null to clear it",
+                                                     "type": "integer", "nullable": True})
+    evidence = ma.fields.String(allow_none=True)
+    assurance = ma.fields.String(allow_none=True)
+    version = ma.fields.Integer(allow_none=True, strict=True,
+                                metadata={"description": "The version you read: a newer one answers 409"})
+
+
+class AgencyResponseSchema(ma.Schema):
+    agency_id = ma.fields.Integer()
+    code = ma.fields.String()
+    score = ma.fields.Integer(allow_none=True)
+    evidence = ma.fields.String()
+    assurance = ma.fields.String()
+    version = ma.fields.Integer()
+    updated_at = ma.fields.DateTime(allow_none=True)
+
+
+class ResponsesQuerySchema(ma.Schema):
+    agency_id = ma.fields.Integer(load_default=None, metadata={"description": "Only this agency's responses"})
+
+
+class DomainResponseInSchema(ma.Schema):
+    comments = ma.fields.String(allow_none=True)
+    date_completed = ma.fields.String(allow_none=True, metadata={"description": "ISO date, e.g. 2026-03-31",
+                                                                 "format": "date"})
+    version = ma.fields.Integer(allow_none=True, strict=True)
+
+
+class DomainResponseSchema(ma.Schema):
+    agency_id = ma.fields.Integer()
+    domain = ma.fields.Integer()
+    comments = ma.fields.String()
+    date_completed = ma.fields.Date(allow_none=True)
+    version = ma.fields.Integer()
+    updated_at = ma.fields.DateTime(allow_none=True)
+
+
+class StatementScoreSchema(ma.Schema):
+    code = ma.fields.String()
+    domain = ma.fields.Integer()
+    agency_scores = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Integer(),
+                                   metadata={"description": "Agency id (as a string) to that agency's score"})
+    lowest = ma.fields.Integer(allow_none=True)
+    highest = ma.fields.Integer(allow_none=True)
+    agreed = ma.fields.Integer(allow_none=True, metadata={"description": "The lowest score unless moderated"})
+    spread = ma.fields.Integer(allow_none=True)
+    disagreement = ma.fields.Boolean(metadata={"description": "Agencies differ by 2 or more"})
+    justification = ma.fields.String()
+    moderated = ma.fields.Boolean()
+    version = ma.fields.Integer(allow_none=True, metadata={"description": "Version of the moderated score, if any"})
+
+
+class DomainScoreSchema(ma.Schema):
+    number = ma.fields.Integer()
+    mean = ma.fields.Float(allow_none=True)
+    percent = ma.fields.Float(allow_none=True, metadata={"description": "The mean as % of the scale's maximum"})
+
+
+class ScoresSchema(ma.Schema):
+    statements = ma.fields.List(ma.fields.Nested(StatementScoreSchema))
+    domains = ma.fields.List(ma.fields.Nested(DomainScoreSchema))
+    overall_mean = ma.fields.Float(allow_none=True)
+
+
+class AgreedInSchema(ma.Schema):
+    score = ma.fields.Raw(allow_none=True, metadata={"type": "integer", "description": "The agreed score 0-4"})
+    justification = ma.fields.String(allow_none=True, load_default="",
+                                     metadata={"description": "Required when above the lowest agency score"})
+    version = ma.fields.Integer(allow_none=True, strict=True)
+
+
+class VersionQuerySchema(ma.Schema):
+    version = ma.fields.Integer(load_default=None, metadata={"description": "The version you read (409 if newer)"})
+
+
+class CloseInSchema(ma.Schema):
+    completed_on = ma.fields.String(allow_none=True, load_default=None,
+                                    metadata={"description": "ISO date (default: today)", "format": "date"})
+
+
+class ScheduleSchema(ma.Schema):
+    id = ma.fields.Integer()
+    framework = ma.fields.String()
+    kind = ma.fields.String()
+    cycle = ma.fields.Integer()
+    label = ma.fields.String()
+    due_on = ma.fields.Date()
+    baseline_id = ma.fields.Integer(allow_none=True)
+    audit_id = ma.fields.Integer(allow_none=True)
+
+
+class RadarQuerySchema(ma.Schema):
+    compare = ma.fields.String(load_default="", metadata={
+        "description": "Comma-separated ids of other audits of the same area to overlay, e.g. 3,5"})
+
+
+# -- serialisers ------------------------------------------------------------------------------
+
+
+def _audit_out(audit, participants):
+    return {
+        "id": audit.id, "area_id": audit.area_id, "framework": audit.framework,
+        "framework_version": audit.framework_version, "title": audit.title, "cycle": audit.cycle,
+        "label": audit.label, "status": audit.status, "previous_id": audit.previous_id,
+        "opened_at": audit.opened_at, "completed_on": audit.completed_on, "data_version": audit.data_version,
+        "agencies": [{"id": agency.id, "name": agency.name, "submitted_at": link.submitted_at}
+                     for link, agency in participants],
+    }
+
+
+def _response_out(row):
+    return {"agency_id": row.agency_id, "code": row.code, "score": row.score, "evidence": row.evidence or "",
+            "assurance": row.assurance or "", "version": row.version or 0, "updated_at": row.updated_at}
+
+
+def _domain_response_out(row):
+    return {"agency_id": row.agency_id, "domain": row.domain, "comments": row.comments or "",
+            "date_completed": row.date_completed, "version": row.version or 0, "updated_at": row.updated_at}
+
+
+def _statement_out(result, agreed_row=None):
+    return {
+        "code": result.code, "domain": result.domain,
+        "agency_scores": {str(agency_id): score for agency_id, score in result.agency_scores.items()},
+        "lowest": result.lowest, "highest": result.highest, "agreed": result.agreed, "spread": result.spread,
+        "disagreement": result.disagreement, "justification": result.justification, "moderated": result.moderated,
+        "version": agreed_row.version if agreed_row is not None else None,
+    }
+
+
+def _schedule_out(slot):
+    return {"id": slot.id, "framework": slot.framework, "kind": slot.kind, "cycle": slot.cycle,
+            "label": f"T{slot.cycle}", "due_on": slot.due_on, "baseline_id": slot.baseline_id,
+            "audit_id": slot.audit_id}
+
+
+# -- audits -----------------------------------------------------------------------------------
+
+
+@bp.post("/areas/<int:area_id>/audits")
+@before_body(_may(Perm.MANAGE_AREA))
+@bp.arguments(AuditInSchema)
+@bp.response(201, AuditSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def open_audit(data, area_id):
+    """Open the area's next audit (T1 first, then re-audits).
+
+    Board managers and administrators. ``agency_ids`` defaults to every agency of the area; a
+    re-audit starts from the previous cycle with empty scores. 409 while another audit of the
+    framework is open.
+    """
+    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
+    audit = services.open_audit(area, data["framework"], title=data["title"], agency_ids=data["agency_ids"],
+                                user=current_api_user())
+    return _audit_out(audit, services.participants(audit))
+
+
+@bp.get("/areas/<int:area_id>/audits")
+@bp.response(200, AuditSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def list_audits(area_id):
+    """The area's audits, oldest cycle first."""
+    area = get_area_or_404(current_api_user(), area_id)
+    audits = services.audits_for_area(area.id)
+    by_audit = services.participants_by_audit([a.id for a in audits])
+    return [_audit_out(a, by_audit.get(a.id, [])) for a in audits]
+
+
+@bp.get("/audits/<int:audit_id>")
+@bp.response(200, AuditSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_audit(audit_id):
+    """One audit with its participating agencies."""
+    audit = _audit(audit_id)
+    return _audit_out(audit, services.participants(audit))
+
+
+@bp.post("/audits/<int:audit_id>/close")
+@before_body(_may(Perm.MANAGE_AREA))
+@bp.arguments(CloseInSchema, required=False)
+@bp.response(200, AuditSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def close_audit(data, audit_id):
+    """Close an audit; closing the baseline (T1) schedules T2 at +6 and T3 at +12 months.
+
+    Board managers and administrators. ``completed_on`` defaults to today. 409 if already closed.
+    """
+    audit = _audit(audit_id, Perm.MANAGE_AREA)
+    services.close_audit(audit, user=current_api_user(), completed_on=data["completed_on"])
+    return _audit_out(audit, services.participants(audit))
+
+
+@bp.get("/areas/<int:area_id>/schedule")
+@bp.response(200, ScheduleSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def area_schedule(area_id):
+    """Re-audits due in the area (T2 at +6 months, T3 at +12 months), soonest first."""
+    area = get_area_or_404(current_api_user(), area_id)
+    return [_schedule_out(slot) for slot in services.schedule(area.id)]
+
+
+# -- agency responses -------------------------------------------------------------------------
+
+
+@bp.put("/audits/<int:audit_id>/responses/<int:agency_id>/<code>")
+@before_body(_may_score)
+@bp.arguments(ResponseInSchema)
+@bp.response(200, AgencyResponseSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def put_response(data, audit_id, agency_id, code):
+    """Save one agency's score, evidence and assurance for a statement.
+
+    Agency leads for their own agency; board managers for any. Fields left out keep their value;
+    ``score: null`` clears the score. Send the ``version`` you read to be told (409) when someone
+    else changed it meanwhile. A score outside 0-4 or not a whole number answers 422 with
+    ``fields.score``; an unknown code 404; a heading (e.g. 1.6) 422; a closed audit 409.
+    """
+    audit = _audit(audit_id, Perm.SCORE)
+    fields = tuple(name for name in ("score", "evidence", "assurance") if name in data)
+    row = services.save_response(audit, agency_id, code, score=data.get("score"), evidence=data.get("evidence"),
+                                 assurance=data.get("assurance"), user=current_api_user(),
+                                 expected_version=_version(data.get("version")), fields=fields)
+    return _response_out(row)
+
+
+@bp.get("/audits/<int:audit_id>/responses")
+@bp.arguments(ResponsesQuerySchema, location="query")
+@bp.response(200, AgencyResponseSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def list_responses(query, audit_id):
+    """Every agency's responses (optionally one agency's), in the framework's printed order."""
+    audit = _audit(audit_id)
+    agency_id = query["agency_id"]
+    if agency_id is not None and agency_id not in services.participant_ids(audit):
+        abort(404, description=_("This agency is not taking part in the audit"))
+    return [_response_out(r) for r in services.audit_responses(audit, agency_id)]
+
+
+@bp.put("/audits/<int:audit_id>/domain-responses/<int:agency_id>/<int:number>")
+@before_body(_may_score)
+@bp.arguments(DomainResponseInSchema)
+@bp.response(200, DomainResponseSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def put_domain_response(data, audit_id, agency_id, number):
+    """Save an agency's comments and date completed for one domain (the boxes at the foot of its tool).
+
+    Fields left out keep their value.
+    """
+    audit = _audit(audit_id, Perm.SCORE)
+    existing = services.domain_responses_for_agency(audit, agency_id).get(number)
+    comments = data["comments"] if "comments" in data else (existing.comments if existing else "")
+    completed = data["date_completed"] if "date_completed" in data else (existing.date_completed if existing else None)
+    row = services.save_domain_response(audit, agency_id, number, comments=comments, date_completed=completed,
+                                        user=current_api_user(), expected_version=_version(data.get("version")))
+    return _domain_response_out(row)
+
+
+@bp.get("/audits/<int:audit_id>/domain-responses")
+@bp.response(200, DomainResponseSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def list_domain_responses(audit_id):
+    """Every agency's domain comments and dates completed."""
+    audit = _audit(audit_id)
+    return [_domain_response_out(r) for r in services.audit_domain_responses(audit)]
+
+
+@bp.post("/audits/<int:audit_id>/agencies/<int:agency_id>/submit")
+@before_body(_may_score)
+@bp.response(200, AuditSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def submit_agency(audit_id, agency_id):
+    """An agency says its scores are complete (every scored statement must have a score)."""
+    audit = _audit(audit_id, Perm.SCORE)
+    services.submit_agency(audit, agency_id, user=current_api_user())
+    return _audit_out(audit, services.participants(audit))
+
+
+# -- consolidated and agreed scores -----------------------------------------------------------
+
+
+@bp.get("/audits/<int:audit_id>/scores")
+@bp.response(200, ScoresSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def get_scores(audit_id):
+    """The partnership's picture: per statement every agency's score, the lowest, the agreed score
+    (the lowest unless moderated), the spread and the disagreement flag; per domain the mean of the
+    agreed scores and its % of the maximum."""
+    audit = _audit(audit_id)
+    result = services.consolidated(audit)
+    versions = services.agreed_rows(audit)
+    return {
+        "statements": [_statement_out(s, versions.get(s.code)) for s in result.statements],
+        "domains": [{"number": d.number, "mean": d.mean, "percent": d.percent} for d in result.domains],
+        "overall_mean": result.overall_mean,
+    }
+
+
+def _statement_now(audit, code):
+    result = services.consolidated(audit).by_code[code]
+    return _statement_out(result, services.agreed_rows(audit).get(code))
+
+
+@bp.put("/audits/<int:audit_id>/scores/<code>")
+@before_body(_may(Perm.MODERATE))
+@bp.arguments(AgreedInSchema)
+@bp.response(200, StatementScoreSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def put_agreed_score(data, audit_id, code):
+    """Set the partnership's agreed score for a statement (moderators).
+
+    Above the lowest agency score it needs a ``justification`` (422 ``fields.justification``
+    otherwise); every change is kept in the history.
+    """
+    audit = _audit(audit_id, Perm.MODERATE)
+    services.set_agreed_score(audit, code, data.get("score"), data.get("justification") or "",
+                              user=current_api_user(), expected_version=_version(data.get("version")))
+    return _statement_now(audit, code)
+
+
+@bp.delete("/audits/<int:audit_id>/scores/<code>")
+@before_body(_may(Perm.MODERATE))
+@bp.arguments(VersionQuerySchema, location="query")
+@bp.response(200, StatementScoreSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def reset_agreed_score(query, audit_id, code):
+    """Drop a moderated score: the agreed score goes back to the lowest agency score."""
+    audit = _audit(audit_id, Perm.MODERATE)
+    services.scored_statement(services.framework_of(audit), code)
+    services.reset_agreed_score(audit, code, user=current_api_user(), expected_version=_version(query["version"]))
+    return _statement_now(audit, code)
+
+
+# -- graphs and exports -----------------------------------------------------------------------
+
+
+def _file_content(content_type, description):
+    """OpenAPI: a 200 answer that is a file of ``content_type``, not JSON."""
+    return {"200": {"description": description,
+                    "content": {content_type: {"schema": {"type": "string", "format": "binary"}}}}}
+
+
+def _compare_ids(raw):
+    ids = []
+    for part in (raw or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            from hsbtrack.errors import ServiceError
+
+            raise ServiceError.field("compare", _("List audit ids separated by commas, like 3,5"))
+        ids.append(int(part))
+    return ids
+
+
+@bp.get("/audits/<int:audit_id>/radar.svg")
+@bp.arguments(RadarQuerySchema, location="query")
+@bp.response(200)
+@bp.doc(responses=_file_content("image/svg+xml", "The 5-axis domain radar (means of the agreed scores), with "
+                                                 "the compared cycles overlaid"))
+@bp.alt_response(304, description="Not modified (the ETag still matches)")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def radar_svg(query, audit_id):
+    """The domain radar graph as SVG, optionally with up to two other cycles of the same area overlaid.
+
+    Served from the overview's chart cache with an ETag (``If-None-Match`` answers 304).
+    """
+    from hsbtrack.audits import overview
+
+    audit = _audit(audit_id)
+    _compare_ids(query["compare"])  # 422 for anything but ids; unknown or foreign ids answer 404 below
+    return overview.chart_response(overview.compare_audits(audit, query["compare"]), "domains")
+
+
+def _export_response(audit, kind):
+    from hsbtrack.audits import exports
+
+    return exports.download(audit, kind)
+
+
+@bp.get("/audits/<int:audit_id>/export.xlsx")
+@bp.response(200)
+@bp.doc(responses=_file_content("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                                "The audit laid out like the printed audit tool: a summary, a sheet per domain, "
+                                "a sheet per agency, with the framework's attribution"))
+@bp.alt_response(404, response="NOT_FOUND")
+def export_xlsx(audit_id):
+    """The audit as an Excel workbook."""
+    return _export_response(_audit(audit_id), "xlsx")
+
+
+@bp.get("/audits/<int:audit_id>/export.csv")
+@bp.response(200)
+@bp.doc(responses=_file_content("text/csv", "One row per scored statement and agency: audit, cycle, domain, code, "
+                                            "statement, agency, score, evidence, assurance, agreed, lowest, spread, "
+                                            "disagreement (UTF-8 with a BOM)"))
+@bp.alt_response(404, response="NOT_FOUND")
+def export_csv(audit_id):
+    """The audit as CSV: one row per scored statement and agency."""
+    return _export_response(_audit(audit_id), "csv")
+

@@ -10,11 +10,12 @@ from hsbtrack.plugins.types import NavItem
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
     from hsbtrack.audits import api as audits_api
-    from hsbtrack.audits import moderation, overview, views
+    from hsbtrack.audits import exports, moderation, overview, views
 
     app.register_blueprint(views.bp)
     app.register_blueprint(moderation.bp)
     app.register_blueprint(overview.bp)
+    app.register_blueprint(exports.bp)
     api.register_blueprint(audits_api.bp)
 
 

@@ -1,5 +1,270 @@
-"""Moderation: statements × agencies, agreed scores with justifications, and each statement's history."""
+"""Moderation: statements × agencies, agreed scores with justifications, and each statement's history.
 
-from flask import Blueprint
+Everyone with a role in the area may read these pages (the partnership's picture is shared);
+only users with ``Perm.MODERATE`` (board managers, admins) may change an agreed score, and only
+while the audit is open. The rules themselves live in :mod:`hsbtrack.audits.services`.
+"""
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from wtforms import HiddenField
+
+from hsbtrack.areas.models import Agency
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import services
+from hsbtrack.audits.models import Response
+from hsbtrack.auth.models import User
+from hsbtrack.errors import ConflictError, ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.forms import (
+    FlaskForm,
+    GovRadioInput,
+    GovSubmitInput,
+    GovTextArea,
+    RadioField,
+    SubmitField,
+    TextAreaField,
+    apply_service_errors,
+)
+from hsbtrack.history import services as history
+from hsbtrack.permissions import can, get_area_or_404
+from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("moderation", __name__)
+
+FILTERS = ("disagreements", "low")
+DEFAULT_LOW_SCORE_THRESHOLD = 1
+
+
+class AgreedScoreForm(FlaskForm):
+    # The service checks the score (whole number on the scale) and the justification rule, so the
+    # radios accept any submitted value and the service's message is shown next to the field.
+    score = RadioField(_l("Agreed score"), widget=GovRadioInput(), validate_choice=False, coerce=str)
+    justification = TextAreaField(_l("Justification"), widget=GovTextArea())
+    version = HiddenField()
+    submit = SubmitField(_l("Save the agreed score"), widget=GovSubmitInput())
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _load(area_id: int, audit_id: int, permission=Perm.VIEW_AREA):
+    """The area (404 without a role there, 403 without ``permission``) and its audit (else 404)."""
+    area = get_area_or_404(current_user, area_id, permission)
+    audit = services.get_audit(audit_id)
+    if audit is None or audit.area_id != area.id:
+        abort(404)
+    set_current_area(area)
+    return area, audit
+
+
+def _statement_or_404(framework, code: str):
+    try:
+        statement = framework.statement(code)
+    except KeyError:
+        abort(404)
+    if not statement.scored:
+        abort(404)
+    return statement
+
+
+def low_score_threshold(area) -> int:
+    """The area's "low score" threshold (agreed score at or below it), default 1."""
+    value = (area.settings or {}).get("low_score_threshold", DEFAULT_LOW_SCORE_THRESHOLD)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_LOW_SCORE_THRESHOLD
+
+
+def _active_filters() -> dict:
+    return {name: "1" for name in FILTERS if request.args.get(name) == "1"}
+
+
+def _lang() -> str:
+    return str(get_locale())
+
+
+def _score_choices(framework, lang):
+    return [(str(v), f"{v} – {framework.scale_label(v, lang)}") for v in framework.scale.values]
+
+
+def _users_by_id(ids) -> dict[int, User]:
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def _agency_names_for_responses(response_ids) -> dict[int, str]:
+    """``{response id: agency name}`` for history entries about agency responses, in one query."""
+    ids = {i for i in response_ids if i is not None}
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        select(Response.id, Agency.name).join(Agency, Agency.id == Response.agency_id).where(Response.id.in_(ids)))
+    return {response_id: name for response_id, name in rows}
+
+
+# -- the matrix -------------------------------------------------------------------------------
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/moderation")
+@login_required
+def matrix(area_id, audit_id):
+    area, audit = _load(area_id, audit_id)
+    framework = services.framework_of(audit)
+    lang = _lang()
+    participants = services.participants(audit)
+    result = services.consolidated(audit)
+    threshold = low_score_threshold(area)
+    filters = _active_filters()
+
+    def is_low(r):
+        return r.agreed is not None and r.agreed <= threshold
+
+    def shown(r):
+        if "disagreements" in filters and not r.disagreement:
+            return False
+        return not ("low" in filters and not is_low(r))
+
+    domains = []
+    shown_count = 0
+    for domain in framework.domains:
+        rows, pending_heading = [], None
+        for statement in domain.statements:
+            if not statement.scored:
+                pending_heading = statement
+                continue
+            r = result.by_code[statement.code]
+            if not shown(r):
+                continue
+            if pending_heading is not None and statement.parent == pending_heading.code:
+                rows.append({"heading": pending_heading})
+                pending_heading = None
+            rows.append({"statement": statement, "result": r, "low": is_low(r)})
+            shown_count += 1
+        domains.append({"domain": domain, "rows": rows})
+
+    counts = {
+        "total": len(result.statements),
+        "disagreements": sum(1 for r in result.statements if r.disagreement),
+        "low": sum(1 for r in result.statements if is_low(r)),
+        "moderated": sum(1 for r in result.statements if r.moderated),
+        "unscored": sum(1 for r in result.statements if r.lowest is None),
+    }
+    return render_template(
+        "moderation/matrix.html", area=area, audit=audit, framework=framework, lang=lang,
+        participants=participants, domains=domains, counts=counts, shown_count=shown_count, threshold=threshold,
+        filters=filters, can_moderate=can(current_user, Perm.MODERATE, area.id) and audit.is_open,
+    )
+
+
+# -- one statement ----------------------------------------------------------------------------
+
+
+def _render_statement(area, audit, code, form=None, status=200, conflict=False, error_message=None):
+    """The statement page. ``form``: the submitted agreed-score form (with its errors);
+    ``conflict``: it was stale, so it now carries the current version; ``error_message``: a problem
+    to show next to the agreed score (or at the top when there is no form)."""
+    from hsbtrack.plugins.services import collect
+
+    framework = services.framework_of(audit)
+    statement = _statement_or_404(framework, code)
+    lang = _lang()
+    participants = services.participants(audit)
+    result = services.consolidated(audit).by_code[code]
+    agreed_row = services.agreed_rows(audit).get(code)
+    responses = services.responses_for_statement(audit, code)
+    entries = history.entries_for_statement(audit.id, code)
+    agency_names = _agency_names_for_responses(e.entity_id for e in entries if e.entity == "response")
+    users = _users_by_id([r.updated_by_id for r in responses.values()]
+                         + [agreed_row.moderated_by_id if agreed_row else None])
+    evidence = [e for e in collect("hsbtrack_statement_evidence", area, audit=audit, codes=[code])
+                if getattr(e, "code", code) == code]
+
+    may_moderate = can(current_user, Perm.MODERATE, area.id)
+    current_version = str(agreed_row.version) if agreed_row else "0"
+    page_error = None
+    if may_moderate and audit.is_open:
+        if form is None:
+            form = AgreedScoreForm(
+                formdata=None,
+                score=str(result.agreed) if result.agreed is not None else None,
+                justification=result.justification,
+                version=current_version,
+            )
+        elif conflict:
+            # The page now shows the other person's change; submitting again is a deliberate choice.
+            form.version.data = current_version
+        form.score.choices = _score_choices(framework, lang)
+        if error_message:
+            form.score.errors = [*list(form.score.errors or []), error_message]
+    else:
+        if form is not None and form.errors:
+            page_error = next(iter(form.errors.values()))[0]
+        page_error = error_message or page_error
+        form = None
+
+    scored = framework.scored_statements
+    index = next(i for i, s in enumerate(scored) if s.code == code)
+    previous_statement = scored[index - 1] if index > 0 else None
+    next_statement = scored[index + 1] if index + 1 < len(scored) else None
+    parent = framework.statement(statement.parent) if statement.parent else None
+
+    return render_template(
+        "moderation/statement.html", area=area, audit=audit, framework=framework, lang=lang,
+        statement=statement, parent=parent, domain=framework.domain(statement.domain_number), result=result,
+        agreed_row=agreed_row, participants=participants, responses=responses, entries=entries,
+        agency_names=agency_names, users=users, evidence=evidence, form=form, may_moderate=may_moderate,
+        current_version=current_version, previous_statement=previous_statement, next_statement=next_statement,
+        threshold=low_score_threshold(area), filters=_active_filters(), page_error=page_error,
+    ), status
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>")
+@login_required
+def statement(area_id, audit_id, code):
+    area, audit = _load(area_id, audit_id)
+    return _render_statement(area, audit, code)
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>/agreed", methods=["POST"])
+@login_required
+def set_agreed(area_id, audit_id, code):
+    area, audit = _load(area_id, audit_id, Perm.MODERATE)
+    framework = services.framework_of(audit)
+    _statement_or_404(framework, code)
+    form = AgreedScoreForm()
+    form.score.choices = _score_choices(framework, _lang())
+    try:
+        row = services.set_agreed_score(audit, code, form.score.data, form.justification.data, user=current_user,
+                                        expected_version=form.version.data)
+    except ConflictError as error:
+        db.session.rollback()
+        form.score.errors = [error.message]
+        return _render_statement(area, audit, code, form=form, status=error.status, conflict=True)
+    except ServiceError as error:
+        db.session.rollback()
+        apply_service_errors(form, error)
+        return _render_statement(area, audit, code, form=form, status=422)
+    flash(_("The agreed score of %(code)s is %(score)d", code=code, score=row.score), "success")
+    return redirect(url_for(".statement", area_id=area.id, audit_id=audit.id, code=code, **_active_filters()))
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>/reset", methods=["POST"])
+@login_required
+def reset(area_id, audit_id, code):
+    area, audit = _load(area_id, audit_id, Perm.MODERATE)
+    _statement_or_404(services.framework_of(audit), code)
+    try:
+        services.reset_agreed_score(audit, code, user=current_user, expected_version=request.form.get("version"))
+    except ServiceError as error:
+        db.session.rollback()
+        return _render_statement(area, audit, code, status=error.status, error_message=error.message)
+    flash(_("The agreed score of %(code)s is back to the lowest agency score", code=code), "success")
+    return redirect(url_for(".statement", area_id=area.id, audit_id=audit.id, code=code, **_active_filters()))

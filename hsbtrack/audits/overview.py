@@ -1,5 +1,407 @@
-"""Overview: domain scores, radar graphs (T1, T2, T3 overlaid), comparisons and the board report."""
+"""Overview: domain scores, radar graphs (T1, T2, T3 overlaid), comparisons and the board report.
 
-from flask import Blueprint
+Pages never render a graph inline: each graph has its own URL (``charts/domains.svg``,
+``charts/domain-<n>.svg``) answered from an in-memory LRU keyed by the audits' ``data_version``,
+with an ETag so that a browser that has it gets a 304. Every graph on a page has a data table
+with the same numbers beside it.
+
+SQL: a page consolidates the (at most three) audits it shows in two queries
+(``services.consolidated_many``), plus a fixed handful (area, audit, the area's audits,
+participants): the same number whatever the number of agencies, statements or cycles.
+"""
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from werkzeug.datastructures import MultiDict
+from wtforms import SelectMultipleField
+
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import charts, services
+from hsbtrack.audits.models import Audit
+from hsbtrack.forms import FlaskForm
+from hsbtrack.permissions import get_area_or_404
+from hsbtrack.timeutil import today
+from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("overview", __name__)
+
+MAX_OVERLAID = 3  # T1, T2, T3: more lines than that on one radar cannot be read
+CACHE_CONTROL = "private, max-age=0, must-revalidate"
+DEFAULT_LOW_SCORE_THRESHOLD = 1
+
+
+# -- loading ------------------------------------------------------------------------------------
+
+
+def _area_and_audit(area_id: int, audit_id: int):
+    area = set_current_area(get_area_or_404(current_user, area_id, Perm.VIEW_AREA))
+    audit = services.get_audit(audit_id)
+    if audit is None or audit.area_id != area.id:
+        abort(404)
+    return area, audit
+
+
+def language() -> str | None:
+    locale = get_locale()
+    return locale.language if locale is not None else None
+
+
+def overlay_audits(audit: Audit, comparable: list[Audit] | None = None) -> list[Audit]:
+    """The cycles to overlay on ``audit``'s graphs: the earlier ones of the same framework and
+    itself, the last three at most (T1, T2, T3), oldest first."""
+    comparable = services.comparable_audits(audit) if comparable is None else comparable
+    earlier = [a for a in comparable if a.cycle <= audit.cycle and a.id != audit.id]
+    return [*earlier[-(MAX_OVERLAID - 1):], audit]
+
+
+def compare_audits(audit: Audit, raw: str | None) -> list[Audit]:
+    """``audit`` and the audits named in ``?compare=<id>,<id>`` (same area and framework, else 404),
+    oldest cycle first. At most two others."""
+    ids = []
+    for part in (raw or "").replace(" ", "").split(","):
+        if not part:
+            continue
+        if not part.isdigit():
+            abort(404)
+        if int(part) != audit.id and int(part) not in ids:
+            ids.append(int(part))
+    if len(ids) > MAX_OVERLAID - 1:
+        abort(404)
+    found = [audit]
+    for audit_id in ids:  # at most two
+        other = services.get_audit(audit_id)
+        if other is None or other.area_id != audit.area_id or other.framework != audit.framework:
+            abort(404)
+        found.append(other)
+    return sorted(found, key=lambda a: a.cycle)
+
+
+def low_score_threshold(area) -> int:
+    value = (area.settings or {}).get("low_score_threshold", DEFAULT_LOW_SCORE_THRESHOLD)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_LOW_SCORE_THRESHOLD
+
+
+# -- graphs -------------------------------------------------------------------------------------
+
+
+def chart_cache() -> charts.ChartCache:
+    cache = current_app.extensions.get("hsbtrack_chart_cache")
+    if cache is None:
+        cache = current_app.extensions["hsbtrack_chart_cache"] = charts.ChartCache(
+            current_app.config.get("HSBTRACK_CHART_CACHE_SIZE", 256))
+    return cache
+
+
+def domain_series(audits: list[Audit], results: dict) -> list[charts.Series]:
+    return [charts.Series(a.label, tuple(d.mean for d in results[a.id].domains), a.cycle) for a in audits]
+
+
+def statement_series(audits: list[Audit], results: dict, domain) -> list[charts.Series]:
+    codes = [s.code for s in domain.scored_statements]
+    series = []
+    for a in audits:
+        by_code = results[a.id].by_code
+        series.append(charts.Series(a.label, tuple(by_code[c].agreed if c in by_code else None for c in codes),
+                                    a.cycle))
+    return series
+
+
+def chart_key(audits: list[Audit], kind: str, domain: int | None, lang: str | None) -> tuple:
+    """Everything that decides a graph's bytes: the release, the audits and their data versions, the
+    framework version, which graph, the language (the ETag is a hash of it)."""
+    from hsbtrack import __version__  # a new release may word the graphs differently
+
+    framework = services.framework_of(audits[-1])
+    return (__version__, kind, domain, lang, framework.slug, framework.version,
+            # opened_at too: a deleted audit's id may be given to a new one, whose data_version restarts
+            tuple((a.id, a.cycle, a.data_version, a.opened_at.isoformat() if a.opened_at else None)
+                  for a in audits))
+
+
+def render_chart(audits: list[Audit], kind: str, domain: int | None, lang: str | None) -> bytes:
+    framework = services.framework_of(audits[-1])
+    results = services.consolidated_many(audits)
+    if kind == "domains":
+        return charts.domain_radar(domain_series(audits, results), framework, lang)
+    section = framework.domain(domain)
+    return charts.statement_radar(section, statement_series(audits, results, section), lang, framework.scale.max)
+
+
+def chart_response(audits: list[Audit], kind: str = "domains", domain: int | None = None) -> Response:
+    """The SVG of a graph of ``audits`` (oldest first), from the cache, with an ETag; 304 when the
+    browser already has it. Also for the API (``radar.svg``)."""
+    if kind != "domains":
+        try:
+            services.framework_of(audits[-1]).domain(domain)
+        except (KeyError, TypeError):
+            abort(404)
+    lang = language()
+    key = chart_key(audits, kind, domain, lang)
+    cache = chart_cache()
+    etag = cache.etag(key)
+    if request.if_none_match.contains_weak(etag):
+        response = Response(status=304, mimetype="image/svg+xml")
+    else:
+        svg = cache.get_or_render(key, lambda: render_chart(audits, kind, domain, lang))
+        response = Response(svg, mimetype="image/svg+xml")
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Vary"] = "Cookie, Accept-Language"
+    return response
+
+
+def chart_url(area, audit: Audit, overlaid: list[Audit], kind: str = "domains", domain: int | None = None) -> str:
+    compare = ",".join(str(a.id) for a in overlaid if a.id != audit.id) or None
+    if kind == "domains":
+        return url_for("overview.domains_chart", area_id=area.id, audit_id=audit.id, compare=compare)
+    return url_for("overview.domain_chart", area_id=area.id, audit_id=audit.id, number=domain, compare=compare)
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/charts/domains.svg")
+@login_required
+def domains_chart(area_id, audit_id):
+    _area, audit = _area_and_audit(area_id, audit_id)
+    return chart_response(compare_audits(audit, request.args.get("compare")), "domains")
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/charts/domain-<int:number>.svg")
+@login_required
+def domain_chart(area_id, audit_id, number):
+    _area, audit = _area_and_audit(area_id, audit_id)
+    return chart_response(compare_audits(audit, request.args.get("compare")), "domain", number)
+
+
+FORMATS = {}  # filled below: number formatters for the templates
+
+
+# -- what the pages show ------------------------------------------------------------------------
+
+
+@dataclass
+class Change:
+    """The difference between two scores, told in words as well as by an arrow."""
+
+    value: float | None
+    mean: bool = False  # a domain mean (two decimals) rather than a whole score
+
+    @property
+    def direction(self) -> str:
+        if self.value is None:
+            return "none"
+        if abs(self.value) < 0.005:
+            return "same"
+        return "up" if self.value > 0 else "down"
+
+    @property
+    def arrow(self) -> str:
+        return {"up": "▲", "down": "▼", "same": "=", "none": ""}[self.direction]
+
+    @property
+    def text(self) -> str:
+        if self.direction == "none":
+            return _("not comparable")
+        if self.direction == "same":
+            return _("no change")
+        amount = format_mean(abs(self.value)) if self.mean else format_score(abs(self.value))
+        return _("up %(n)s", n=amount) if self.direction == "up" else _("down %(n)s", n=amount)
+
+
+def change(before, after, mean=False) -> Change:
+    return Change(None if before is None or after is None else round(after - before, 2), mean)
+
+
+def format_score(value) -> str:
+    """A whole score as it was given ("3"); "–" for none."""
+    if value is None:
+        return "–"
+    return f"{value:g}"
+
+
+def format_mean(value) -> str:
+    """A mean, always with two decimals ("2.00", "2.25"); "–" for none."""
+    if value is None:
+        return "–"
+    return f"{value:.2f}"
+
+
+def format_percent(value) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.1f}%"
+
+
+FORMATS.update(format_score=format_score, format_mean=format_mean, format_percent=format_percent)
+
+
+def full_text(framework, code: str, lang: str | None) -> str:
+    """A statement's text; a child statement (4.1a) reads on from its heading's text (4.1), as printed."""
+    statement = framework.statement(code)
+    text = statement.text_for(lang)
+    if statement.parent:
+        return f"{framework.statement(statement.parent).text_for(lang)} {text}"
+    return text
+
+
+def _domain_rows(framework, audits, results, lang):
+    """Rows of the domain radar's data table: a domain and its mean in each cycle."""
+    rows = []
+    for index, domain in enumerate(framework.domains):
+        values = [results[a.id].domains[index].mean for a in audits]
+        rows.append({"number": domain.number, "title": domain.title_for(lang),
+                     "short_title": domain.short_title_for(lang), "values": values,
+                     "changes": [change(values[i - 1], values[i], mean=True) for i in range(1, len(values))]})
+    return rows
+
+
+def _statement_rows(framework, domain, audits, results, lang):
+    rows = []
+    for statement in domain.scored_statements:
+        values = [results[a.id].by_code[statement.code].agreed if statement.code in results[a.id].by_code else None
+                  for a in audits]
+        rows.append({"code": statement.code, "text": full_text(framework, statement.code, lang), "values": values,
+                     "changes": [change(values[i - 1], values[i]) for i in range(1, len(values))]})
+    return rows
+
+
+def _findings(framework, audit, result, area, lang):
+    threshold = low_score_threshold(area)
+    lowest = [{"result": r, "text": full_text(framework, r.code, lang), "label": framework.scale_label(r.agreed, lang)
+               if r.agreed in framework.scale.labels else ""} for r in result.lowest_items(threshold)]
+    disagreements = [{"result": r, "text": full_text(framework, r.code, lang)} for r in result.disagreements()]
+    return threshold, lowest, disagreements
+
+
+def _page_data(area, audit, *, overlaid):
+    lang = language()
+    framework = services.framework_of(audit)
+    results = services.consolidated_many(overlaid)
+    result = results[audit.id]
+    threshold, lowest, disagreements = _findings(framework, audit, result, area, lang)
+    domains = [{"domain": framework.domain(d.number), "title": framework.domain_title(d.number, lang),
+                "short_title": framework.domain_short_title(d.number, lang), "result": d}
+               for d in result.domains]
+    statement_sections = [
+        {"domain": d, "title": d.title_for(lang), "short_title": d.short_title_for(lang),
+         "rows": _statement_rows(framework, d, overlaid, results, lang),
+         "chart_url": chart_url(area, audit, overlaid, "domain", d.number)}
+        for d in framework.domains
+    ]
+    return {
+        "area": area, "audit": audit, "framework": framework, "lang": lang, "overlaid": overlaid,
+        "result": result, "domains": domains, "threshold": threshold, "lowest": lowest,
+        "disagreements": disagreements, "participants": services.participants(audit),
+        "domain_rows": _domain_rows(framework, overlaid, results, lang),
+        "domains_chart_url": chart_url(area, audit, overlaid, "domains"),
+        "statement_sections": statement_sections, **FORMATS,
+        "cycles_text": charts.join_labels([a.label for a in overlaid]),
+    }
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/overview")
+@login_required
+def audit_overview(area_id, audit_id):
+    area, audit = _area_and_audit(area_id, audit_id)
+    data = _page_data(area, audit, overlaid=overlay_audits(audit))
+    return render_template("overview/overview.html", **data)
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/report")
+@login_required
+def report(area_id, audit_id):
+    area, audit = _area_and_audit(area_id, audit_id)
+    comparable = services.comparable_audits(audit)
+    baseline = next((a for a in comparable if a.cycle < audit.cycle), None)
+    overlaid = [baseline, audit] if baseline is not None else [audit]
+    data = _page_data(area, audit, overlaid=overlaid)
+    return render_template("overview/report.html", today=today(), **data)
+
+
+# -- comparing cycles ---------------------------------------------------------------------------
+
+
+class CompareForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET form that changes nothing
+
+    audits = SelectMultipleField(_l("Cycles to compare"), coerce=int)
+
+
+def _requested_ids(args) -> list[str]:
+    values = []
+    for raw in args.getlist("audits"):
+        values.extend(p for p in raw.replace(" ", "").split(",") if p)
+    return values
+
+
+@bp.route("/areas/<int:area_id>/audits/compare")
+@login_required
+def compare(area_id):
+    """Any two or three cycles of the area side by side. Without a choice: the latest two."""
+    area = set_current_area(get_area_or_404(current_user, area_id, Perm.VIEW_AREA))
+    all_audits = services.audits_for_area(area.id)
+    by_id = {a.id: a for a in all_audits}
+    asked = _requested_ids(request.args)
+    form = CompareForm(formdata=MultiDict([("audits", v) for v in asked]) if asked else None)
+    form.audits.widget = GovCheckboxesInput()
+    form.audits.choices = [(a.id, _audit_choice_label(a)) for a in all_audits]
+    chosen, error = [], None
+    if asked:
+        ids = [int(v) for v in asked if v.isdigit()]
+        if len(ids) != len(asked) or any(i not in by_id for i in ids):
+            error = _("Choose cycles of %(area)s from the list", area=area.name)
+        else:
+            chosen = sorted({by_id[i] for i in ids}, key=lambda a: (a.framework, a.cycle))
+            if not 2 <= len(chosen) <= MAX_OVERLAID:
+                error = _("Choose two or three cycles to compare")
+            elif len({a.framework for a in chosen}) > 1:
+                error = _("Choose cycles of the same framework")
+    elif all_audits:
+        latest = max(all_audits, key=lambda a: a.opened_at)
+        chosen = [a for a in all_audits if a.framework == latest.framework][-2:]
+        if len(chosen) < 2:
+            chosen = []
+    if error:
+        form.audits.errors = [error]
+        form.audits.data = [int(v) for v in asked if v.isdigit() and int(v) in by_id]
+        chosen = []
+    else:
+        form.audits.data = [a.id for a in chosen]
+    data = _compare_data(area, chosen) if chosen else None
+    return render_template("overview/compare.html", area=area, form=form, audits=all_audits, chosen=chosen,
+                           data=data, **FORMATS)
+
+
+def _audit_choice_label(audit: Audit) -> str:
+    if audit.completed_on:
+        status = _("closed, completed %(date)s", date=audit.completed_on.strftime("%d/%m/%Y"))
+    elif audit.is_open:
+        status = _("open")
+    else:
+        status = _("closed")
+    return f"{audit.label} – {audit.title} ({status})"
+
+
+def _compare_data(area, chosen):
+    lang = language()
+    latest = chosen[-1]
+    framework = services.framework_of(latest)
+    results = services.consolidated_many(chosen)
+    return {
+        "framework": framework,
+        "domain_rows": _domain_rows(framework, chosen, results, lang),
+        "overall": (overall := [results[a.id].overall_mean for a in chosen]),
+        "overall_changes": [change(overall[i - 1], overall[i], mean=True) for i in range(1, len(overall))],
+        "sections": [{"domain": d, "title": d.title_for(lang), "rows": _statement_rows(framework, d, chosen, results, lang)}
+                     for d in framework.domains],
+        "chart_url": chart_url(area, latest, chosen, "domains"),
+        "cycles_text": charts.join_labels([a.label for a in chosen]),
+    }

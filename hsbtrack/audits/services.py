@@ -97,7 +97,8 @@ def _scored_statement(framework, code):
 
 
 def _check_version(record, expected, what):
-    if expected is not None and record.version != int(expected):
+    """``expected`` is the version the user saw (0: they saw no record). None/blank: no check."""
+    if expected not in (None, "") and record.version != int(expected):
         raise ConflictError(
             _("Someone else changed %(what)s while you were editing it. Your change was not saved: "
               "reload to see their version.", what=what),
@@ -186,7 +187,7 @@ def participants(audit: Audit) -> list[tuple[AuditAgency, Agency]]:
     return list(db.session.execute(
         select(AuditAgency, Agency).join(Agency, Agency.id == AuditAgency.agency_id)
         .where(AuditAgency.audit_id == audit.id).order_by(Agency.name)
-    ).tuples())
+    ).all())
 
 
 def _require_open(audit):
@@ -205,6 +206,12 @@ def _require_participant(audit, agency_id):
 def responses_for_agency(audit: Audit, agency_id: int) -> dict[str, Response]:
     rows = db.session.scalars(select(Response).where(Response.audit_id == audit.id, Response.agency_id == agency_id))
     return {r.code: r for r in rows}
+
+
+def responses_for_statement(audit: Audit, code: str) -> dict[int, Response]:
+    """Every agency's answer to one statement, ``{agency_id: Response}``, in one query."""
+    rows = db.session.scalars(select(Response).where(Response.audit_id == audit.id, Response.code == code))
+    return {r.agency_id: r for r in rows}
 
 
 def domain_responses_for_agency(audit: Audit, agency_id: int) -> dict[int, DomainResponse]:
@@ -236,7 +243,7 @@ def save_response(audit: Audit, agency_id: int, code: str, *, score=None, eviden
         row = Response(audit_id=audit.id, agency_id=agency_id, code=code, score=None, evidence="", assurance="")
         db.session.add(row)
     else:
-        _check_version(row, expected_version or None, _("statement %(code)s", code=code))
+        _check_version(row, expected_version, _("statement %(code)s", code=code))
     changes = history.diff(row, values)
     if not changes:
         if row in db.session.new:
@@ -272,9 +279,11 @@ def save_domain_response(audit: Audit, agency_id: int, domain: int, *, comments=
         row = DomainResponse(audit_id=audit.id, agency_id=agency_id, domain=int(domain), comments="")
         db.session.add(row)
     else:
-        _check_version(row, expected_version or None, _("the domain comments"))
+        _check_version(row, expected_version, _("the domain comments"))
     changes = history.diff(row, values)
     if not changes:
+        if row in db.session.new:
+            db.session.expunge(row)  # nothing to say: don't store an empty answer
         return row
     for name, (_old, new) in changes.items():
         setattr(row, name, new)
@@ -367,7 +376,7 @@ def set_agreed_score(audit: Audit, code: str, score, justification="", user=None
         db.session.add(row)
         before = {"score": lowest, "justification": ""}
     else:
-        _check_version(row, expected_version or None, _("the agreed score of %(code)s", code=code))
+        _check_version(row, expected_version, _("the agreed score of %(code)s", code=code))
         before = {"score": row.score, "justification": row.justification}
     values = {"score": value, "justification": justification}
     changes = {k: (before[k], v) for k, v in values.items() if before[k] != v}
@@ -385,19 +394,25 @@ def set_agreed_score(audit: Audit, code: str, score, justification="", user=None
     return row
 
 
-def reset_agreed_score(audit: Audit, code: str, user=None) -> None:
-    """Go back to the default rule (lowest agency score)."""
+def reset_agreed_score(audit: Audit, code: str, user=None, expected_version=None) -> None:
+    """Go back to the default rule (lowest agency score).
+
+    ``expected_version``: the version of the agreed score the user saw; if someone has changed it
+    since, nothing is reset (ConflictError).
+    """
     _require_open(audit)
     row = db.session.scalar(select(AgreedScore).where(AgreedScore.audit_id == audit.id, AgreedScore.code == code))
     if row is None:
         return
+    _check_version(row, expected_version, _("the agreed score of %(code)s", code=code))
     lowest = consolidate(framework_of(audit), {code: scores_matrix(audit).get(code, {})}, {}).by_code[code].lowest
-    history.record(area_id=audit.area_id, entity="agreed_score", entity_id=row.id,
-                   changes={"score": (row.score, lowest), "justification": (row.justification, "")},
+    changes = {"score": (row.score, lowest), "justification": (row.justification, "")}
+    history.record(area_id=audit.area_id, entity="agreed_score", entity_id=row.id, changes=changes,
                    user=user, audit_id=audit.id, code=code)
     db.session.delete(row)
     audit.data_version += 1
-    db.session.commit()
+    _commit(_("the agreed score of %(code)s", code=code))
+    _emit(audit.area, row, "audit.agreed_score", changes, user)
 
 
 # -- closing and the schedule -----------------------------------------------------------------
@@ -445,3 +460,97 @@ def comparable_audits(audit: Audit) -> list[Audit]:
     return audits_for_area(audit.area_id, audit.framework)
 
 
+
+
+# -- reading for the audit pages (engineer A) -------------------------------------------------
+
+
+def previous_responses_for_agency(audit: Audit, agency_id: int) -> dict[str, Response]:
+    """The agency's answers in the previous cycle, for reference on a re-audit, in one query
+    (also for a baseline, where it finds nothing, so that pages run the same queries)."""
+    previous_id = select(Audit.previous_id).where(Audit.id == audit.id).scalar_subquery()
+    rows = db.session.scalars(select(Response).where(Response.audit_id == previous_id,
+                                                     Response.agency_id == agency_id))
+    return {r.code: r for r in rows}
+
+
+def progress_summaries(area_id: int) -> dict[int, dict]:
+    """Per audit of the area: ``{"agencies", "submitted", "scored"}`` (participants, participants that
+    submitted, scores entered by participants), in two queries whatever the number of audits."""
+    result = {}
+    rows = db.session.execute(
+        select(AuditAgency.audit_id, func.count(AuditAgency.id), func.count(AuditAgency.submitted_at))
+        .join(Audit, Audit.id == AuditAgency.audit_id)
+        .where(Audit.area_id == area_id)
+        .group_by(AuditAgency.audit_id)
+    )
+    for audit_id, agencies, submitted in rows:
+        result[audit_id] = {"agencies": agencies, "submitted": submitted, "scored": 0}
+    rows = db.session.execute(
+        select(Response.audit_id, func.count(Response.id))
+        .join(Audit, Audit.id == Response.audit_id)
+        .join(AuditAgency, (AuditAgency.audit_id == Response.audit_id) & (AuditAgency.agency_id == Response.agency_id))
+        .where(Audit.area_id == area_id, Response.score.is_not(None))
+        .group_by(Response.audit_id)
+    )
+    for audit_id, scored in rows:
+        result.setdefault(audit_id, {"agencies": 0, "submitted": 0, "scored": 0})["scored"] = scored
+    return result
+
+
+# -- bulk reads for the API and the exports ---------------------------------------------------
+
+
+def scored_statement(framework, code):
+    """The scored statement ``code`` (NotFoundError if unknown, ServiceError for a heading)."""
+    return _scored_statement(framework, code)
+
+
+def participants_by_audit(audit_ids) -> dict[int, list[tuple[AuditAgency, Agency]]]:
+    """``{audit_id: [(AuditAgency, Agency), ...]}`` for several audits in one query (agencies by name)."""
+    result = {audit_id: [] for audit_id in audit_ids}
+    if not result:
+        return result
+    rows = db.session.execute(
+        select(AuditAgency, Agency).join(Agency, Agency.id == AuditAgency.agency_id)
+        .where(AuditAgency.audit_id.in_(list(result))).order_by(Agency.name)
+    )
+    for link, agency in rows:
+        result[link.audit_id].append((link, agency))
+    return result
+
+
+def audit_responses(audit: Audit, agency_id: int | None = None) -> list[Response]:
+    """The audit's responses (of one agency, or all), by agency then printed statement order, in one query."""
+    query = select(Response).where(Response.audit_id == audit.id)
+    if agency_id is not None:
+        query = query.where(Response.agency_id == agency_id)
+    order = {code: i for i, code in enumerate(framework_of(audit).codes)}
+    return sorted(db.session.scalars(query), key=lambda r: (r.agency_id, order.get(r.code, len(order)), r.code))
+
+
+def audit_domain_responses(audit: Audit) -> list[DomainResponse]:
+    """Every agency's domain comments and dates completed, in one query."""
+    return list(db.session.scalars(
+        select(DomainResponse).where(DomainResponse.audit_id == audit.id)
+        .order_by(DomainResponse.agency_id, DomainResponse.domain)))
+
+
+def consolidated_many(audits) -> dict[int, Consolidated]:
+    """:func:`consolidated` for several audits (e.g. T1, T2, T3 of an area) in two queries."""
+    audits = list(audits)
+    ids = [a.id for a in audits]
+    if not ids:
+        return {}
+    matrices = {audit_id: {} for audit_id in ids}
+    rows = db.session.execute(
+        select(Response.audit_id, Response.code, Response.agency_id, Response.score)
+        .join(AuditAgency, (AuditAgency.audit_id == Response.audit_id) & (AuditAgency.agency_id == Response.agency_id))
+        .where(Response.audit_id.in_(ids), Response.score.is_not(None))
+    )
+    for audit_id, code, agency_id, score in rows:
+        matrices[audit_id].setdefault(code, {})[agency_id] = score
+    agreed = {audit_id: {} for audit_id in ids}
+    for row in db.session.scalars(select(AgreedScore).where(AgreedScore.audit_id.in_(ids))):
+        agreed[row.audit_id][row.code] = (row.score, row.justification)
+    return {a.id: consolidate(framework_of(a), matrices[a.id], agreed[a.id]) for a in audits}

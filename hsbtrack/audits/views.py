@@ -1,13 +1,498 @@
-"""Audit pages: the list, opening an audit, its home (progress), the scoring pages, closing."""
+"""Audit pages: the list, opening an audit, its home (progress), the scoring pages, closing.
 
-from flask import Blueprint
+The scoring page of one domain works without JavaScript (one form POST saves the whole domain, with a
+version per statement for optimistic locking); ``static/js/autosave.js`` adds saving as you go through
+the JSON endpoints at the end of this module.
+"""
+
+from functools import wraps
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import HTTPException
+from wtforms import DateField, SelectMultipleField
+from wtforms.validators import Length, Optional
+
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import services
+from hsbtrack.audits.models import Audit
+from hsbtrack.errors import ConflictError, ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.forms import (
+    FlaskForm,
+    GovSelect,
+    GovSubmitInput,
+    GovTextInput,
+    SelectField,
+    StringField,
+    SubmitField,
+    apply_service_errors,
+)
+from hsbtrack.permissions import can, can_score_for, get_area_or_404
+from hsbtrack.timeutil import today
+from hsbtrack.views_support import _error_code, set_current_area
 
 bp = Blueprint("audits", __name__)
 
 
-@bp.route("/areas/<int:area_id>/audits/")
-def index(area_id):
-    """Placeholder until the audit pages land."""
-    from flask import abort
+# -- forms ------------------------------------------------------------------------------------
 
-    abort(404)
+
+class OpenAuditForm(FlaskForm):
+    framework = SelectField(_l("Framework"), widget=GovSelect(), validators=[])
+    title = StringField(_l("Title (optional)"), widget=GovTextInput(),
+                        description=_l("For example, “Baseline audit 2026”. Left blank, it is named after the "
+                                       "framework and the cycle."),
+                        validators=[Length(max=200, message=_l("Title must be 200 characters or fewer"))])
+    agency_ids = SelectMultipleField(_l("Agencies taking part"), coerce=int, validators=[Optional()],
+                                     widget=GovCheckboxesInput(),
+                                     description=_l("Each agency taking part scores every statement for itself."))
+    submit = SubmitField(_l("Open the audit"), widget=GovSubmitInput())
+
+
+class CloseAuditForm(FlaskForm):
+    completed_on = DateField(_l("Date completed"), format="%Y-%m-%d", validators=[Optional()], widget=GovTextInput(),
+                             description=_l("Re-audits are scheduled 6 and 12 months after the baseline’s "
+                                            "completion date."))
+    submit = SubmitField(_l("Close the audit"), widget=GovSubmitInput())
+
+
+# -- loading, with the permission rules -----------------------------------------------------
+
+
+def _load_audit(area_id: int, audit_id: int, permission=None):
+    """The area (404 without a role there, 403 without ``permission``) and its audit (404 elsewhere)."""
+    area = set_current_area(get_area_or_404(current_user, area_id, permission))
+    audit = db.session.scalar(select(Audit).where(Audit.id == audit_id).options(joinedload(Audit.previous)))
+    if audit is None or audit.area_id != area.id:
+        abort(404)
+    return area, audit
+
+
+def _load_scoring(area_id: int, audit_id: int, agency_id: int):
+    """Area, audit, and the agency's participation row: only for users who may score for the agency."""
+    area, audit = _load_audit(area_id, audit_id)
+    if not can_score_for(current_user, area.id, agency_id):
+        abort(403)
+    rows = services.participants(audit)
+    match = next(((p, a) for p, a in rows if a.id == agency_id), None)
+    if match is None:
+        abort(404)
+    participation, agency = match
+    return area, audit, participation, agency, rows
+
+
+def _lang() -> str:
+    return str(get_locale() or "en")
+
+
+def _framework_or_404(audit):
+    try:
+        return services.framework_of(audit)
+    except KeyError:
+        abort(404)
+
+
+def _has_endpoint(name: str) -> bool:
+    return name in current_app.view_functions
+
+
+# -- the list of audits -----------------------------------------------------------------------
+
+
+@bp.route("/areas/<int:area_id>/audits/")
+@login_required
+def index(area_id):
+    area = set_current_area(get_area_or_404(current_user, area_id))
+    audits = services.audits_for_area(area.id)
+    summaries = services.progress_summaries(area.id)
+    frameworks = {}
+    for audit in audits:
+        if audit.framework not in frameworks:
+            try:
+                frameworks[audit.framework] = services.catalogue().get(audit.framework)
+            except KeyError:
+                frameworks[audit.framework] = None
+    manage = can(current_user, Perm.MANAGE_AREA, area.id)
+    open_slugs = {a.framework for a in audits if a.is_open}
+    can_open = manage and any(f.slug not in open_slugs for f in services.catalogue().all())
+    return render_template(
+        "audits/index.html", area=area, audits=audits, summaries=summaries, frameworks=frameworks,
+        schedule=services.schedule(area.id), manage=manage, can_open=can_open,
+        open_audits=[a for a in audits if a.is_open], today=today(), lang=_lang(),
+    )
+
+
+@bp.route("/areas/<int:area_id>/audits/new", methods=["GET", "POST"])
+@login_required
+def new(area_id):
+    area = set_current_area(get_area_or_404(current_user, area_id, Perm.MANAGE_AREA))
+    agencies = sorted(area.agencies, key=lambda a: a.name.lower())
+    form = OpenAuditForm()
+    form.framework.choices = [(f.slug, f.title_for(_lang())) for f in services.catalogue().all()]
+    form.agency_ids.choices = [(a.id, a.name) for a in agencies]
+    if request.method == "GET":
+        form.framework.data = services.DEFAULT_FRAMEWORK
+        form.agency_ids.data = [a.id for a in agencies]
+    elif form.validate_on_submit():
+        try:
+            audit = services.open_audit(area, form.framework.data, form.title.data, form.agency_ids.data or [],
+                                        user=current_user)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("%(title)s (%(label)s) is open: agencies can start scoring", title=audit.title,
+                    label=audit.label), "success")
+            return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+    return render_template("audits/new.html", area=area, form=form, agencies=agencies)
+
+
+# -- an audit's home --------------------------------------------------------------------------
+
+
+def _render_detail(area, audit, close_form=None, submit_errors=None, status=200):
+    framework = _framework_or_404(audit)
+    rows = services.participants(audit)
+    progress = services.progress(audit)
+    manage = can(current_user, Perm.MANAGE_AREA, area.id)
+    if close_form is None and audit.is_open and manage:
+        close_form = CloseAuditForm(formdata=None, completed_on=today())
+    if close_form is not None and audit.cycle != 1:
+        close_form.completed_on.description = ""  # only closing the baseline schedules re-audits
+    scheduled = [s for s in services.schedule(area.id)
+                 if s.framework == audit.framework and s.baseline_id == audit.id] if not audit.is_open else []
+    links = {
+        "moderation": (url_for("moderation.matrix", area_id=area.id, audit_id=audit.id)
+                       if _has_endpoint("moderation.matrix") and can(current_user, Perm.MODERATE, area.id) else None),
+        "overview": (url_for("overview.audit_overview", area_id=area.id, audit_id=audit.id)
+                     if _has_endpoint("overview.audit_overview") else None),
+    }
+    return render_template(
+        "audits/detail.html", area=area, audit=audit, framework=framework, rows=rows, progress=progress,
+        manage=manage, close_form=close_form, form=close_form if close_form and close_form.errors else None,
+        scheduled=scheduled, links=links, submit_errors=submit_errors or {}, lang=_lang(),
+        can_score=lambda agency_id: can_score_for(current_user, area.id, agency_id),
+        unsubmitted=[agency for participation, agency in rows if participation.submitted_at is None],
+    ), status
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/")
+@login_required
+def detail(area_id, audit_id):
+    area, audit = _load_audit(area_id, audit_id)
+    return _render_detail(area, audit)
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/close", methods=["POST"])
+@login_required
+def close(area_id, audit_id):
+    area, audit = _load_audit(area_id, audit_id, Perm.MANAGE_AREA)
+    form = CloseAuditForm()
+    if form.validate_on_submit():
+        try:
+            services.close_audit(audit, user=current_user, completed_on=form.completed_on.data)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("%(label)s is closed", label=audit.label), "success")
+            return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+    elif form.completed_on.errors:
+        form.completed_on.errors = [_("Enter a real date, like 2026-03-31")]
+    return _render_detail(area, audit, close_form=form)
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/submit", methods=["POST"])
+@login_required
+def submit(area_id, audit_id, agency_id):
+    area, audit, _participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.submit_agency(audit, agency.id, user=current_user)
+    except ServiceError as error:
+        return _render_detail(area, audit, submit_errors={agency.id: error.message})
+    flash(_("%(agency)s has submitted its scores", agency=agency.name), "success")
+    return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+
+
+# -- scoring ----------------------------------------------------------------------------------
+
+
+def _slug(code: str) -> str:
+    """A statement code as an HTML id part: 1.6a -> 1-6a."""
+    return code.replace(".", "-")
+
+
+def _stale_new(row, version) -> bool:
+    """The client saw no answer (version 0) but someone has saved one since."""
+    return row is not None and str(version).strip() == "0"
+
+
+def _conflict_message(code):
+    return _("Someone else saved an answer to %(code)s while you were editing it, so your answer was not saved. "
+             "Their answer is shown below; yours is repeated here so you can enter it again.", code=code)
+
+
+def _statement_state(row):
+    return {
+        "score": row.score if row is not None else None,
+        "evidence": row.evidence if row is not None else "",
+        "assurance": row.assurance if row is not None else "",
+        "version": row.version if row is not None else 0,
+        "error": None,
+        "conflict": None,
+    }
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/")
+@login_required
+def scoring_start(area_id, audit_id, agency_id):
+    """Start scoring at the first domain with blanks (or the first domain)."""
+    _area, audit, _p, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
+    framework = _framework_or_404(audit)
+    domains = services.progress(audit)[agency.id]["domains"]
+    number = next((n for n, (scored, total) in sorted(domains.items()) if scored < total),
+                  framework.domains[0].number)
+    return redirect(url_for("audits.score", area_id=area_id, audit_id=audit_id, agency_id=agency_id, number=number))
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/domains/<int:number>",
+          methods=["GET", "POST"])
+@login_required
+def score(area_id, audit_id, agency_id, number):
+    area, audit, participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
+    framework = _framework_or_404(audit)
+    try:
+        domain = framework.domain(number)
+    except KeyError:
+        abort(404)
+    responses = services.responses_for_agency(audit, agency.id)
+    domain_rows = services.domain_responses_for_agency(audit, agency.id)
+    scored = domain.scored_statements
+    states = {s.code: _statement_state(responses.get(s.code)) for s in scored}
+    domain_row = domain_rows.get(domain.number)
+    domain_state = {
+        "comments": domain_row.comments if domain_row else "",
+        "date_completed": domain_row.date_completed.isoformat() if domain_row and domain_row.date_completed else "",
+        "version": domain_row.version if domain_row else 0,
+        "error": {}, "conflict": None,
+    }
+    errors = []  # (message, href) for the error summary
+    status = 200
+
+    if request.method == "POST":
+        form = FlaskForm()
+        if not form.validate_on_submit():
+            abort(400)
+        if not audit.is_open:
+            raise ConflictError(_("This audit is closed, so its scores can no longer change"))
+        # 1. Read and check everything first: one bad input and nothing is saved.
+        posted = {}
+        for statement in scored:
+            code, slug = statement.code, _slug(statement.code)
+            raw_score = request.form.get(f"score-{code}")
+            values = {"score": raw_score, "evidence": request.form.get(f"evidence-{code}", ""),
+                      "assurance": request.form.get(f"assurance-{code}", ""),
+                      "version": request.form.get(f"version-{code}", "0")}
+            state = states[code]
+            state.update(score=raw_score, evidence=values["evidence"], assurance=values["assurance"],
+                         version=values["version"])
+            try:
+                parsed = {"score": services.parse_score(raw_score, framework),
+                          "evidence": services.parse_text(values["evidence"], "evidence"),
+                          "assurance": services.parse_text(values["assurance"], "assurance")}
+            except ServiceError as error:
+                field = next(iter(error.fields), "score")
+                state["error"] = {"field": field, "message": error.message}
+                anchor = f"score-{slug}-{framework.scale.min}" if field == "score" else f"{field}-{slug}"
+                errors.append((f"{code}: {error.message}", f"#{anchor}"))
+                continue
+            posted[code] = (parsed, values["version"])
+        comments = request.form.get("comments", "")
+        date_completed = request.form.get("date_completed", "")
+        domain_state.update(comments=comments, date_completed=date_completed,
+                            version=request.form.get("domain_version", "0"))
+        try:
+            parsed_domain = {"comments": services.parse_text(comments, "comments"),
+                             "date_completed": services.parse_date(date_completed.strip(), "date_completed")}
+        except ServiceError as error:
+            for field, message in error.fields.items():
+                domain_state["error"][field] = message
+                errors.append((message, f"#{field}"))
+            parsed_domain = None
+
+        if not errors:
+            # 2. Save statement by statement; a conflict stops only that statement.
+            conflicts = {}
+            for statement in scored:
+                code = statement.code
+                parsed, version = posted[code]
+                row = responses.get(code)
+                current = (row.score, row.evidence, row.assurance) if row is not None else (None, "", "")
+                if (parsed["score"], parsed["evidence"], parsed["assurance"]) == current:
+                    continue  # unchanged: nothing to save, nothing to conflict with
+                try:
+                    if _stale_new(row, version):
+                        raise ConflictError(_conflict_message(code))
+                    services.save_response(audit, agency.id, code, **parsed, user=current_user,
+                                           expected_version=version)
+                except ConflictError:
+                    conflicts[code] = parsed
+            domain_conflict = None
+            current_domain = ((domain_row.comments, domain_row.date_completed) if domain_row is not None
+                              else ("", None))
+            if (parsed_domain["comments"], parsed_domain["date_completed"]) != current_domain:
+                try:
+                    if _stale_new(domain_row, domain_state["version"]):
+                        raise ConflictError("")
+                    services.save_domain_response(audit, agency.id, domain.number, **parsed_domain,
+                                                  user=current_user, expected_version=domain_state["version"])
+                except ConflictError:
+                    domain_conflict = {"comments": comments, "date_completed": date_completed}
+            if not conflicts and domain_conflict is None:
+                following = [d.number for d in framework.domains if d.number > domain.number]
+                if request.form.get("action") == "next" and following:
+                    flash(_("Domain %(n)d is saved", n=domain.number), "success")
+                    return redirect(url_for("audits.score", area_id=area.id, audit_id=audit.id,
+                                            agency_id=agency.id, number=following[0]))
+                if request.form.get("action") == "next":
+                    flash(_("Domain %(n)d is saved. When every statement has a score, submit %(agency)s’s "
+                            "scores below.", n=domain.number, agency=agency.name), "success")
+                    return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id)
+                                    + f"#agency-{agency.id}")
+                flash(_("Domain %(n)d is saved", n=domain.number), "success")
+                return redirect(url_for("audits.score", area_id=area.id, audit_id=audit.id, agency_id=agency.id,
+                                        number=domain.number))
+            # 3. Some conflicts: show what is saved now, and the user's answers that were not saved.
+            db.session.expire_all()
+            responses = services.responses_for_agency(audit, agency.id)
+            states = {s.code: _statement_state(responses.get(s.code)) for s in scored}
+            for code, parsed in conflicts.items():
+                states[code]["conflict"] = {"message": _conflict_message(code), "yours": parsed}
+                errors.append((_("%(code)s: someone else changed it, your answer was not saved", code=code),
+                               f"#statement-{_slug(code)}"))
+            domain_row = services.domain_responses_for_agency(audit, agency.id).get(domain.number)
+            domain_state = {
+                "comments": domain_row.comments if domain_row else "",
+                "date_completed": (domain_row.date_completed.isoformat()
+                                   if domain_row and domain_row.date_completed else ""),
+                "version": domain_row.version if domain_row else 0,
+                "error": {}, "conflict": None,
+            }
+            if domain_conflict is not None:
+                domain_state["conflict"] = {
+                    "message": _("Someone else changed the comments or date of this domain while you were "
+                                 "editing them, so yours were not saved. Theirs are shown; yours are repeated "
+                                 "here."),
+                    "yours": domain_conflict,
+                }
+                errors.append((_("Comments: someone else changed them, yours were not saved"), "#comments"))
+            status = 409
+
+    previous = services.previous_responses_for_agency(audit, agency.id)  # one query, even for T1
+    progress = services.progress(audit)[agency.id]
+    return render_template(
+        "audits/score.html", area=area, audit=audit, agency=agency, participation=participation,
+        framework=framework, domain=domain, states=states, domain_state=domain_state, errors=errors,
+        previous=previous, progress=progress, lang=_lang(), slug=_slug, editable=audit.is_open,
+        conflicted=status == 409,
+    ), status
+
+
+# -- saving as you go (JSON, for autosave.js) -------------------------------------------------
+
+
+def _json_error(status, code, message, fields=None):
+    return jsonify(error={"code": code, "message": str(message), "fields": fields or {}}), status
+
+
+def json_endpoint(view):
+    """Answer errors in the API's shape: ``{"error": {"code", "message", "fields"}}``."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except ServiceError as error:
+            db.session.rollback()
+            return _json_error(error.status, error.code, error.message, error.fields)
+        except HTTPException as error:
+            messages = {400: _("Bad request"), 403: _("You cannot score for this agency"),
+                        404: _("Not found")}
+            status = error.code or 500
+            return _json_error(status, _error_code(status), messages.get(status, error.description))
+
+    return wrapper
+
+
+def _json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ServiceError(_("Send a JSON object"))
+    return data
+
+
+def _progress_json(audit, agency_id):
+    done = services.progress(audit)[agency_id]
+    return {"scored": done["scored"], "total": done["total"],
+            "domains": {str(n): {"scored": s, "total": t} for n, (s, t) in done["domains"].items()}}
+
+
+def _saved_at(row):
+    return row.updated_at.isoformat(timespec="seconds") + "Z" if row is not None and row.updated_at else None
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/responses/<code>",
+          methods=["POST"])
+@login_required
+@json_endpoint
+def save_response(area_id, audit_id, agency_id, code):
+    """``{score, evidence, assurance, version}`` (any of the first three) → ``{version, saved_at, progress}``."""
+    _area, audit, _p, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
+    data = _json_body()
+    fields = tuple(name for name in ("score", "evidence", "assurance") if name in data)
+    version = data.get("version")
+    if version is not None and not str(version).strip().isdigit():
+        raise ServiceError.field("version", _("Version must be a whole number"))
+    if _stale_new(services.responses_for_agency(audit, agency.id).get(code), version if version is not None else ""):
+        raise ConflictError(_("Someone else saved an answer to %(code)s while you were editing it. Your change "
+                              "was not saved: reload to see theirs.", code=code), {"version": _("Out of date")})
+    row = services.save_response(audit, agency.id, code, score=data.get("score"), evidence=data.get("evidence"),
+                                 assurance=data.get("assurance"), user=current_user, expected_version=version,
+                                 fields=fields)
+    saved = row.id is not None
+    return jsonify(version=row.version if saved else 0, saved_at=_saved_at(row) if saved else None,
+                   score=row.score if saved else None, progress=_progress_json(audit, agency.id))
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/domains/<int:number>/comments",
+          methods=["POST"])
+@login_required
+@json_endpoint
+def save_domain_comments(area_id, audit_id, agency_id, number):
+    """``{comments, date_completed, version}`` → ``{version, saved_at}``."""
+    _area, audit, _p, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
+    data = _json_body()
+    version = data.get("version")
+    if version is not None and not str(version).strip().isdigit():
+        raise ServiceError.field("version", _("Version must be a whole number"))
+    existing = services.domain_responses_for_agency(audit, agency.id).get(number)
+    if _stale_new(existing, version if version is not None else ""):
+        raise ConflictError(_("Someone else saved the comments of this domain while you were editing them. Your "
+                              "change was not saved: reload to see theirs."), {"version": _("Out of date")})
+    comments = data["comments"] if "comments" in data else (existing.comments if existing else "")
+    date_completed = (data["date_completed"] if "date_completed" in data
+                      else (existing.date_completed if existing else None))
+    row = services.save_domain_response(
+        audit, agency.id, number, comments=comments,
+        date_completed=date_completed.strip() if isinstance(date_completed, str) else date_completed,
+        user=current_user, expected_version=version)
+    saved = row.id is not None
+    return jsonify(version=row.version if saved else 0, saved_at=_saved_at(row) if saved else None)

@@ -7,6 +7,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import force_locale
@@ -27,6 +28,13 @@ def client_ip() -> str:
     return request.remote_addr or "unknown"
 
 
+def start_session(user) -> None:
+    """Sign in with a fresh session: nothing from before sign-in (e.g. a CSRF secret that someone
+    planted with a session cookie) carries over into the signed-in session."""
+    session.clear()
+    login_user(user)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
@@ -41,7 +49,7 @@ def login():
         if user is None:
             form.email.errors = [_("The email address or password is not correct")]
         else:
-            login_user(user)  # Flask-Login regenerates the session identifier (no fixation)
+            start_session(user)
             target = request.args.get("next")
             return redirect(target if is_safe_next(target) else url_for("areas.home"))
     return render_template("auth/login.html", form=form)
@@ -76,7 +84,8 @@ def account():
             target = getattr(password, error.field or "password", password.password)
             target.errors = [str(error)]
         else:
-            login_user(current_user)  # keep this session; others were signed out
+            # Keep this session (its id now carries the new session version); others are signed out.
+            login_user(current_user._get_current_object())
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.account"))
     if "token-submit" in request.form and token_form.validate_on_submit():
@@ -152,7 +161,7 @@ def _set_password_page(token, purpose, template):
         except services.AccountError as error:
             form.password.errors = [str(error)]
         else:
-            login_user(user)
+            start_session(user)
             flash(_("Your password has been saved"), "success")
             return redirect(url_for("areas.home"))
     return render_template(template, form=form, user=row.user)

@@ -1,9 +1,22 @@
-"""Notify a user once per idempotency key: in the app, and by email if they want it."""
+"""Notify a user once per idempotency key: in the app, and by email if they want it.
 
+Exactly once, whatever runs the scan: the ``notifications.key`` column is unique, so when two
+scheduler processes race for the same reminder the database lets one insert win; only the winner
+sends the email, and only after its row is committed. A reminder is therefore never emailed twice.
+(The price: if the SMTP server refuses the message, the reminder stays in the app and its email
+is not retried; the failure is logged and ``emailed_at`` stays empty.)
+
+Users choose how they hear (their account page): ``email_notifications`` off means in the app
+only; ``digest_only`` means in the app, plus the weekly digest by email.
+"""
+
+import logging
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -12,38 +25,94 @@ from hsbtrack.mail import send_email
 from hsbtrack.notifications.models import Notification
 from hsbtrack.timeutil import utcnow
 
+log = logging.getLogger(__name__)
+
+KEY_LENGTH = 200
+IMMEDIATE = "immediate"  # a reminder: emailed unless the user turned email off or wants the digest only
+DIGEST = "digest"  # the weekly digest: emailed unless the user turned email off
+APP_ONLY = "app"  # never emailed
+
 
 @contextmanager
 def in_language_of(user):
     """Render text in the recipient's chosen language (emails, exports, reminders)."""
-    with force_locale(getattr(user, "locale", None) or "en"):
+    languages = current_app.config.get("HSBTRACK_LANGUAGES", ("en",))
+    locale = getattr(user, "locale", None)
+    with force_locale(locale if locale in languages else current_app.config.get("BABEL_DEFAULT_LOCALE", "en")):
         yield
 
 
 def absolute(path: str) -> str:
-    return current_app.config["HSBTRACK_BASE_URL"].rstrip("/") + path
+    """``path`` (from ``url_for``, so it already carries any script root) as an absolute URL."""
+    if not path or urlsplit(path).scheme:
+        return path
+    base = urlsplit(current_app.config["HSBTRACK_BASE_URL"])
+    return f"{base.scheme}://{base.netloc}{path}"
+
+
+def wants_email(user, channel: str = IMMEDIATE) -> bool:
+    if channel == APP_ONLY or not user.active or not user.email_notifications:
+        return False
+    return channel == DIGEST or not user.digest_only
+
+
+def existing_keys(keys) -> set[str]:
+    """Which of ``keys`` were already used (in chunks, so one query per 500 keys).
+
+    Scans call it to skip reminders already sent without trying (and failing) an insert for each;
+    the unique key still decides when two processes race.
+    """
+    keys = [k[:KEY_LENGTH] for k in keys]
+    found = set()
+    for start in range(0, len(keys), 500):
+        chunk = keys[start:start + 500]
+        found.update(db.session.scalars(select(Notification.key).where(Notification.key.in_(chunk))))
+    return found
+
+
+def _account_path() -> str:
+    try:
+        return url_for("auth.account")
+    except RuntimeError:  # no request context (a script): the usual path
+        return "/account"
+
+
+def email_text(user, body: str, link: str) -> str:
+    """The email: the message, its link, and how to change what is emailed (in the user's language)."""
+    parts = [body.strip()] if body and body.strip() else []
+    if link:
+        parts.append(absolute(link))
+    with in_language_of(user):
+        parts.append("-- \n" + _("You get this email because of your hsbtrack account. Choose which emails you "
+                                 "get on your account page: %(url)s", url=absolute(_account_path())))
+    return "\n\n".join(parts) + "\n"
 
 
 def notify(user, *, key: str, kind: str, subject: str, body: str = "", link: str = "", area_id=None,
-           email: bool = True) -> Notification | None:
+           email: bool = True, channel: str | None = None) -> Notification | None:
     """Record a notification under ``key`` and email it. Returns None if ``key`` was already used.
 
-    The unique key is the guarantee: when two scheduler processes race, the database lets one
-    insert win and the other gets an IntegrityError, so nobody is told twice.
+    :param channel: ``IMMEDIATE`` (default), ``DIGEST`` or ``APP_ONLY``; ``email=False`` is
+        ``APP_ONLY``. Render ``subject`` and ``body`` inside :func:`in_language_of` (user).
     """
-    note = Notification(key=key[:200], user_id=user.id, area_id=area_id, kind=kind, subject=str(subject)[:300],
-                        body=str(body), link=link)
+    channel = channel or (IMMEDIATE if email else APP_ONLY)
+    note = Notification(key=key[:KEY_LENGTH], user_id=user.id, area_id=area_id, kind=kind,
+                        subject=str(subject)[:300], body=str(body), link=link or "", created_at=utcnow())
     db.session.add(note)
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         return None
-    if email and user.active and user.email_notifications and not user.digest_only:
-        text = f"{body}\n\n{absolute(link)}\n" if link else body
-        send_email(user.email, str(subject), text)
-        note.emailed_at = utcnow()
-        db.session.commit()
+    if wants_email(user, channel):
+        try:
+            with in_language_of(user):
+                send_email(user.email, str(subject), email_text(user, str(body), link))
+        except Exception:  # an unreachable mail server must not stop the scan
+            log.exception("could not email notification %s to user %s", note.key, user.id)
+        else:
+            db.session.execute(update(Notification).where(Notification.id == note.id).values(emailed_at=utcnow()))
+            db.session.commit()
     return note
 
 

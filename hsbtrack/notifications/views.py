@@ -27,3 +27,27 @@ def open_one(notification_id):
     if note is None:
         abort(404)
     return redirect(note.link if is_safe_next(note.link) else url_for("notifications.index"))
+
+
+def register_header_count(app) -> None:
+    """``unread_notifications()`` in templates: the signed-in user's unread count for the header
+    (one query, made only when the layout asks, at most once per request)."""
+    from flask import g
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from hsbtrack.extensions import db
+
+    def unread_notifications() -> int:
+        if not getattr(current_user, "is_authenticated", False):
+            return 0
+        if "_unread_notifications" not in g:
+            try:
+                g._unread_notifications = services.unread_count(current_user)
+            except SQLAlchemyError:  # an error page for a broken database must still render
+                db.session.rollback()
+                g._unread_notifications = 0
+        return g._unread_notifications
+
+    @app.context_processor
+    def inject_unread_notifications():
+        return {"unread_notifications": unread_notifications}

@@ -103,8 +103,11 @@ def hsbtrack_scheduled_jobs():
 def hsbtrack_settings_form(area):
     """Area-scoped. Return a WTForms form *class* for this plugin's settings in ``area``, or None.
 
-    The core shows it on the area's plugin page and stores the data in the plugin's settings JSON.
-    Example::
+    :param area: the :class:`~hsbtrack.areas.models.Area` whose settings are edited.
+
+    The core shows it on the area's plugin page, validates it, and stores the data (without the
+    CSRF token and submit button) in the plugin's settings JSON; read it back with
+    :func:`hsbtrack.plugins.services.plugin_settings`. Example::
 
         @hookimpl
         def hsbtrack_settings_form(area):
@@ -129,7 +132,11 @@ def hsbtrack_nav_items(area, user):
 def hsbtrack_dashboard_widgets(area, user):
     """Area-scoped. Return a list of :class:`hsbtrack.plugins.types.Widget` for the area dashboard.
 
-    A widget names a template and the context to render it with. Example::
+    :param area: the :class:`~hsbtrack.areas.models.Area` whose dashboard is shown.
+    :param user: the current user (leave out widgets they may not see).
+
+    A widget names a template and the context to render it with; the template gets ``widget``
+    (so ``widget.context``). Example::
 
         @hookimpl
         def hsbtrack_dashboard_widgets(area, user):
@@ -158,9 +165,17 @@ def hsbtrack_statement_evidence(area, audit, codes):
 def hsbtrack_terminology(area):
     """Area-scoped. Return a dict mapping term keys to the words this area uses.
 
-    Keys the core uses: ``partnership`` ("safeguarding partnership"), ``partnership_plural``,
-    ``board_manager``, ``lead_professional``, ``childs_plan``. A national variant renames them, e.g.
-    ``{"partnership": _l("child protection committee")}``. Templates use ``term("partnership")``.
+    :param area: the :class:`~hsbtrack.areas.models.Area` being shown.
+
+    Keys the core uses (see ``hsbtrack.views_support.DEFAULT_TERMS``): ``partnership``
+    ("safeguarding partnership"), ``Partnership`` (capitalised), ``partnerships``,
+    ``lead_professional``, ``childs_plan``. Templates use ``term("partnership")``. Example, a
+    national variant::
+
+        @hookimpl
+        def hsbtrack_terminology(area):
+            return {"partnership": _l("child protection committee"),
+                    "Partnership": _l("Child protection committee")}
     """
 
 

@@ -36,13 +36,16 @@ def _info_for(name, module, core=False) -> PluginInfo:
 
 
 def parse_allow_list(value) -> set[str] | None:
-    """``"*"`` (or empty) allows every installed plugin; otherwise a comma-separated list."""
+    """``"*"`` allows every installed plugin (None); otherwise a comma-separated list of names.
+
+    An empty value allows none: an allow-list left blank must not let every plugin in.
+    """
     if value is None:
         return None
     if isinstance(value, list | tuple | set):
         return set(value)
     value = value.strip()
-    if value in {"", "*"}:
+    if value == "*":
         return None
     return {part.strip() for part in value.split(",") if part.strip()}
 

@@ -83,11 +83,17 @@ def _upsert(criteria: dict, name: str, enabled: bool | None, settings: dict | No
     return row
 
 
+def _forget_cached_states() -> None:
+    """Drop what this request cached from the old states (plugin states and terminology)."""
+    g.pop("_plugin_states", None)
+    g.pop("_terms", None)
+
+
 def set_area_plugin(area, name: str, enabled: bool | None = None, settings: dict | None = None, user=None):
     _require_installed(name)
     row = _upsert({"area_id": area.id}, name, enabled, settings, user)
     db.session.commit()
-    g.pop("_plugin_states", None)
+    _forget_cached_states()
     return row
 
 
@@ -96,7 +102,7 @@ def set_region_plugin(region, name: str, enabled: bool | None = None, settings: 
     _require_installed(name)
     row = _upsert({"region_id": region.id}, name, enabled, settings, user)
     db.session.commit()
-    g.pop("_plugin_states", None)
+    _forget_cached_states()
     return row
 
 

@@ -1,5 +1,8 @@
 """The core's scans, declared through the core's own ``hsbtrack_scheduled_jobs`` hook."""
 
+import signal
+import sys
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -29,15 +32,24 @@ def scheduler_command(once):
     app = current_app._get_current_object()
     if once:
         results = run_all(app)
-        click.echo("ran: " + (", ".join(f"{k}={v}" for k, v in results.items()) or "nothing (another holds the lock)"))
+        if not results:
+            click.echo("Another scheduler holds the lock: nothing ran.")
+            return
+        for name, result in results.items():
+            click.echo(f"{name}: {result}")
         return
     click.echo("hsbtrack scheduler running (Ctrl+C to stop)")
     scheduler = build_scheduler(app, blocking=True)
+    # A service manager stops it with SIGTERM: exit through ``finally`` so the lock is given back
+    # at once (on SQLite a lock row left behind would hold the next scheduler off for minutes).
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(0))
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         scheduler.hsbtrack_guard.release()
 
 
@@ -48,6 +60,7 @@ def hsbtrack_cli(cli):
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
-    from hsbtrack.notifications.views import bp
+    from hsbtrack.notifications.views import bp, register_header_count
 
     app.register_blueprint(bp)
+    register_header_count(app)

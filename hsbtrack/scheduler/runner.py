@@ -1,18 +1,23 @@
 """Running the scans: one scheduler at a time, guarded by a database lock.
 
 PostgreSQL: a session-level advisory lock held on a dedicated connection for as long as the
-scheduler lives (released by the server if the process dies). SQLite: a lock row with a heartbeat;
-a row whose heartbeat is older than ``STALE_AFTER`` is taken over (its holder died).
+scheduler lives (the server releases it if the process or its connection dies; every ``acquire``
+checks that connection is still alive). SQLite: a lock row with a heartbeat; a row whose heartbeat
+is older than ``STALE_AFTER`` is taken over (its holder died).
+
+The lock keeps a second scheduler from running jobs; it is not what makes reminders exactly-once
+(the notifications' unique keys are), so a scan run by hand while a scheduler runs is harmless.
 """
 
+import atexit
 import logging
 import os
 import socket
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from hsbtrack.extensions import db
 from hsbtrack.notifications.models import SchedulerLock
@@ -20,8 +25,11 @@ from hsbtrack.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-ADVISORY_KEY = 0x45B7_2019  # any constant shared by every hsbtrack process
+ADVISORY_KEY = 0x45B7_2019  # any constant shared by every hsbtrack process (per database)
 STALE_AFTER = timedelta(minutes=5)
+HEARTBEAT = timedelta(minutes=1)
+RETRY_AFTER = timedelta(minutes=1)  # a standby scheduler retries a refused job this soon
+FAILED = "failed (see the log)"
 
 
 class SchedulerLockGuard:
@@ -32,63 +40,99 @@ class SchedulerLockGuard:
         self.name = name
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._pg_connection = None
-
-    @property
-    def is_postgres(self) -> bool:
-        with self.app.app_context():
-            return db.engine.dialect.name == "postgresql"
+        with app.app_context():
+            self.is_postgres = db.engine.dialect.name == "postgresql"
 
     def acquire(self) -> bool:
-        if self.is_postgres:
-            return self._acquire_postgres()
-        return self._acquire_row()
+        try:
+            return self._acquire_postgres() if self.is_postgres else self._acquire_row()
+        except (OperationalError, DBAPIError):
+            # Database busy or unreachable: not the one scheduler this time; try again later.
+            log.warning("scheduler lock: database error, not running jobs now", exc_info=True)
+            return False
+
+    # -- PostgreSQL ---------------------------------------------------------------------------
+
+    def _alive(self) -> bool:
+        try:
+            self._pg_connection.execute(text("SELECT 1"))
+            self._pg_connection.commit()
+            return True
+        except DBAPIError:
+            log.warning("scheduler lock: the connection holding the advisory lock was lost")
+            try:
+                self._pg_connection.invalidate()
+                self._pg_connection.close()
+            except Exception:  # already broken
+                log.debug("scheduler lock: closing the broken connection failed", exc_info=True)
+            self._pg_connection = None
+            return False
 
     def _acquire_postgres(self) -> bool:
-        if self._pg_connection is not None:
+        # A live connection still holds its session-level lock; a dead one released it.
+        if self._pg_connection is not None and self._alive():
             return True
         with self.app.app_context():
             connection = db.engine.connect()
-        got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
-        connection.commit()
+        try:
+            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_KEY}).scalar()
+            connection.commit()
+        except Exception:
+            connection.close()
+            raise
         if got:
             self._pg_connection = connection
             return True
         connection.close()
         return False
 
+    # -- SQLite (and any other database): a lock row with a heartbeat ---------------------------
+
     def _acquire_row(self) -> bool:
         with self.app.app_context():
-            now = utcnow()
-            result = db.session.execute(
-                update(SchedulerLock)
-                .where(SchedulerLock.name == self.name,
-                       (SchedulerLock.holder == self.holder) | (SchedulerLock.heartbeat_at < now - STALE_AFTER))
-                .values(holder=self.holder, heartbeat_at=now)
-            )
-            db.session.commit()
-            if result.rowcount:
-                return True
-            db.session.add(SchedulerLock(name=self.name, holder=self.holder, heartbeat_at=now))
             try:
+                now = utcnow()
+                result = db.session.execute(
+                    update(SchedulerLock)
+                    .where(SchedulerLock.name == self.name,
+                           (SchedulerLock.holder == self.holder) | (SchedulerLock.heartbeat_at < now - STALE_AFTER))
+                    .values(holder=self.holder, heartbeat_at=now)
+                )
                 db.session.commit()
-                return True
-            except IntegrityError:
-                db.session.rollback()
-                return False
+                if result.rowcount:
+                    return True
+                db.session.add(SchedulerLock(name=self.name, holder=self.holder, heartbeat_at=now))
+                try:
+                    db.session.commit()
+                    return True
+                except IntegrityError:
+                    db.session.rollback()
+                    return False
+            finally:
+                db.session.remove()
 
     def release(self) -> None:
         if self._pg_connection is not None:
+            connection, self._pg_connection = self._pg_connection, None
             try:
-                self._pg_connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
-                self._pg_connection.commit()
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+                connection.commit()
+            except DBAPIError:
+                pass  # the connection died, and the server released the lock with it
             finally:
-                self._pg_connection.close()
-                self._pg_connection = None
+                connection.close()
+            return
+        if self.is_postgres:
             return
         with self.app.app_context():
-            db.session.execute(SchedulerLock.__table__.delete().where(SchedulerLock.name == self.name,
-                                                                      SchedulerLock.holder == self.holder))
-            db.session.commit()
+            try:
+                db.session.execute(SchedulerLock.__table__.delete().where(SchedulerLock.name == self.name,
+                                                                          SchedulerLock.holder == self.holder))
+                db.session.commit()
+            except (OperationalError, DBAPIError):
+                log.warning("scheduler lock: could not release the lock row", exc_info=True)
+            finally:
+                db.session.remove()
 
 
 def scheduled_jobs(app) -> list:
@@ -97,7 +141,10 @@ def scheduled_jobs(app) -> list:
 
 
 def run_job(app, job, now=None) -> object:
-    """Run one job in an app and request context (so that url_for works), logging failures."""
+    """Run one job in an app and request context (so that url_for works), logging failures.
+
+    Returns the job's result, or :data:`FAILED` if it raised.
+    """
     now = now or utcnow()
     with app.app_context(), app.test_request_context("/", base_url=app.config["HSBTRACK_BASE_URL"]):
         try:
@@ -105,22 +152,36 @@ def run_job(app, job, now=None) -> object:
         except Exception:
             db.session.rollback()
             log.exception("scheduled job %s failed", job.name)
-            return None
+            return FAILED
         finally:
             db.session.remove()
 
 
 def run_all(app, now=None, guard: SchedulerLockGuard | None = None) -> dict:
-    """Run every job once, if this process holds the lock. Returns ``{job name: result}``."""
+    """Run every job once, if this process holds the lock. Returns ``{job name: result}``
+    (empty when another scheduler holds the lock). A guard made here is released afterwards."""
+    own_guard = guard is None
     guard = guard or SchedulerLockGuard(app)
     if not guard.acquire():
         log.info("another scheduler holds the lock: not running jobs")
         return {}
-    return {job.name: run_job(app, job, now) for job in scheduled_jobs(app)}
+    try:
+        return {job.name: run_job(app, job, now) for job in scheduled_jobs(app)}
+    finally:
+        if own_guard:
+            guard.release()
+
+
+def utcnow_aware():
+    return datetime.now(UTC)
 
 
 def build_scheduler(app, blocking=False):
-    """An APScheduler with one interval job per scheduled job; each run first checks the lock."""
+    """An APScheduler with one interval job per scheduled job; each run first checks the lock.
+
+    A scheduler that is refused the lock (another one runs) retries each job a minute later, so
+    it takes over within minutes when the other one stops, instead of at the job's next interval.
+    """
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
 
@@ -131,26 +192,38 @@ def build_scheduler(app, blocking=False):
         def run():
             if guard.acquire():
                 run_job(app, job)
+                return
+            try:
+                scheduler.modify_job(job.name, next_run_time=utcnow_aware() + RETRY_AFTER)
+            except Exception:  # the scheduler is shutting down
+                log.debug("scheduler: could not reschedule %s", job.name, exc_info=True)
         return run
 
     for job in scheduled_jobs(app):
         scheduler.add_job(guarded(job), "interval", hours=job.hours, id=job.name, next_run_time=utcnow_aware(),
                           max_instances=1, coalesce=True, misfire_grace_time=3600)
-    # Keep the SQLite lock row's heartbeat fresh between jobs.
-    scheduler.add_job(guard.acquire, "interval", minutes=1, id="lock-heartbeat", max_instances=1, coalesce=True)
+    # Keep the SQLite lock row's heartbeat fresh between jobs (and check the PostgreSQL connection).
+    scheduler.add_job(guard.acquire, "interval", seconds=HEARTBEAT.total_seconds(), id="lock-heartbeat",
+                      max_instances=1, coalesce=True)
     scheduler.hsbtrack_guard = guard
     return scheduler
 
 
-def utcnow_aware():
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)
-
-
-def start_embedded(app) -> None:
+def start_embedded(app):
     """Start the scheduler inside the web process (single-process default, ``make run``)."""
     scheduler = build_scheduler(app)
     scheduler.start()
     app.extensions["hsbtrack_scheduler"] = scheduler
+    atexit.register(stop_embedded, app)
     log.info("embedded scheduler started")
+    return scheduler
+
+
+def stop_embedded(app, wait=True) -> None:
+    """Stop the embedded scheduler and give up the lock (so that the next process takes over at once)."""
+    scheduler = app.extensions.pop("hsbtrack_scheduler", None)
+    if scheduler is None:
+        return
+    if scheduler.running:
+        scheduler.shutdown(wait=wait)
+    scheduler.hsbtrack_guard.release()

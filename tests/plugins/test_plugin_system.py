@@ -1,0 +1,281 @@
+"""The plugin system: the example plugin (tests/example_plugin) proves every hook, area-scoped hooks
+reach only plugins enabled in that area, results are sorted by (order, plugin name) whatever the
+registration order, and entry-point discovery honours the allow-list."""
+
+from types import SimpleNamespace
+
+import pytest
+
+import tests.example_plugin as example_plugin
+from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.registry import ENTRY_POINT_GROUP, PluginRegistry
+from hsbtrack.plugins.types import Change, NavItem
+from tests.conftest import app_config, login, post_form
+
+
+@pytest.fixture()
+def areas(world):
+    """Riverside has the example plugin on, Hillside has it off; one board manager for both."""
+    from hsbtrack.areas.services import add_area_member
+    from hsbtrack.plugins.services import set_area_plugin
+
+    on = world.area("Riverside")
+    off = world.area("Hillside")
+    board = world.user("board@example.org", on, "board_manager")
+    add_area_member(off, board.email, "board_manager")
+    set_area_plugin(on, "example", True)
+    return SimpleNamespace(on=on, off=off, board=board)
+
+
+def dashboard(client, area) -> str:
+    response = client.get(f"/areas/{area.id}/")
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+# -- each hook, through the example plugin --------------------------------------------------------
+
+
+def test_menu_item_only_where_enabled(client, areas):
+    login(client, areas.board)
+    assert f'href="/areas/{areas.on.id}/example/"' in dashboard(client, areas.on)
+    page = dashboard(client, areas.off)
+    assert "/example/" not in page
+    assert f'href="/areas/{areas.off.id}/members"' in page, "the core's own menu is still there"
+
+
+def test_dashboard_widget_only_where_enabled(client, areas):
+    login(client, areas.board)
+    assert 'data-testid="example-widget">Hello board@example.org<' in dashboard(client, areas.on)
+    assert "example-widget" not in dashboard(client, areas.off)
+
+
+def test_plugin_page_only_where_enabled(client, areas):
+    login(client, areas.board)
+    response = client.get(f"/areas/{areas.on.id}/example/")
+    assert response.status_code == 200
+    assert "Example plugin in Riverside" in response.get_data(as_text=True)
+    assert client.get(f"/areas/{areas.off.id}/example/").status_code == 404
+
+
+def test_statement_evidence_only_where_enabled(areas):
+    from hsbtrack.plugins.services import collect
+
+    evidence = collect("hsbtrack_statement_evidence", areas.on, audit=None, codes=["1.1"])
+    assert [(e.code, e.title, e.plugin) for e in evidence] == [("1.1", "Example evidence", "example")]
+    assert collect("hsbtrack_statement_evidence", areas.on, audit=None, codes=["2.2"]) == []
+    assert collect("hsbtrack_statement_evidence", areas.off, audit=None, codes=["1.1"]) == []
+
+
+def test_terminology_only_where_enabled(client, areas):
+    from hsbtrack.plugins.services import set_area_plugin
+    from hsbtrack.views_support import term
+
+    assert term("partnership", areas.on) == "example committee"
+    assert term("partnership", areas.off) == "safeguarding partnership"
+    login(client, areas.board)
+    assert "Example committee" in dashboard(client, areas.on)
+    assert "Safeguarding partnership" in dashboard(client, areas.off)
+
+    set_area_plugin(areas.on, "example", False)
+    assert term("partnership", areas.on) == "safeguarding partnership", "switching off takes effect at once"
+
+
+def test_plugin_role_is_offered(client, areas):
+    from hsbtrack.areas.roles import AREA
+    from hsbtrack.areas.services import role_choices
+
+    assert "example_role" in [r.id for r in role_choices(AREA)]
+    login(client, areas.board)
+    page = client.get(f"/areas/{areas.on.id}/members").get_data(as_text=True)
+    assert '<option value="example_role">Example role</option>' in page
+    response = post_form(client, f"/areas/{areas.on.id}/members", {"email": "ex@example.org", "role": "example_role"})
+    assert response.status_code == 302
+
+
+def test_plugin_cli_command(ctx):
+    result = ctx.test_cli_runner().invoke(args=["example-hello"])
+    assert result.exit_code == 0, result.output
+    assert "hello from the example plugin" in result.output
+
+
+def test_plugin_framework_is_in_the_catalogue(client, areas):
+    catalogue = client.application.extensions["hsbtrack_catalogue"]
+    mini = catalogue.get("example-mini")
+    assert [s.code for d in mini.domains for s in d.statements] == ["1.1", "1.2"]
+    login(client, areas.board)
+    assert "Example mini framework" in client.get("/frameworks/").get_data(as_text=True)
+
+
+def saved_settings(area):
+    """The example plugin's settings as stored (requests run in their own database session)."""
+    from flask import g
+
+    from hsbtrack.extensions import db
+    from hsbtrack.plugins.services import plugin_settings
+
+    db.session.expire_all()
+    g.pop("_plugin_states", None)
+    return plugin_settings(area, "example")
+
+
+def test_settings_form_validates_and_saves(client, areas):
+    login(client, areas.board)
+    path = f"/areas/{areas.on.id}/plugins/example/settings"
+    assert client.get(path).status_code == 200
+
+    response = post_form(client, path, {"review_days": "500"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Enter a number from 1 to 365" in page and "govuk-error-summary" in page
+    assert saved_settings(areas.on) == {}
+
+    assert post_form(client, path, {"review_days": "30"}).status_code == 302
+    assert saved_settings(areas.on) == {"review_days": 30}
+    assert 'value="30"' in client.get(path).get_data(as_text=True)
+    assert client.get(f"/areas/{areas.off.id}/plugins/example/settings").status_code == 404
+
+
+def test_record_saved_reaches_only_plugins_enabled_in_the_area(areas):
+    from hsbtrack.plugins.services import record_saved
+
+    record_saved(areas.on, record=areas.on, change=Change("test.saved", user_id=areas.board.id))
+    record_saved(areas.off, record=areas.off, change=Change("test.saved", user_id=areas.board.id))
+    assert example_plugin.saved_events == [(areas.on.id, "test.saved")]
+
+
+def test_scheduled_job_is_listed(ctx):
+    jobs = ctx.extensions["hsbtrack_plugins"].collect("hsbtrack_scheduled_jobs")
+    job = next(j for j in jobs if j.name == "example.job")
+    assert job.plugin == "example" and job.hours == 1
+    job.func(ctx, "now")
+    assert example_plugin.job_runs[-1] == "now"
+
+
+def test_a_region_enables_a_plugin_for_its_areas(client, world):
+    from hsbtrack.plugins.services import enabled_plugins, set_region_plugin
+
+    region = world.region("North")
+    inside, outside = world.area("Riverside", region), world.area("Lakeside")
+    set_region_plugin(region, "example", True)
+    assert "example" in enabled_plugins(inside)
+    assert "example" not in enabled_plugins(outside)
+
+
+# -- sorting, subsets and discovery ---------------------------------------------------------------
+
+
+class Zed:
+    """A tiny plugin named zed."""
+
+    @hookimpl
+    def hsbtrack_nav_items(self, area, user):
+        return [NavItem("zed-50", "/z50", order=50), NavItem("zed-10", "/z10", order=10)]
+
+
+class Alpha:
+    """A tiny plugin named alpha."""
+
+    @hookimpl
+    def hsbtrack_nav_items(self, area, user):
+        return [NavItem("alpha-default", "/a"), NavItem("alpha-50", "/a50", order=50)]
+
+
+def registry_with(*plugins):
+    registry = PluginRegistry()
+    for name, plugin in plugins:
+        registry.register_plugin(name, plugin)
+    return registry
+
+
+@pytest.mark.parametrize("order", [("alpha", "zed"), ("zed", "alpha")])
+def test_results_are_sorted_by_order_then_plugin_name(order):
+    made = {"alpha": Alpha(), "zed": Zed()}
+    registry = registry_with(*[(name, made[name]) for name in order])
+    items = registry.collect("hsbtrack_nav_items", area=None, user=None)
+    assert [i.label for i in items] == ["zed-10", "alpha-50", "zed-50", "alpha-default"]
+    assert [i.plugin for i in items] == ["zed", "alpha", "zed", "alpha"]
+
+
+def test_a_subset_reaches_only_the_enabled_plugins():
+    registry = registry_with(("zed", Zed()), ("alpha", Alpha()))
+    items = registry.collect("hsbtrack_nav_items", enabled={"alpha"}, area=None, user=None)
+    assert [i.label for i in items] == ["alpha-50", "alpha-default"]
+    assert registry.collect("hsbtrack_nav_items", enabled=set(), area=None, user=None) == []
+
+
+def test_two_plugins_cannot_share_a_name():
+    registry = registry_with(("zed", Zed()))
+    with pytest.raises(ValueError, match="Two plugins are called 'zed'"):
+        registry.register_plugin("zed", Alpha())
+
+
+class FakeEntryPoint:
+    def __init__(self, name, plugin, loads):
+        self.name, self.plugin, self.loads = name, plugin, loads
+
+    def load(self):
+        self.loads.append(self.name)
+        return self.plugin
+
+
+@pytest.fixture()
+def installed(monkeypatch):
+    """Two plugins "installed" under the hsbtrack.plugins entry-point group; records which load."""
+    loads = []
+    eps = [FakeEntryPoint("zed", Zed(), loads), FakeEntryPoint("alpha", Alpha(), loads)]
+
+    def fake_entry_points(group):
+        return list(eps) if group == ENTRY_POINT_GROUP else []
+
+    monkeypatch.setattr("hsbtrack.plugins.registry.entry_points", fake_entry_points)
+    return loads
+
+
+@pytest.mark.parametrize("allow, expected", [
+    ("*", ["alpha", "zed"]),
+    ("alpha", ["alpha"]),
+    (" zed , nothing-else ", ["zed"]),
+    ("", []),
+    ("none", []),
+])
+def test_entry_point_discovery_honours_the_allow_list(installed, allow, expected):
+    registry = PluginRegistry()
+    registry.load_entry_points(allow)
+    assert [p.name for p in registry.plugins()] == expected
+    assert sorted(installed) == expected, "plugins outside the allow-list are not even imported"
+
+
+def test_create_app_loads_allowed_entry_point_plugins(installed, monkeypatch):
+    from hsbtrack import create_app
+
+    app = create_app(config=app_config(HSBTRACK_PLUGINS="alpha"))
+    assert [p.name for p in app.extensions["hsbtrack_plugins"].plugins()] == ["alpha"]
+
+
+# -- a broken framework file stops start-up, naming the file --------------------------------------
+
+
+class BrokenFramework:
+    def __init__(self, path):
+        self.path = path
+
+    @hookimpl
+    def hsbtrack_frameworks(self):
+        return [self.path]
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("slug: broken\ndomains: [unclosed\n", "invalid YAML"),
+    ("slug: broken\ntitle: Broken\n", ""),
+])
+def test_a_malformed_framework_file_stops_create_app(tmp_path, text, problem):
+    from hsbtrack import create_app
+    from hsbtrack.catalogue import FrameworkError
+
+    path = tmp_path / "broken-framework.yaml"
+    path.write_text(text)
+    with pytest.raises(FrameworkError) as raised:
+        create_app(config=app_config(), plugins={"broken": BrokenFramework(path)})
+    assert str(path) in str(raised.value) or "broken-framework.yaml" in str(raised.value)
+    assert problem in str(raised.value)

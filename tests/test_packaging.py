@@ -1,0 +1,131 @@
+"""The wheel carries what an installed hsbtrack needs: the top-level ``templates/`` and
+``migrations/`` folders (bundled by setup.py as ``hsbtrack/_bundled``) and the catalogue files, and an
+installed copy finds them without the source tree.
+
+The wheel is built from a copy of the working tree, so the repository gets no ``build/`` or
+``*.egg-info`` left behind.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+# Not copied: environments, caches, local data and earlier build output.
+SKIP = shutil.ignore_patterns(
+    ".git", ".venv", "node_modules", "instance", "test-artifacts", "build", "dist", "*.egg-info",
+    "__pycache__", "*.pyc", ".ruff_cache", ".pytest_cache",
+)
+EXPECTED = (
+    "hsbtrack/_bundled/templates/layout.html",
+    "hsbtrack/_bundled/migrations/env.py",
+    "hsbtrack/_bundled/migrations/versions/0001_core.py",
+    "hsbtrack/catalogue/frameworks/nspcc-hsb-2019.yaml",
+)
+
+# Run by the installed copy: where does it find its folders, and does a page render from them?
+PROBE = """
+import json, sys
+import hsbtrack
+from hsbtrack.paths import resource_dir
+from hsbtrack import create_app
+
+app = create_app({"HSBTRACK_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+response = app.test_client().get("/login")
+print(json.dumps({
+    "package": hsbtrack.__file__,
+    "templates": str(resource_dir("templates")),
+    "migrations": str(resource_dir("migrations")),
+    "template_folder": app.template_folder,
+    "login_status": response.status_code,
+    "login_has_form": 'name="password"' in response.get_data(as_text=True),
+}))
+"""
+
+
+def _run(args, **kwargs):
+    result = subprocess.run(args, capture_output=True, text=True, timeout=120, **kwargs)
+    assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result
+
+
+def _build_output_in_repository() -> set[str]:
+    return {p.name for p in ROOT.iterdir() if p.name in {"build", "dist"} or p.name.endswith(".egg-info")} | (
+        {"hsbtrack/_bundled"} if (ROOT / "hsbtrack" / "_bundled").exists() else set()
+    )
+
+
+@pytest.fixture(scope="module")
+def repository_before():
+    return _build_output_in_repository()
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory, repository_before):
+    source = tmp_path_factory.mktemp("source") / "hsbtrack"
+    shutil.copytree(ROOT, source, ignore=SKIP, symlinks=True)
+    outdir = tmp_path_factory.mktemp("dist")
+    _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(source)],
+         cwd=source)
+    wheels = list(outdir.glob("hsbtrack-*.whl"))
+    assert len(wheels) == 1, wheels
+    # the tree it was built from: compare with that, as the checkout may change meanwhile
+    return SimpleNamespace(path=wheels[0], source=source)
+
+
+def test_building_leaves_the_repository_clean(wheel, repository_before):
+    # The build ran in a copy: no new build/, dist/ or *.egg-info in the checkout, and above all no
+    # hsbtrack/_bundled, which hsbtrack.paths would prefer to the real templates and migrations.
+    assert _build_output_in_repository() == repository_before
+    assert "hsbtrack/_bundled" not in repository_before
+
+
+def test_wheel_bundles_templates_migrations_and_catalogue(wheel):
+    with zipfile.ZipFile(wheel.path) as archive:
+        names = set(archive.namelist())
+    missing = [name for name in EXPECTED if name not in names]
+    assert not missing, f"missing from {wheel.path.name}: {missing}"
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert not [n for n in names if n.startswith("tests/")], "the test suite must not be installed"
+    # every migration and every top-level template made it, not just the ones named above
+    source = wheel.source
+    for folder in ("templates", "migrations"):
+        for path in (source / folder).rglob("*"):
+            if path.is_file():
+                name = f"hsbtrack/_bundled/{folder}/{path.relative_to(source / folder).as_posix()}"
+                assert name in names, f"{name} is not in the wheel"
+    # and the built front-end assets (`npm run build`: CSS, GOV.UK Frontend, its icons, axe-core)
+    static = [p.relative_to(source).as_posix() for p in (source / "hsbtrack" / "static").rglob("*") if p.is_file()]
+    not_packaged = [name for name in static if name not in names]
+    assert not not_packaged, f"static files missing from the wheel (package-data in pyproject.toml?): {not_packaged}"
+
+
+def test_installed_wheel_finds_its_bundled_folders(wheel, tmp_path):
+    target = tmp_path / "site"
+    _run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+          "--disable-pip-version-check", "--target", str(target), str(wheel.path)])
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(target),  # first on sys.path, before the editable install of the checkout
+        "HSBTRACK_INSTANCE_PATH": str(tmp_path / "instance"),
+        "HSBTRACK_PLUGINS": "none",  # no entry-point plugins of the development install
+    }
+    env.pop("DATABASE_URL", None)
+    # run from tmp_path: with the checkout as working directory, `import hsbtrack` would find it
+    result = _run([sys.executable, "-c", PROBE], cwd=tmp_path, env=env)
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    print(found)
+    for key in ("package", "templates", "migrations", "template_folder"):
+        assert Path(found[key]).resolve().is_relative_to(target.resolve()), f"{key} is outside the install: {found}"
+    assert Path(found["templates"], "layout.html").is_file()
+    assert Path(found["migrations"], "env.py").is_file()
+    assert found["login_status"] == 200 and found["login_has_form"], found
