@@ -10,7 +10,7 @@ from datetime import date
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -153,7 +153,8 @@ def _parse_title(value) -> str:
 
 
 def create_action(area, *, title, owner, due_on, statements, description="", agency_id=None, priority="medium",
-                  status="not_started", audit=None, framework_slug=None, user=None) -> Action:
+                  status="not_started", audit=None, framework_slug=None, user=None, commit=True) -> Action:
+    """Create an action. ``commit=False`` leaves it in the caller's transaction (several at once)."""
     framework_slug = framework_slug or (audit.framework if audit is not None else "nspcc-hsb-2019")
     if audit is not None and audit.area_id != area.id:
         raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.name))
@@ -189,8 +190,9 @@ def create_action(area, *, title, owner, due_on, statements, description="", age
     db.session.flush()
     history.record(area_id=area.id, entity="action", entity_id=action.id, user=user,
                    changes={"created": (None, values["title"])})
-    db.session.commit()
-    _emit(area, action, "action.created", {"created": (None, action.title)}, user)
+    if commit:
+        db.session.commit()
+        _emit(area, action, "action.created", {"created": (None, action.title)}, user)
     return action
 
 
@@ -376,14 +378,21 @@ def accept_findings(audit, codes, *, owner, due_on, title=None, description="", 
     if title_errors:
         raise ServiceError(_("The actions were not saved: check the fields"), title_errors)
     actions = []
-    for group, group_title in zip(groups, group_titles, strict=True):
-        action = create_action(audit.area, title=group_title, owner=owner, due_on=due_on, statements=group,
-                               description=description, agency_id=agency_id, priority=priority, audit=audit, user=user)
-        for code in group:
-            db.session.add(FindingDecision(audit_id=audit.id, code=code, decision="accepted", action_id=action.id,
-                                           decided_by_id=getattr(user, "id", None)))
-        actions.append(action)
-    db.session.commit()
+    try:  # all or nothing: one transaction for every action and decision
+        for group, group_title in zip(groups, group_titles, strict=True):
+            action = create_action(audit.area, title=group_title, owner=owner, due_on=due_on, statements=group,
+                                   description=description, agency_id=agency_id, priority=priority, audit=audit,
+                                   user=user, commit=False)
+            for code in group:
+                db.session.add(FindingDecision(audit_id=audit.id, code=code, decision="accepted", action_id=action.id,
+                                               decided_by_id=getattr(user, "id", None)))
+            actions.append(action)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    for action in actions:
+        _emit(audit.area, action, "action.created", {"created": (None, action.title)}, user)
     return actions
 
 
@@ -437,7 +446,8 @@ def plan_query(area_ids, filters: PlanFilter | None = None, on: date | None = No
         query = query.where(Action.owner_id == filters.owner_id)
     if filters.agency_id:
         query = query.where(Action.agency_id == filters.agency_id)
-    order = {"due_on": (Action.due_on, Action.id), "priority": (Action.priority, Action.due_on),
+    priority_rank = case({"high": 0, "medium": 1, "low": 2}, value=Action.priority, else_=3)
+    order = {"due_on": (Action.due_on, Action.id), "priority": (priority_rank, Action.due_on),
              "status": (Action.status, Action.due_on), "title": (Action.title,)}.get(filters.sort, (Action.due_on,))
     return query.order_by(*order)
 
