@@ -3,7 +3,7 @@
 import pygal
 from pygal.style import Style
 
-from hsbtrack.audits.charts import COLOURS, FONT
+from hsbtrack.audits.charts import COLOURS, FONT, make_accessible
 
 STATUS_COLOURS = {"not_started": "#505a5f", "in_progress": COLOURS[0], "blocked": COLOURS[1], "done": COLOURS[2],
                   "cancelled": "#b1b4b6"}
@@ -27,6 +27,8 @@ def status_bar(counts: dict, labels: dict, title: str) -> bytes:
         show_legend=False, print_values=True, print_values_position="top", title=title,
         show_y_guides=False, margin=10, explicit_size=False, no_data_text="",
     )
+    description = "; ".join(f"{labels.get(st, st)}: {counts[st]}" for st in statuses)
+    chart.add_xml_filter(lambda root: make_accessible(root, "action-status", title, description))
     chart.uuid = "action-status"
     chart.x_labels = [str(labels.get(s, s)) for s in statuses]
     # One series whose bars take their own colours: pygal colours per value via ``color``.

@@ -21,6 +21,7 @@ from hsbtrack.actions.models import CLOSED_STATUSES, Action, ActionUpdate
 from hsbtrack.audits.exports import XLSX_MIMETYPE, csv_safe, needs_quoting, slugify
 from hsbtrack.extensions import db
 from hsbtrack.timeutil import today, utcnow
+from hsbtrack.views_support import term
 
 SORTS = ("due_on", "priority", "status", "title")
 DEFAULT_FRAMEWORK = "nspcc-hsb-2019"
@@ -246,6 +247,8 @@ def _summary_sheet(workbook, data: PlanData):
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 12
     _put(ws, 1, 1, _("%(area)s: action plan summary", area=data.area.name), bold=True, size=14, wrap=False)
+    _put(ws, 2, 1, term("Partnership", data.area), wrap=False)
+    _put(ws, 2, 2, data.area.name, wrap=False)
     _put(ws, 3, 1, _("Status"), bold=True, fill=HEADER_FILL)
     _put(ws, 3, 2, _("Actions"), bold=True, fill=HEADER_FILL)
     row = 3

@@ -1,6 +1,6 @@
 """What the area dashboard shows, gathered in a fixed number of queries."""
 
-from flask import Response, request
+from flask import Response
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -8,8 +8,6 @@ from hsbtrack.actions import services as actions
 from hsbtrack.areas.models import Agency, Membership
 from hsbtrack.audits import services as audits
 from hsbtrack.extensions import db
-
-CACHE_CONTROL = "private, max-age=0, must-revalidate"
 
 
 def latest_pair(area):
@@ -55,22 +53,13 @@ def dashboard_data(area) -> dict:
 
 
 def actions_chart_response(area) -> Response:
-    """The status chart, rendered once per distinct set of counts (ETag = the counts)."""
+    """The status chart, rendered once per distinct set of counts (the counts are the cache key)."""
+    from flask_babel import get_locale
+
     from hsbtrack.actions.charts import status_bar
-    from hsbtrack.audits.overview import chart_cache
+    from hsbtrack.audits.overview import cached_svg_response
 
     counts = actions.status_counts(area.id)
     labels = actions.status_labels()
-    from flask_babel import get_locale
-
     key = ("action-status", str(get_locale()), tuple(counts.items()))
-    cache = chart_cache()
-    etag = cache.etag(key)
-    if request.if_none_match.contains_weak(etag):
-        response = Response(status=304, mimetype="image/svg+xml")
-    else:
-        svg = cache.get_or_render(key, lambda: status_bar(counts, labels, _("Actions by status")))
-        response = Response(svg, mimetype="image/svg+xml")
-    response.set_etag(etag)
-    response.headers["Cache-Control"] = CACHE_CONTROL
-    return response
+    return cached_svg_response(key, lambda: status_bar(counts, labels, _("Actions by status")))

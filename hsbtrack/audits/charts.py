@@ -206,9 +206,11 @@ def _classes(element) -> set[str]:
 _NUMBERS = re.compile(r"-?\d+(?:\.\d+)?")
 
 
-def _finish(root, axes, series, chosen, title, description, chart_id, label_size, scale_max):
-    """Make pygal's SVG accessible, script-free and legible (xml_filter: runs before serialising)."""
-    # 1. No scripts, no comments, no pygal tooltips <title>/<desc> noise.
+def make_accessible(root, chart_id, title, description):
+    """Every chart of the app: no scripts or comments, and our own accessible name and description.
+
+    Used as (part of) a pygal ``xml_filter``, which runs before the SVG is serialised.
+    """
     for parent in list(root.iter()):
         for child in list(parent):
             if child.tag in (_q("script"), ET.Comment) or not isinstance(child.tag, str):
@@ -218,7 +220,6 @@ def _finish(root, axes, series, chosen, title, description, chart_id, label_size
     for child in list(root):
         if child.tag in (_q("title"), _q("desc")):
             root.remove(child)
-    # 2. Our own accessible name and description, first in the document.
     root.set("role", "img")
     root.set("aria-labelledby", f"{chart_id}-title {chart_id}-desc")
     root.set("font-family", FONT)
@@ -228,6 +229,12 @@ def _finish(root, axes, series, chosen, title, description, chart_id, label_size
     desc_el.text = description or ""
     root.insert(0, desc_el)
     root.insert(0, title_el)
+    return root
+
+
+def _finish(root, axes, series, chosen, title, description, chart_id, label_size, scale_max):
+    """Make pygal's radar SVG accessible, script-free and legible (xml_filter)."""
+    make_accessible(root, chart_id, title, description)
     for text in root.iter(_q("text")):
         if "no_data" in _classes(text):
             text.set("style", "font-size:22px;font-weight:bold;fill:#0b0c0c;paint-order:stroke;stroke:#ffffff;"

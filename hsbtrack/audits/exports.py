@@ -25,6 +25,7 @@ from flask_login import current_user, login_required
 from hsbtrack.audits import services
 from hsbtrack.permissions import get_area_or_404
 from hsbtrack.timeutil import utcnow
+from hsbtrack.views_support import term
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv"
@@ -239,7 +240,7 @@ def _summary_sheet(workbook, data, taken):
     sheet.row += 1
     status = _("Open") if audit.is_open else _("Closed")
     for label, value in (
-        (_("Area"), data.area.name),
+        (term("Partnership", data.area), data.area.name),
         (_("Audit"), audit.title),
         (_("Cycle"), audit.label),
         (_("Framework"), f"{framework.title_for(data.lang)}, {framework.edition} ({framework.publisher}), "

@@ -145,14 +145,18 @@ def chart_response(audits: list[Audit], kind: str = "domains", domain: int | Non
         except (KeyError, TypeError):
             abort(404)
     lang = language()
-    key = chart_key(audits, kind, domain, lang)
+    return cached_svg_response(chart_key(audits, kind, domain, lang), lambda: render_chart(audits, kind, domain, lang))
+
+
+def cached_svg_response(key, render) -> Response:
+    """An SVG from the chart cache with an ETag derived from ``key``; 304 when the browser has it.
+    Every chart of the app is served this way (DESIGN.md: never render charts inline per request)."""
     cache = chart_cache()
     etag = cache.etag(key)
     if request.if_none_match.contains_weak(etag):
         response = Response(status=304, mimetype="image/svg+xml")
     else:
-        svg = cache.get_or_render(key, lambda: render_chart(audits, kind, domain, lang))
-        response = Response(svg, mimetype="image/svg+xml")
+        response = Response(cache.get_or_render(key, render), mimetype="image/svg+xml")
     response.set_etag(etag)
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers["Vary"] = "Cookie, Accept-Language"

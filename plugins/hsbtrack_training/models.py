@@ -1,0 +1,78 @@
+"""Training tables (all prefixed ``training_``). Tiers are area settings, not a table."""
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hsbtrack.extensions import db
+from hsbtrack.timeutil import utcnow
+
+ATTENDED, COMPLETED, DID_NOT_ATTEND = "attended", "completed", "did_not_attend"
+STATUSES = (ATTENDED, COMPLETED, DID_NOT_ATTEND)
+
+
+class TrainingCourse(db.Model):
+    __tablename__ = "training_courses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    tier: Mapped[int] = mapped_column(Integer)
+    provider: Mapped[str] = mapped_column(String(200), default="")
+    length_hours: Mapped[float | None] = mapped_column(Float)
+    refresher_months: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingPerson(db.Model):
+    __tablename__ = "training_people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(254))
+    discipline: Mapped[str] = mapped_column(String(50))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    agency = relationship("Agency", lazy="joined")
+
+
+class TrainingSession(db.Model):
+    __tablename__ = "training_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id", ondelete="CASCADE"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingCompletion(db.Model):
+    """One person's outcome of one course on one date; (person, course, date) is unique."""
+
+    __tablename__ = "training_completions"
+    __table_args__ = (UniqueConstraint("person_id", "course_id", "completed_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("training_people.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("training_sessions.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    completed_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date | None] = mapped_column(Date)
+
+
+class TrainingHeadcount(db.Model):
+    """How many people an agency employs in a discipline (entered by a training lead)."""
+
+    __tablename__ = "training_headcounts"
+    __table_args__ = (UniqueConstraint("agency_id", "discipline"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    discipline: Mapped[str] = mapped_column(String(50))
+    headcount: Mapped[int] = mapped_column(Integer)
