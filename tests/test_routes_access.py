@@ -45,13 +45,14 @@ CSRF_MESSAGE = "missing its security token"
 
 class Scene:
     """Area A (region A) where the user is board manager and regional coordinator; area B (region
-    B) where someone else is. The example plugin is on in both, so its pages exist in both."""
+    B) where someone else is. Every installed plugin is on in both regions (so in both areas): its
+    pages exist on both sides, and a 404 comes from the access rule, not from the plugin being off."""
 
     def __init__(self, world):
         from hsbtrack.areas.services import add_area_member, add_region_member
         from hsbtrack.auth.services import issue_api_token, issue_one_time_token
         from hsbtrack.extensions import db
-        from hsbtrack.plugins.services import set_area_plugin
+        from hsbtrack.plugins.services import registry, set_region_plugin
 
         self.db = db
         self.region_a = world.region("Northvale Region")
@@ -63,6 +64,8 @@ class Scene:
 
         self.user_a = world.user("board.a@example.org", self.area_a, "board_manager")
         add_region_member(self.region_a, self.user_a.email, "regional_coordinator")
+        add_area_member(self.area_a, self.user_a.email, "training_lead")  # training plugin's forms
+        add_area_member(self.area_a, self.user_a.email, "case_worker")  # scotland plugin's case pages
         self.viewer_a = world.user("viewer.a@example.org", self.area_a, "viewer")
         self.user_b = world.user("board@zebrafield.example", self.area_b, "board_manager")
         add_region_member(self.region_b, self.user_b.email, "regional_coordinator")
@@ -80,8 +83,9 @@ class Scene:
         self.reset_token = issue_one_time_token(self.user_a, "reset")
         db.session.commit()
 
-        set_area_plugin(self.area_a, "example", True)
-        set_area_plugin(self.area_b, "example", True)
+        for plugin in registry().plugins():
+            set_region_plugin(self.region_a, plugin.name, True)
+            set_region_plugin(self.region_b, plugin.name, True)
         self._made = {}
 
     def _membership(self, user, area):
@@ -133,6 +137,13 @@ class Owned:
     foreign: object
 
 
+def _training_import(s, side):
+    from hsbtrack_training.uploads import save_upload
+
+    area = s.area_a if side == OWN else s.area_b
+    return s._once("training_import", side, lambda: save_upload(area, None, "t.csv", b"Name,Agency\nAnn,Police\n"))
+
+
 # URL argument -> value. ``Owned`` values pick the own or the other object; plain values (strings
 # naming catalogue entries or plugins) are the same for everyone. Functions receive the Scene.
 CONVERTERS = {
@@ -145,6 +156,7 @@ CONVERTERS = {
     "audit_id": Owned(lambda s: s.audit(OWN).id, lambda s: s.audit(FOREIGN).id),
     "action_id": Owned(lambda s: s.action(OWN).id, lambda s: s.action(FOREIGN).id),
     "notification_id": Owned(lambda s: s.notification(OWN).id, lambda s: s.notification(FOREIGN).id),
+    "import_id": Owned(lambda s: _training_import(s, OWN), lambda s: _training_import(s, FOREIGN)),
     "slug": "nspcc-hsb-2019",
     "framework": "nspcc-hsb-2019",
     "name": "example",
@@ -153,12 +165,49 @@ CONVERTERS = {
     "number": 1,  # a domain of the framework
     "domain": 1,
     "token": lambda s: s.invite_token,
+    "case_id": Owned(lambda s: __import__("hsbtrack_scotland.testing", fromlist=["x"]).scene_case(s, s.area_a),
+                     lambda s: __import__("hsbtrack_scotland.testing", fromlist=["x"]).scene_case(s, s.area_b)),
+    "school_id": Owned(lambda s: __import__("hsbtrack_schools.tests.helpers", fromlist=["x"]).route_scene(s, "own")[0].id,
+                       lambda s: __import__("hsbtrack_schools.tests.helpers", fromlist=["x"]).route_scene(s, "foreign")[0].id),
+    "round_id": Owned(lambda s: __import__("hsbtrack_schools.tests.helpers", fromlist=["x"]).route_scene(s, "own")[1].id,
+                      lambda s: __import__("hsbtrack_schools.tests.helpers", fromlist=["x"]).route_scene(s, "foreign")[1].id),
+    "section": "structures",  # an area of the schools plugin's checklist
 }
 # Where one argument name means different things on different endpoints.
 ENDPOINT_VALUES = {
+    ("schools.item_action", "code"): "S1",  # a red item of the schools plugin's round
     ("auth.reset_password", "token"): lambda s: s.reset_token,
     ("auth.language", "code"): "cy",
 }
+
+
+def _regional_on(region):
+    """The regional plugin's pages exist only where it is on (for the region): switch it on first."""
+    from hsbtrack.plugins.services import set_region_plugin
+
+    set_region_plugin(region, "regional", True)
+    return region
+
+
+def _regional_round(region):
+    from hsbtrack_regional.services import open_round, rounds_for_region
+
+    return (rounds_for_region(region.id) or [None])[0] or open_round(region)
+
+
+ENDPOINT_VALUES.update({
+    (f"regional_region.{name}", "region_id"): Owned(lambda s: _regional_on(s.region_a).id,
+                                                     lambda s: _regional_on(s.region_b).id)
+    for name in ("home", "round_detail", "round_radar", "trend_radar", "actions", "commissioning", "annual_report",
+                 "annual_report_xlsx")
+})
+ENDPOINT_VALUES.update({
+    (f"regional_region.{name}", "round_id"): Owned(lambda s: _regional_round(s.region_a).id,
+                                                    lambda s: _regional_round(s.region_b).id)
+    for name in ("round_detail", "round_radar")
+})
+ENDPOINT_VALUES[("regional.area_home", "area_id")] = Owned(lambda s: _regional_on(s.region_a) and s.area_a.id,
+                                                           lambda s: _regional_on(s.region_b) and s.area_b.id)
 AREA_ARGUMENTS = {"area_id", "region_id"}
 # Form fields some pages need to get past "which one?" (sent with a valid CSRF token only).
 FORM_HINTS = {"plugin": "example", "enabled": "off"}
@@ -372,11 +421,11 @@ def test_area_switcher_does_not_jump_into_another_area(client, scene):
 
 
 def test_a_plugins_pages_answer_404_where_it_is_off(client, scene):
-    from hsbtrack.plugins.services import set_area_plugin
+    from hsbtrack.plugins.services import set_region_plugin
 
     login(client, scene.user_a)
     assert client.get(f"/areas/{scene.area_a.id}/example/").status_code == 200
-    set_area_plugin(scene.area_a, "example", False)
+    set_region_plugin(scene.region_a, "example", False)
     assert client.get(f"/areas/{scene.area_a.id}/example/").status_code == 404
 
 

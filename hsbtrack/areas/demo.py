@@ -46,9 +46,28 @@ def load_demo() -> bool:
 
 
 def print_logins() -> None:
+    """Every demo account in the database (the core's and the plugins'), with its roles."""
+    from hsbtrack.areas.models import Agency, Area, Membership, Region
+    from hsbtrack.auth.models import User
+
+    rows = db.session.execute(
+        select(User.email, User.is_admin, Membership.role, Area.name, Region.name, Agency.name)
+        .outerjoin(Membership, Membership.user_id == User.id)
+        .outerjoin(Area, Area.id == Membership.area_id)
+        .outerjoin(Region, Region.id == Membership.region_id)
+        .outerjoin(Agency, Agency.id == Membership.agency_id)
+        .where(User.email.like("%@example.org"))
+        .order_by(User.id, Membership.id)
+    ).all()
+    logins: dict[str, list[str]] = {}
+    for email, is_admin, role, area, region, agency in rows:
+        roles = logins.setdefault(email, ["admin"] if is_admin else [])
+        if role:
+            where = " – ".join(part for part in (agency, area or region) if part)
+            roles.append(f"{role} ({where})" if where else role)
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
-    for email, _name, role, agency in demo_users():
-        click.echo(f"  {email:<24} {role}{' – ' + agency if agency else ''}")
+    for email, roles in logins.items():
+        click.echo(f"  {email:<26} {'; '.join(roles)}")
 
 
 @click.command("demo")

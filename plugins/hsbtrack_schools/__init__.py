@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from hsbtrack.plugins import hookimpl
 
 PLUGIN = {
@@ -12,7 +14,52 @@ PLUGIN = {
 
 HERE = Path(__file__).parent
 
+from . import models  # noqa: E402,F401  (the tables are on the metadata before migrations and tests run)
+
 
 @hookimpl
 def hsbtrack_migration_dirs():
     return [str(HERE / "migrations")]
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from .views import bp
+    from .wall import wall_off_school_leads
+
+    app.register_blueprint(bp)
+    app.before_request(wall_off_school_leads)
+
+
+@hookimpl
+def hsbtrack_roles():
+    from hsbtrack.areas.roles import Role
+
+    from .services import ASSESS, ROLE
+
+    # No area.view: a school lead sees only their own school's pages in this plugin.
+    return [Role(ROLE, _l("School lead"), permissions=frozenset({ASSESS}), order=60)]
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    from flask import url_for
+
+    from hsbtrack.plugins.types import NavItem
+
+    url = url_for("schools.home", area_id=area.id)
+    return [NavItem(_l("Schools"), url, order=60, active_prefix=url)]
+
+
+@hookimpl
+def hsbtrack_statement_evidence(area, audit, codes):
+    from .services import evidence
+
+    return evidence(area, codes)
+
+
+@hookimpl
+def hsbtrack_demo_data(area):
+    from .services import demo
+
+    demo(area)

@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
 from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import NavItem, ScheduledJob
 
 PLUGIN = {
     "title": "Workforce training",
@@ -16,3 +20,45 @@ HERE = Path(__file__).parent
 @hookimpl
 def hsbtrack_migration_dirs():
     return [str(HERE / "migrations")]
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from . import models  # noqa: F401  (register the tables)
+    from .views import bp
+
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def hsbtrack_cli(cli):
+    from .cli import training_cli
+
+    cli.add_command(training_cli)
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    return [NavItem(_l("Training"), url_for("training.home", area_id=area.id), order=60,
+                    active_prefix=f"/areas/{area.id}/training/")]
+
+
+@hookimpl
+def hsbtrack_statement_evidence(area, audit, codes):
+    from .evidence import statement_evidence
+
+    return statement_evidence(area, codes)
+
+
+@hookimpl
+def hsbtrack_scheduled_jobs():
+    from .reminders import send_refresher_reminders
+
+    return [ScheduledJob("training.refreshers", send_refresher_reminders, hours=24, order=60)]
+
+
+@hookimpl
+def hsbtrack_demo_data(area):
+    from .demo import load
+
+    load(area)

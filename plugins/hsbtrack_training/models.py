@@ -76,3 +76,59 @@ class TrainingHeadcount(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
     discipline: Mapped[str] = mapped_column(String(50))
     headcount: Mapped[int] = mapped_column(Integer)
+
+
+ATTITUDES, KNOWLEDGE, SELF_EFFICACY = "attitudes", "knowledge", "self_efficacy"
+SUBSCALES = (ATTITUDES, KNOWLEDGE, SELF_EFFICACY)
+PRE, POST = "pre", "post"
+
+
+class TrainingImpactItem(db.Model):
+    """One statement of the area's evaluation instrument, in one subscale (answered 1–5)."""
+
+    __tablename__ = "training_impact_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    subscale: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(String(300))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TrainingImpactResponse(db.Model):
+    """A person's answer to one item before or after a course."""
+
+    __tablename__ = "training_impact_responses"
+    __table_args__ = (UniqueConstraint("person_id", "course_id", "phase", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("training_people.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[int] = mapped_column(ForeignKey("training_courses.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("training_impact_items.id", ondelete="CASCADE"), index=True)
+    phase: Mapped[str] = mapped_column(String(4))
+    score: Mapped[int] = mapped_column(Integer)
+    answered_on: Mapped[date] = mapped_column(Date)
+
+
+class TrainingSupervision(db.Model):
+    """Reflective supervision received by a person (5.8): one row per supervision session."""
+
+    __tablename__ = "training_supervision"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("training_people.id", ondelete="CASCADE"), index=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(20))  # individual, group
+
+
+class TrainingReminder(db.Model):
+    """Reminder emails sent to people (who are not users): the key makes each one go once."""
+
+    __tablename__ = "training_reminders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)

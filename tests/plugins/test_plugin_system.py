@@ -276,6 +276,6 @@ def test_a_malformed_framework_file_stops_create_app(tmp_path, text, problem):
     path = tmp_path / "broken-framework.yaml"
     path.write_text(text)
     with pytest.raises(FrameworkError) as raised:
-        create_app(config=app_config(), plugins={"broken": BrokenFramework(path)})
+        create_app(config=app_config(HSBTRACK_PLUGINS=""), plugins={"broken": BrokenFramework(path)})
     assert str(path) in str(raised.value) or "broken-framework.yaml" in str(raised.value)
     assert problem in str(raised.value)

@@ -1,0 +1,71 @@
+"""The regional annual report as an XLSX workbook: the latest round's roll-up, T1 → T2 → T3 and the
+regional action plan. Formula-safe cells through the core's export helpers."""
+
+import io
+
+from flask import Response
+from flask_babel import gettext as _
+
+from hsbtrack.audits.exports import XLSX_MIMETYPE, _Sheet, slugify
+from hsbtrack.audits.overview import language
+from hsbtrack_regional import services
+
+
+def build_annual_report(region) -> bytes:
+    from openpyxl import Workbook
+
+    from hsbtrack.actions.services import status_labels
+
+    lang = language()
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    workbook.properties.title = _("%(region)s: regional annual report", region=region.name)
+    workbook.properties.creator = "hsbtrack"
+    rounds = services.rounds_for_region(region.id)
+    latest = rounds[-1] if rounds else None
+
+    sheet = _Sheet(workbook, _("Roll-up")[:31], [12, 50] + [14] * 9)
+    sheet.line([_("%(region)s: regional annual report", region=region.name)], bold=True, size=14)
+    if latest is None:
+        sheet.line([_("No regional round has been opened yet.")])
+    else:
+        rollup = services.rollup(latest)
+        names = [m.area.name for m in rollup.members]
+        sheet.line([latest.title])
+        sheet.row += 1
+        sheet.header([_("Code"), _("Statement"), *names, _("Lowest"), _("Median"), _("Spread")])
+        for statement, spread in rollup.statements:
+            sheet.line([statement.code, statement.text_for(lang),
+                        *[spread.by_area.get(m.area.id) for m in rollup.members],
+                        spread.lowest, spread.median, spread.spread])
+        sheet.row += 1
+        sheet.header([_("Domain"), _("Title"), *names, _("Lowest"), _("Median"), _("Spread")])
+        for domain, spread in rollup.domains:
+            sheet.line([domain.number, domain.title_for(lang), *[spread.by_area.get(m.area.id) for m in rollup.members],
+                        spread.lowest, spread.median, spread.spread], fmt="0.00")
+
+    trend = services.trend(region.id)
+    sheet = _Sheet(workbook, _("T1 to T3")[:31], [12] + [16] * 5)
+    framework = services.audits.catalogue().get(services.audits.DEFAULT_FRAMEWORK)
+    sheet.header([_("Round"), *[d.short_title_for(lang) for d in framework.domains]])
+    for round_, means in trend:
+        sheet.line([round_.label, *means], fmt="0.00")
+
+    sheet = _Sheet(workbook, _("Action plan")[:31], [40, 14, 24, 18, 12])
+    sheet.header([_("Regional action"), _("Due"), _("Authority"), _("Status"), _("Progress")])
+    labels = status_labels()
+    for regional, assignments in services.regional_plan(region.id):
+        for area, action in assignments:
+            sheet.line([regional.title, regional.due_on, area.name, str(labels.get(action.status, action.status)),
+                        action.progress])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def annual_report_response(region) -> Response:
+    response = Response(build_annual_report(region), mimetype=XLSX_MIMETYPE)
+    name = slugify(region.name)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-annual-report.xlsx"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,48 @@
+from flask_babel import lazy_gettext as _l
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from wtforms import SelectMultipleField
+
+from hsbtrack.forms import (
+    FlaskForm,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+
+DATE_HINT = _l("For example, 2027-03-31")
+
+
+class PresetForm(FlaskForm):
+    submit = SubmitField(_l("Create the North Wales region"), widget=GovSubmitInput())
+
+
+class OpenRoundForm(FlaskForm):
+    framework = SelectField(_l("Framework"), widget=GovSelect())
+    title = StringField(_l("Title (optional)"), widget=GovTextInput())
+    submit = SubmitField(_l("Open the regional round"), widget=GovSubmitInput())
+
+
+class RegionalActionForm(FlaskForm):
+    title = StringField(_l("Title"), widget=GovTextInput())
+    description = TextAreaField(_l("Description (optional)"), widget=GovTextArea())
+    statements = StringField(_l("Statements"), widget=GovTextInput(),
+                             description=_l("Statement codes separated by commas, for example 1.7, 5.4"))
+    due_on = StringField(_l("Due date"), widget=GovTextInput(), description=DATE_HINT)
+    area_ids = SelectMultipleField(_l("Assign to authorities"), widget=GovCheckboxesInput(), coerce=str)
+    submit = SubmitField(_l("Add the regional action"), widget=GovSubmitInput())
+
+
+class ArrangementForm(FlaskForm):
+    arrangement = StringField(_l("Arrangement"), widget=GovTextInput())
+    service = StringField(_l("Service commissioned"), widget=GovTextInput())
+    area_ids = SelectMultipleField(_l("Partner authorities"), widget=GovCheckboxesInput(), coerce=str)
+    cost_share = StringField(_l("Cost share (optional)"), widget=GovTextInput(),
+                             description=_l("For example, equal sixths, or by population"))
+    start_on = StringField(_l("Start date"), widget=GovTextInput(), description=DATE_HINT)
+    review_on = StringField(_l("Review date"), widget=GovTextInput(), description=DATE_HINT)
+    submit = SubmitField(_l("Add the arrangement"), widget=GovSubmitInput())

@@ -1,0 +1,233 @@
+"""Regional board pages (thin: parse, call a service, render)."""
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import charts
+from hsbtrack.audits import services as audits
+from hsbtrack.audits.overview import cached_svg_response, format_mean, format_score, language
+from hsbtrack.errors import NotFoundError, ServiceError
+from hsbtrack.forms import apply_service_errors
+from hsbtrack.permissions import can_in_region, grants_for, require_admin
+from hsbtrack.plugins.blueprints import area_plugin_blueprint, region_plugin_blueprint
+from hsbtrack.views_support import current_area
+from hsbtrack_regional import services
+from hsbtrack_regional.forms import ArrangementForm, OpenRoundForm, PresetForm, RegionalActionForm
+
+area_bp = area_plugin_blueprint("regional", __name__)
+region_bp = region_plugin_blueprint("regional", __name__)
+admin_bp = Blueprint("regional_admin", __name__, url_prefix="/admin/regional", template_folder="templates")
+
+HELPERS = {"format_mean": format_mean, "format_score": format_score}
+
+
+def _manage() -> bool:
+    return can_in_region(current_user, Perm.MANAGE_REGION, g.region.id)
+
+
+def _require_manage():
+    if not _manage():
+        abort(403)
+
+
+def _round_or_404(round_id):
+    try:
+        return services.get_round(g.region, round_id)
+    except NotFoundError:
+        abort(404)
+
+
+def _radar(axes, series, title, chart_id) -> bytes:
+    """The core radar, leaving out series without a single score (pygal cannot draw an empty radar:
+    then a small SVG says so in words)."""
+    from markupsafe import escape
+
+    series = [s for s in series if any(v is not None for v in s.values)]
+    if not series:
+        text = escape(_("No scores yet"))
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="760" height="80" viewBox="0 0 760 80">'
+                f'<title>{escape(title)}</title><text x="20" y="45" font-family="Arial, sans-serif" '
+                f'font-size="22" fill="#0b0c0c">{text}</text></svg>').encode()
+    return charts.radar(axes, series, title=title, chart_id=chart_id)
+
+
+def _member_choices():
+    return [(str(a.id), a.name) for a in services.member_areas(g.region)]
+
+
+# -- admin: the North Wales preset ---------------------------------------------------------------------
+
+
+@admin_bp.route("/north-wales", methods=["GET", "POST"])
+@login_required
+def preset():
+    require_admin(current_user)
+    form = PresetForm()
+    if form.validate_on_submit():
+        try:
+            result = services.preset_north_wales(user=current_user)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            if result.created:
+                flash(_("North Wales is ready: %(n)d records created", n=len(result.created)), "success")
+            else:
+                flash(_("North Wales was already set up: nothing to add"), "success")
+            return redirect(url_for("regions.detail", region_id=result.region.id))
+    return render_template("regional/preset.html", form=form, authorities=services.NORTH_WALES_AUTHORITIES,
+                           agencies=services.NORTH_WALES_AGENCIES)
+
+
+# -- the region's pages ----------------------------------------------------------------------------
+
+
+@region_bp.route("/", methods=["GET", "POST"])
+def home():
+    form = OpenRoundForm()
+    frameworks = sorted(audits.catalogue().all(), key=lambda f: (f.slug != audits.DEFAULT_FRAMEWORK, f.title))
+    form.framework.choices = [(f.slug, f.title) for f in frameworks]
+    if request.method == "GET":
+        form.framework.data = audits.DEFAULT_FRAMEWORK
+    if request.method == "POST":
+        _require_manage()
+        if form.validate_on_submit():
+            try:
+                round_ = services.open_round(g.region, form.framework.data, form.title.data, user=current_user)
+            except ServiceError as error:
+                apply_service_errors(form, error)
+            else:
+                flash(_("%(title)s is open in every member authority", title=round_.title), "success")
+                return redirect(url_for("regional_region.round_detail", round_id=round_.id))
+    rounds = services.rounds_for_region(g.region.id)
+    return render_template("regional/region_home.html", region=g.region, form=form, rounds=rounds,
+                           members=services.member_areas(g.region), manage=_manage(),
+                           is_admin=grants_for(current_user).is_admin, **HELPERS)
+
+
+@region_bp.route("/rounds/<int:round_id>/")
+def round_detail(round_id):
+    round_ = _round_or_404(round_id)
+    members = services.round_status(round_)
+    rollup = services.rollup(round_, members)
+    trend = services.trend(g.region.id, round_.framework)
+    return render_template("regional/round.html", region=g.region, round=round_, rollup=rollup, members=members,
+                           trend=trend, lang=language(), **HELPERS)
+
+
+@region_bp.route("/rounds/<int:round_id>/radar.svg")
+def round_radar(round_id):
+    round_ = _round_or_404(round_id)
+    members = services.round_status(round_)
+    lang = language()
+    key = ("regional-radar", round_.id, lang, services.data_version_key([m.audit for m in members]),
+           tuple(m.area.name for m in members))
+
+    def render():
+        rollup = services.rollup(round_, members)
+        axes = [d.short_title_for(lang) for d, _s in rollup.domains]
+        series = [charts.Series(m.area.name, tuple(s.by_area.get(m.area.id) for _d, s in rollup.domains))
+                  for m in members]
+        return _radar(axes, series, _("Domain scores by authority: %(round)s", round=round_.title),
+                      f"regional-{round_.id}")
+
+    return cached_svg_response(key, render)
+
+
+@region_bp.route("/trend.svg")
+def trend_radar():
+    lang = language()
+    rows = services.region_audits(g.region.id, audits.DEFAULT_FRAMEWORK)
+    key = ("regional-trend", g.region.id, lang, services.data_version_key([a for _r, _ar, a in rows]))
+
+    def render():
+        framework = audits.catalogue().get(audits.DEFAULT_FRAMEWORK)
+        axes = [d.short_title_for(lang) for d in framework.domains]
+        series = [charts.Series(r.label, tuple(means), r.cycle)
+                  for r, means in services.trend(g.region.id, audits.DEFAULT_FRAMEWORK)]
+        return _radar(axes, series, _("Regional domain means, T1 to T3"), f"regional-trend-{g.region.id}")
+
+    return cached_svg_response(key, render)
+
+
+@region_bp.route("/actions/", methods=["GET", "POST"])
+def actions():
+    form = RegionalActionForm()
+    form.area_ids.choices = _member_choices()
+    if request.method == "POST":
+        _require_manage()
+        if form.validate_on_submit():
+            codes = [c.strip() for c in (form.statements.data or "").split(",") if c.strip()]
+            try:
+                services.create_regional_action(g.region, title=form.title.data, description=form.description.data,
+                                                due_on=form.due_on.data, statements=codes,
+                                                area_ids=form.area_ids.data, owner=current_user, user=current_user)
+            except ServiceError as error:
+                apply_service_errors(form, error)
+            else:
+                flash(_("The regional action has been added to each authority's plan"), "success")
+                return redirect(url_for("regional_region.actions"))
+    plan = services.regional_plan(g.region.id)
+    from hsbtrack.actions.services import status_labels
+
+    return render_template("regional/actions.html", region=g.region, form=form, plan=plan, manage=_manage(),
+                           statuses=status_labels(), summary=services.status_summary)
+
+
+@region_bp.route("/commissioning/", methods=["GET", "POST"])
+def commissioning():
+    form = ArrangementForm()
+    form.area_ids.choices = _member_choices()
+    if request.method == "POST":
+        _require_manage()
+        if form.validate_on_submit():
+            try:
+                services.add_arrangement(g.region, arrangement=form.arrangement.data, service=form.service.data,
+                                         area_ids=form.area_ids.data, cost_share=form.cost_share.data,
+                                         start_on=form.start_on.data, review_on=form.review_on.data,
+                                         user=current_user)
+            except ServiceError as error:
+                apply_service_errors(form, error)
+            else:
+                flash(_("The arrangement has been added to the register"), "success")
+                return redirect(url_for("regional_region.commissioning"))
+    return render_template("regional/commissioning.html", region=g.region, form=form,
+                           rows=services.arrangements(g.region.id), names=services.area_names(g.region.id),
+                           manage=_manage())
+
+
+@region_bp.route("/annual-report")
+def annual_report():
+    rounds = services.rounds_for_region(g.region.id)
+    latest = rounds[-1] if rounds else None
+    rollup = services.rollup(latest) if latest else None
+    from hsbtrack.actions.services import status_labels
+
+    return render_template("regional/annual_report.html", region=g.region, round=latest, rollup=rollup,
+                           trend=services.trend(g.region.id), plan=services.regional_plan(g.region.id),
+                           statuses=status_labels(), summary=services.status_summary, lang=language(),
+                           deadline=services.report_deadline(services.today()), **HELPERS)
+
+
+@region_bp.route("/annual-report.xlsx")
+def annual_report_xlsx():
+    from hsbtrack_regional.exports import annual_report_response
+
+    return annual_report_response(g.region)
+
+
+# -- an authority's own page -------------------------------------------------------------------------
+
+
+@area_bp.route("/")
+def area_home():
+    area = current_area()
+    round_ = services.latest_round_for_area(area)
+    rollup = services.rollup(round_) if round_ else None
+    from hsbtrack.actions.services import status_labels
+
+    return render_template("regional/area_home.html", area=area, round=round_, rollup=rollup,
+                           regional_actions=services.regional_actions_for_area(area.id),
+                           arrangements=services.arrangements_for_area(area), lang=language(),
+                           statuses=status_labels(), **HELPERS)

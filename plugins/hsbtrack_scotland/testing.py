@@ -1,0 +1,14 @@
+"""Helpers for the core's route walk (tests/test_routes_access.py): one CARM case per area."""
+
+from datetime import date
+
+
+def scene_case(scene, area):
+    from . import services
+
+    def make():
+        return services.create_case(area, {
+            "reference": f"REF-{area.id}", "age_at_referral": "14", "gender": "male", "hackett": "abusive",
+            "setting": "home", "referral_source": "Police", "referral_on": date(2026, 1, 5)})
+
+    return scene._once("scotland_case", area.id, make).id

@@ -1,0 +1,98 @@
+"""Benchmark: the completions import against a bare ``executemany`` of the same rows.
+
+``measure(area, n)`` builds an n-row completions CSV for people and courses that already exist,
+times the full import (parse, map, validate, bulk insert, commit) and a bare executemany of the
+same rows into the same table (committed), removes both, and returns the two rates. DESIGN.md's
+budget: import rate ≥ 25% of the bare rate. ``make bench`` runs it at 100,000 rows.
+"""
+
+import csv
+import io
+import time
+from datetime import date, timedelta
+
+from sqlalchemy import delete, insert, select
+
+from hsbtrack.extensions import db
+
+from . import importer, services
+from .models import TrainingCompletion, TrainingCourse, TrainingPerson
+
+PEOPLE = 2000
+
+
+def _fixture(area):
+    """Courses and people the rows refer to (made once)."""
+    agency = services.agencies(area)[0]
+    titles = [f"Bench course {t}" for t in range(1, 5)]
+    have = set(db.session.scalars(select(TrainingCourse.title).where(TrainingCourse.area_id == area.id)))
+    for tier, title in enumerate(titles, start=1):
+        if title not in have:
+            db.session.add(TrainingCourse(area_id=area.id, title=title, tier=tier, provider="", refresher_months=24))
+    count = db.session.scalar(select(db.func.count(TrainingPerson.id)).where(
+        TrainingPerson.area_id == area.id, TrainingPerson.email.like("bench%@example.org")))
+    if count < PEOPLE:
+        db.session.execute(insert(TrainingPerson), [
+            {"area_id": area.id, "agency_id": agency.id, "name": f"Bench Person {i}", "email": f"bench{i}@example.org",
+             "discipline": "police"} for i in range(count, PEOPLE)])
+    db.session.commit()
+    return agency, titles
+
+
+def make_csv(agency_name, titles, n, start=date(2000, 1, 1)) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["Learner", "Email", "Organisation", "Role", "Course", "Outcome", "Completion date"])
+    for i in range(n):
+        person, day = i % PEOPLE, i // PEOPLE
+        writer.writerow([f"Bench Person {person}", f"bench{person}@example.org", agency_name, "Police",
+                         titles[i % len(titles)], "Completed", (start + timedelta(days=day)).isoformat()])
+    return out.getvalue().encode()
+
+
+def _clear(area, since):
+    db.session.execute(delete(TrainingCompletion).where(TrainingCompletion.area_id == area.id,
+                                                        TrainingCompletion.completed_on >= since,
+                                                        TrainingCompletion.session_id.is_(None)))
+    db.session.commit()
+
+
+def measure(area, n: int) -> dict:
+    agency, titles = _fixture(area)
+    start = date(2000, 1, 1)
+    data = make_csv(agency.name, titles, n, start)
+    _clear(area, start)
+
+    began = time.perf_counter()
+    headers, rows = importer.read_table("bench.csv", data)
+    result = importer.import_rows(area, rows, importer.guess_mapping(headers))
+    import_seconds = time.perf_counter() - began
+    assert result.ok and result.imported == n, result.errors[:3]
+    bare_rows = [{k: v for k, v in r.items() if k != "person"} | {"person_id": r["person"], "session_id": None}
+                 for r in result.completions]
+    _clear(area, start)
+
+    began = time.perf_counter()
+    db.session.execute(insert(TrainingCompletion), bare_rows)
+    db.session.commit()
+    bare_seconds = time.perf_counter() - began
+    _clear(area, start)
+    import_rate, bare_rate = n / import_seconds, n / bare_seconds
+    return {"rows": n, "import_seconds": import_seconds, "bare_seconds": bare_seconds, "import_rate": import_rate,
+            "bare_rate": bare_rate, "ratio": import_rate / bare_rate}
+
+
+def main(n: int = 100_000) -> dict:  # pragma: no cover - run by `make bench`
+    """Run on the current app's database, in a scratch area."""
+    from hsbtrack.areas.models import Area
+    from hsbtrack.areas.services import create_agency, create_area
+
+    area = db.session.scalar(select(Area).where(Area.name == "Training benchmark area"))
+    if area is None:
+        area = create_area("Training benchmark area", None)
+        create_agency(area, "Bench agency")
+        db.session.commit()
+    result = measure(area, n)
+    print(f"training import: {result['rows']} rows; import {result['import_rate']:.0f} rows/s, "
+          f"bare executemany {result['bare_rate']:.0f} rows/s, ratio {result['ratio']:.2f} (budget ≥ 0.25)")
+    return result

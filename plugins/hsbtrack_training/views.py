@@ -1,0 +1,402 @@
+"""Training pages under ``/areas/<area_id>/training/`` (thin: parse, call a service, render)."""
+
+from datetime import date
+
+from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from hsbtrack.errors import ServiceError
+from hsbtrack.forms import apply_service_errors
+from hsbtrack.plugins.blueprints import area_plugin_blueprint
+from hsbtrack.views_support import current_area
+
+from . import impact, importer, services, supervision, uploads
+from .forms import (
+    CourseForm,
+    ImpactItemForm,
+    ImpactResponseForm,
+    PersonForm,
+    SessionForm,
+    SubmitOnlyForm,
+    SupervisionForm,
+    UploadForm,
+    mapping_form,
+)
+from .models import STATUSES
+
+bp = area_plugin_blueprint("training", __name__)
+
+
+def _require_manage(area):
+    if not services.can_manage(current_user, area):
+        abort(403)
+
+
+@bp.route("/")
+def home():
+    area = current_area()
+    manage = services.can_manage(current_user, area)
+    return render_template(
+        "training/home.html", area=area, manage=manage, counts=services.counts(area),
+        coverage=services.coverage(area), expiring=services.expiring_summary(area),
+    )
+
+
+@bp.route("/coverage")
+def coverage():
+    area = current_area()
+    manage = services.can_manage(current_user, area)
+    return render_template("training/coverage.html", area=area, manage=manage, coverage=services.coverage(area),
+                           expiring=services.expiring(area) if manage else None,
+                           expiring_summary=services.expiring_summary(area), today=date.today(),
+                           trend=services.trend(area))
+
+
+@bp.route("/courses", methods=["GET", "POST"])
+def courses():
+    area = current_area()
+    manage = services.can_manage(current_user, area)
+    form = CourseForm()
+    form.tier.choices = [(t["number"], _("Tier %(n)d: %(name)s", n=t["number"], name=t["name"]))
+                         for t in services.tiers(area)]
+    if request.method == "POST":
+        _require_manage(area)
+        if form.validate_on_submit():
+            try:
+                services.create_course(
+                    area, title=form.title.data, tier=form.tier.data, provider=form.provider.data,
+                    length_hours=float(form.length_hours.data) if form.length_hours.data is not None else None,
+                    refresher_months=form.refresher_months.data, user=current_user)
+            except ServiceError as error:
+                apply_service_errors(form, error)
+            else:
+                flash(_("Course added"), "success")
+                return redirect(url_for(".courses"))
+    return render_template("training/courses.html", area=area, manage=manage, form=form,
+                           courses=services.courses(area), tier_names=services.tier_names(area))
+
+
+@bp.route("/people", methods=["GET", "POST"])
+def people():
+    area = current_area()
+    _require_manage(area)  # names are personal data: training leads and admins only
+    form = PersonForm()
+    form.agency_id.choices = [(a.id, a.name) for a in services.agencies(area)]
+    form.discipline.choices = [(k, str(v)) for k, v in services.DISCIPLINES.items()]
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.create_person(area, name=form.name.data, email=form.email.data, agency_id=form.agency_id.data,
+                                   discipline=form.discipline.data, user=current_user)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("Person added"), "success")
+            return redirect(url_for(".people"))
+    return render_template("training/people.html", area=area, form=form, people=services.people(area),
+                           disciplines=services.DISCIPLINES)
+
+
+@bp.route("/sessions", methods=["GET"])
+def sessions():
+    area = current_area()
+    return render_template("training/sessions.html", area=area, manage=services.can_manage(current_user, area),
+                           sessions=services.sessions(area))
+
+
+@bp.route("/sessions/new", methods=["GET", "POST"])
+def new_session():
+    area = current_area()
+    _require_manage(area)
+    form = SessionForm()
+    course_list = services.courses(area)
+    form.course_id.choices = [(c.id, c.title) for c in course_list]
+    people = services.people(area)
+    outcomes = {p.id: request.form.get(f"outcome-{p.id}", "") for p in people} if request.method == "POST" else {}
+    outcome_error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.record_session(area, course_id=form.course_id.data, held_on=form.held_on.data,
+                                    outcomes=outcomes, user=current_user)
+        except ServiceError as error:
+            outcome_error = error.fields.pop("outcomes", None)
+            if error.fields:
+                apply_service_errors(form, error)
+        else:
+            flash(_("Session recorded"), "success")
+            return redirect(url_for(".coverage"))
+    elif request.method == "POST" and not any(outcomes.values()):
+        outcome_error = _("Record an outcome for at least one person")
+    return render_template("training/session_form.html", area=area, form=form, people=people, outcomes=outcomes,
+                           outcome_error=outcome_error, statuses=[(s, services.STATUS_LABELS[s]) for s in STATUSES],
+                           disciplines=services.DISCIPLINES, has_courses=bool(course_list))
+
+
+@bp.route("/headcounts", methods=["GET", "POST"])
+def headcounts():
+    area = current_area()
+    manage = services.can_manage(current_user, area)
+    agencies = services.agencies(area)
+    current = services.headcounts(area)
+    form = SubmitOnlyForm()
+    errors = {}
+    values = {}
+    if request.method == "POST":
+        _require_manage(area)
+        if form.validate_on_submit():
+            for agency in agencies:
+                for key in services.DISCIPLINES:
+                    raw = request.form.get(f"hc-{agency.id}-{key}", "").strip()
+                    if raw == "":
+                        values[agency.id, key] = None
+                    elif raw.isdigit():
+                        values[agency.id, key] = int(raw)
+                    else:
+                        errors[f"hc-{agency.id}-{key}"] = _("Enter a whole number, like 12")
+            if not errors:
+                try:
+                    services.set_headcounts(area, values, user=current_user)
+                except ServiceError as error:
+                    errors = error.fields
+                else:
+                    flash(_("Headcounts saved"), "success")
+                    return redirect(url_for(".coverage"))
+    raw = {k: request.form.get(k, "") for k in request.form} if request.method == "POST" else {
+        f"hc-{a}-{d}": str(n) for (a, d), n in current.items()}
+    return render_template("training/headcounts.html", area=area, manage=manage, agencies=agencies, raw=raw,
+                           errors=errors, disciplines=services.DISCIPLINES, form=form)
+
+
+# -- import and export ----------------------------------------------------------------------------
+
+
+def _import_state_or_404(area, import_id):
+    data = uploads.state(area, import_id)
+    if data is None:
+        abort(404)
+    return data
+
+
+@bp.route("/import", methods=["GET", "POST"])
+def import_upload():
+    area = current_area()
+    _require_manage(area)
+    form = UploadForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            import_id = uploads.save_upload(area, current_user, upload.filename or "", upload.read())
+        except importer.ImportFileError as error:
+            form.file.errors = [*list(form.file.errors or []), str(error)]
+        else:
+            return redirect(url_for(".import_map", import_id=import_id))
+    return render_template("training/import_upload.html", area=area, form=form)
+
+
+@bp.route("/import/<import_id>/map", methods=["GET", "POST"])
+def import_map(import_id):
+    area = current_area()
+    _require_manage(area)
+    data = _import_state_or_404(area, import_id)
+    form_class = mapping_form(data["headers"], importer.FIELDS, importer.REQUIRED)
+    if request.method == "GET":
+        form = form_class(data={f"col_{k}": "" if v is None else str(v) for k, v in data["mapping"].items()})
+    else:
+        form = form_class()
+    _headers, rows = uploads.rows_of(import_id, data) if request.method == "GET" else (None, None)
+    if form.validate_on_submit():
+        mapping = {name: int(getattr(form, f"col_{name}").data) if getattr(form, f"col_{name}").data not in ("", None)
+                   else None for name in importer.FIELDS}
+        problems = importer.mapping_errors(mapping)
+        if problems:
+            for name, message in problems.items():
+                field = getattr(form, f"col_{name}", None) or form.col_name
+                field.errors = [*list(field.errors or []), str(message)]
+        else:
+            data["mapping"] = mapping
+            uploads.write_state(import_id, data)
+            return redirect(url_for(".import_preview", import_id=import_id))
+    if rows is None:
+        _headers, rows = uploads.rows_of(import_id, data)
+    return render_template("training/import_map.html", area=area, form=form, data=data, sample=rows[:3],
+                           fields=importer.FIELDS)
+
+
+@bp.route("/import/<import_id>/preview", methods=["GET"])
+def import_preview(import_id):
+    area = current_area()
+    _require_manage(area)
+    data = _import_state_or_404(area, import_id)
+    _headers, rows = uploads.rows_of(import_id, data)
+    result = importer.validate(area, rows, data["mapping"])
+    mapping = data["mapping"]
+    sample = [[(row[mapping[f]] if mapping.get(f) is not None and mapping[f] < len(row) else "") for f in importer.FIELDS]
+              for row in rows[:10]]
+    return render_template("training/import_preview.html", area=area, data=data, result=result, sample=sample,
+                           fields=importer.FIELDS, form=SubmitOnlyForm(), import_id=import_id,
+                           shown=importer.MAX_ERRORS_SHOWN)
+
+
+@bp.route("/import/<import_id>/run", methods=["POST"])
+def import_run(import_id):
+    area = current_area()
+    _require_manage(area)
+    data = _import_state_or_404(area, import_id)
+    form = SubmitOnlyForm()
+    if form.validate_on_submit() and data["stage"] in ("uploaded", "refused", "failed"):
+        uploads.start(area, current_user, import_id)
+    return redirect(url_for(".import_progress", import_id=import_id))
+
+
+@bp.route("/import/<import_id>")
+def import_progress(import_id):
+    area = current_area()
+    _require_manage(area)
+    data = _import_state_or_404(area, import_id)
+    return render_template("training/import_progress.html", area=area, data=data, import_id=import_id)
+
+
+@bp.route("/import/<import_id>/status.json")
+def import_status(import_id):
+    area = current_area()
+    _require_manage(area)
+    data = _import_state_or_404(area, import_id)
+    total = data.get("total") or 0
+    percent = int(100 * data.get("done", 0) / total) if total else 0
+    return jsonify({"stage": data["stage"], "done": data.get("done", 0), "total": total, "percent": percent,
+                    "finished": data["stage"] in ("done", "refused", "failed")})
+
+
+@bp.route("/export.csv")
+def export_csv():
+    area = current_area()
+    _require_manage(area)  # the export holds names
+    body = "\ufeff" + importer.export_csv(area)
+    return Response(body, mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="training-{area.id}-completions.csv"'})
+
+
+# -- impact -----------------------------------------------------------------------------------------
+
+
+@bp.route("/impact")
+def impact_home():
+    area = current_area()
+    return render_template("training/impact.html", area=area, manage=services.can_manage(current_user, area),
+                           change=impact.paired_change(area), labels=impact.SUBSCALE_LABELS,
+                           subscales=impact.SUBSCALES, version=impact.data_version(area),
+                           n_items=len(impact.items(area)))
+
+
+@bp.route("/impact/chart.svg")
+def impact_chart():
+    from hsbtrack.audits.overview import cached_svg_response, language
+
+    area = current_area()
+    lang = language()
+    tiers = tuple(sorted(services.tier_names(area).items()))
+    key = ("training-impact", area.id, impact.data_version(area), lang, hash(tuple(map(str, tiers))))
+    return cached_svg_response(key, lambda: impact.chart_svg(area, lang))
+
+
+@bp.route("/impact/items", methods=["GET", "POST"])
+def impact_items():
+    area = current_area()
+    manage = services.can_manage(current_user, area)
+    form = ImpactItemForm()
+    if request.method == "POST":
+        _require_manage(area)
+        if form.validate_on_submit():
+            try:
+                impact.add_item(area, subscale=form.subscale.data, text=form.text.data, user=current_user)
+            except ServiceError as error:
+                apply_service_errors(form, error)
+            else:
+                flash(_("Item added"), "success")
+                return redirect(url_for(".impact_items"))
+    return render_template("training/impact_items.html", area=area, manage=manage, form=form,
+                           items=impact.items(area), labels=impact.SUBSCALE_LABELS)
+
+
+@bp.route("/impact/answers", methods=["GET", "POST"])
+def impact_answers():
+    area = current_area()
+    _require_manage(area)  # answers are per named person
+    form = ImpactResponseForm()
+    form.course_id.choices = [(c.id, c.title) for c in services.courses(area)]
+    form.person_id.choices = [(p.id, f"{p.name} – {p.agency.name}") for p in services.people(area)]
+    item_list = impact.items(area)
+    scores = {}
+    item_errors = {}
+    if request.method == "POST":
+        for item in item_list:
+            raw = request.form.get(f"item-{item.id}", "")
+            scores[item.id] = int(raw) if raw.isdigit() else None
+        if form.validate_on_submit():
+            try:
+                impact.record_responses(area, course_id=form.course_id.data, person_id=form.person_id.data,
+                                        phase=form.phase.data, answered_on=form.answered_on.data, scores=scores,
+                                        user=current_user)
+            except ServiceError as error:
+                item_errors = {k: v for k, v in error.fields.items() if k.startswith("item-") or k == "scores"}
+                rest = {k: v for k, v in error.fields.items() if k not in item_errors}
+                if rest:
+                    apply_service_errors(form, ServiceError(error.message, rest))
+            else:
+                flash(_("Answers saved"), "success")
+                return redirect(url_for(".impact_answers"))
+        else:
+            item_errors = {f"item-{i.id}": _("Choose a rating from 1 to 5") for i in item_list
+                           if scores.get(i.id) not in impact.SCALE}
+    return render_template("training/impact_answers.html", area=area, form=form, items=item_list, scores=scores,
+                           item_errors=item_errors, labels=impact.SUBSCALE_LABELS, scale=impact.SCALE)
+
+
+# -- supervision ------------------------------------------------------------------------------------
+
+
+@bp.route("/supervision", methods=["GET", "POST"])
+def supervision_log():
+    area = current_area()
+    manage = services.can_manage(current_user, area)
+    form = SupervisionForm()
+    if manage:
+        form.person_id.choices = [(p.id, f"{p.name} – {p.agency.name}") for p in services.people(area)]
+    if request.method == "POST":
+        _require_manage(area)
+        if form.validate_on_submit():
+            try:
+                supervision.log(area, person_id=form.person_id.data, held_on=form.held_on.data, kind=form.kind.data,
+                                user=current_user)
+            except ServiceError as error:
+                apply_service_errors(form, error)
+            else:
+                flash(_("Supervision logged"), "success")
+                return redirect(url_for(".supervision_log"))
+    return render_template("training/supervision.html", area=area, manage=manage, form=form,
+                           summary=supervision.by_agency(area), kinds=supervision.KINDS,
+                           recent=supervision.recent(area) if manage else [])
+
+
+@bp.route("/tiers", methods=["GET", "POST"])
+def tier_settings():
+    area = current_area()
+    manage = services.can_manage(current_user, area)
+    form = SubmitOnlyForm()
+    error = None
+    names = [str(t["name"]) for t in services.tiers(area)]
+    if request.method == "POST":
+        _require_manage(area)
+        names = [request.form.get(f"tier-{i}", "") for i in range(1, 9)]
+        if form.validate_on_submit():
+            try:
+                services.set_tiers(area, names, user=current_user)
+                services.set_remind_people(area, request.form.get("remind_people") == "yes", user=current_user)
+            except ServiceError as failure:
+                error = failure.message
+            else:
+                flash(_("Tiers saved"), "success")
+                return redirect(url_for(".tier_settings"))
+    names = (names + [""] * 8)[:8]
+    return render_template("training/tiers.html", area=area, manage=manage, names=names, form=form, error=error,
+                           remind_people=services.remind_people(area))
