@@ -52,6 +52,17 @@ def hsbtrack_nav_items(area, user):
 
 
 @hookimpl
+def hsbtrack_dashboard_widgets(area, user):
+    from hsbtrack.plugins.types import Widget
+
+    from . import services
+
+    if not services.can_view_all(user, area):
+        return []
+    return [Widget(_l("Schools' self-assessments"), "schools/widget.html", {"data": services.rollup(area)}, order=60)]
+
+
+@hookimpl
 def hsbtrack_statement_evidence(area, audit, codes):
     from .services import evidence
 

@@ -6,7 +6,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from hsbtrack.plugins import hookimpl
-from hsbtrack.plugins.types import NavItem, ScheduledJob
+from hsbtrack.plugins.types import NavItem, ScheduledJob, Widget
 
 PLUGIN = {
     "title": "Workforce training",
@@ -62,3 +62,11 @@ def hsbtrack_demo_data(area):
     from .demo import load
 
     load(area)
+
+
+@hookimpl
+def hsbtrack_dashboard_widgets(area, user):
+    from .services import coverage
+
+    return [Widget(_l("Workforce training"), "training/widget.html",
+                   {"coverage": coverage(area), "url": url_for("training.coverage", area_id=area.id)}, order=60)]

@@ -347,3 +347,11 @@ def test_a_school_lead_sees_nothing_else_of_the_area(client, setup):
     other = client.application.test_client()
     login(other, setup["viewer"])
     assert other.get(f"/areas/{area.id}/audits/").status_code == 200
+
+
+def test_the_dashboard_widget_summarises_the_rollup(client, setup):
+    area = setup["area"]
+    rate_all(area, services.start_round(area, setup["one"]), "green")
+    login(client, setup["viewer"])
+    page = client.get(f"/areas/{area.id}/").get_data(as_text=True)
+    assert "1 of 2 schools have assessed" in page and "Prevention: 100% of items green" in page

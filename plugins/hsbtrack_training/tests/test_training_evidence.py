@@ -32,3 +32,18 @@ def test_evidence_on_5_4_shows_the_coverage_numbers(app, world):
     set_area_plugin(area, "training", False)
     page = client.get(f"/areas/{area.id}/audits/{audit.id}/statements/5.4").get_data(as_text=True)
     assert "Training coverage across disciplines" not in page
+
+
+def test_dashboard_widget_shows_coverage(app, world):
+    area = world.area("Riverside")
+    set_area_plugin(area, "training", True)
+    viewer = world.user("viewer@example.org", area, "viewer")
+    police = world.agency(area, "Police")
+    course = services.create_course(area, title="HSB awareness", tier=1)
+    person = services.create_person(area, name="Secret Name", agency_id=police.id, discipline="police")
+    services.set_headcounts(area, {(police.id, "police"): 2})
+    services.record_session(area, course_id=course.id, held_on=date.today(), outcomes={person.id: "completed"})
+    client = app.test_client()
+    login(client, viewer)
+    page = client.get(f"/areas/{area.id}/").get_data(as_text=True)
+    assert 'data-testid="training-widget"' in page and "1 (50%)" in page and "Secret Name" not in page

@@ -196,3 +196,26 @@ def test_import_through_the_pages(app, area, world):
     export = client.get(base + "/export.csv")
     assert export.status_code == 200 and "Ann Smith" in export.get_data(as_text=True)
     assert other.get(base + "/export.csv").status_code == 403
+
+
+def test_import_runs_in_a_thread_and_reports_progress(app, area, monkeypatch):
+    import time
+
+    from hsbtrack_training import uploads
+
+    text = HEADER + "".join(f"P{i},p{i}@example.org,Police,Police,HSB awareness,Completed,2026-01-15\n"
+                            for i in range(5000))
+    with app.test_request_context():
+        import_id = uploads.save_upload(area, None, "big.csv", text.encode())
+        monkeypatch.setattr(app, "testing", False)
+        uploads.start(area, None, import_id)
+        seen = set()
+        for _i in range(200):
+            state = uploads.state(area, import_id)
+            seen.add(state["stage"])
+            if state["stage"] in ("done", "refused", "failed"):
+                break
+            time.sleep(0.05)
+    assert state["stage"] == "done", state
+    assert state["imported"] == 5000 and state["done"] == state["total"]
+    assert n_completions() == 5000

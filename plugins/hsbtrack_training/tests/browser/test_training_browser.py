@@ -89,3 +89,49 @@ def test_a_training_lead_records_training_and_sees_coverage_and_impact(page, bas
     assert chart.evaluate("img => img.naturalWidth") > 0
     axe_check(page)
     screenshot(page, "training_impact")
+
+
+def test_a_training_lead_imports_a_file_through_the_pages(page, base_url, scene, tmp_path):
+    from hsbtrack_training import services
+
+    area, lead = scene
+    services.create_course(area, title="HSB awareness", tier=1, refresher_months=24)
+    base = f"{base_url}/areas/{area.id}/training"
+    browser_login(page, base_url, lead.email)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Learner,Organisation,Role,Course,Outcome,Completion date\n"
+                   "Ann Example,Police,Police,HSB awareness,Completed,2026-01-15\n"
+                   "Bob Example,Fire,Police,HSB awareness,Completed,2026-01-15\n"
+                   "Cy Example,Police,Police,Knitting,Completed,2026-01-15\n"
+                   "Di Example,Police,Police,HSB awareness,Completed,someday\n")
+    page.goto(base + "/import")
+    axe_check(page)
+    page.set_input_files("#file", str(bad))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Upload and continue").click()
+    axe_check(page)
+    assert page.get_by_label("Date", exact=True).input_value() == "5"  # guessed from the header
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check the rows").click()
+    assert "3 rows have a problem" in page.locator(".govuk-error-summary").inner_text()
+    rows = page.locator("#bad-rows tbody tr").all_inner_texts()
+    assert [r.split()[0] for r in rows] == ["3", "4", "5"]
+    axe_check(page)
+    screenshot(page, "training_import_errors")
+
+    good = tmp_path / "good.csv"
+    good.write_text(bad.read_text().replace("Fire", "Police").replace("Knitting", "HSB awareness")
+                    .replace("someday", "2026-02-01"))
+    page.goto(base + "/import")
+    page.set_input_files("#file", str(good))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Upload and continue").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Check the rows").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Import 4 records").click()
+    page.wait_for_selector(".govuk-panel--confirmation")
+    assert "4 training records imported" in page.locator(".govuk-panel").inner_text()
+    axe_check(page)
+    page.goto(base + "/coverage")
+    assert "4" in page.locator("#coverage-all").inner_text()
