@@ -372,3 +372,15 @@ def test_building_another_app_does_not_change_this_apps_openapi_document(client)
     create_app(config=app_config(HSBTRACK_PLUGINS=""), plugins={})  # e.g. a test building its own app
     after = client.get("/api/v1/openapi.json").get_json()
     assert after["paths"].keys() == before["paths"].keys()
+
+
+def test_api_member_invitation_sends_the_invitation_email(client, world, outbox):
+    from tests.conftest import api_headers
+
+    area = world.area("Inviteville")
+    admin = world.user("root@example.org", admin=True)
+    response = client.post(f"/api/v1/areas/{area.id}/members", json={"email": "new.person@example.org", "role": "viewer"},
+                           headers=api_headers(admin))
+    assert response.status_code == 201, response.get_json()
+    assert [m["To"] for m in outbox] == ["new.person@example.org"]
+    assert "/invite/" in outbox[0].get_content()

@@ -44,6 +44,14 @@ def _member_out(membership, user, created):
     }
 
 
+def _invite_if_new(user, created):
+    """New people get the same invitation email as from the members page."""
+    if created or not user.password_hash:
+        from hsbtrack.auth.views import send_set_password_email
+
+        send_set_password_email(user, "invite", inviter=current_api_user())
+
+
 @bp.get("/frameworks")
 @bp.response(200, FrameworkSummarySchema(many=True))
 def list_frameworks():
@@ -134,6 +142,7 @@ def add_member(data, area_id):
     membership, user, created = area_services.add_area_member(
         area, data["email"], data["role"], data.get("agency_id"), data.get("name", "")
     )
+    _invite_if_new(user, created)
     return _member_out(membership, user, created)
 
 
@@ -169,6 +178,7 @@ def add_region_member(data, region_id):
     region = get_region_or_404(current_api_user(), region_id, Perm.MANAGE_REGION)
     membership, user, created = area_services.add_region_member(region, data["email"], data["role"],
                                                                  data.get("name", ""))
+    _invite_if_new(user, created)
     return _member_out(membership, user, created)
 
 
