@@ -25,7 +25,7 @@ SKIP = shutil.ignore_patterns(
     ".git", ".venv", "node_modules", "instance", "test-artifacts", "build", "dist", "*.egg-info",
     "__pycache__", "*.pyc", ".ruff_cache", ".pytest_cache",
 )
-EXPECTED = (
+EXPECTED = (  # (the tests below also check every other file of these folders)
     "hsbtrack/_bundled/templates/layout.html",
     "hsbtrack/_bundled/migrations/env.py",
     "hsbtrack/_bundled/migrations/versions/0001_core.py",
@@ -103,6 +103,11 @@ def test_wheel_bundles_templates_migrations_and_catalogue(wheel):
             if path.is_file():
                 name = f"hsbtrack/_bundled/{folder}/{path.relative_to(source / folder).as_posix()}"
                 assert name in names, f"{name} is not in the wheel"
+    # the first-party plugins in plugins/: code, templates, migrations and framework files
+    for path in (source / "plugins").glob("hsbtrack_*/**/*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            name = path.relative_to(source / "plugins").as_posix()
+            assert name in names, f"{name} (first-party plugin) is not in the wheel"
     # and the built front-end assets (`npm run build`: CSS, GOV.UK Frontend, its icons, axe-core)
     static = [p.relative_to(source).as_posix() for p in (source / "hsbtrack" / "static").rglob("*") if p.is_file()]
     not_packaged = [name for name in static if name not in names]
