@@ -39,9 +39,9 @@ run: install
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-## make test-browser: only the Chromium tests (screenshots in test-artifacts/)
+## make test-browser: only the Chromium tests, core and plugins (screenshots in test-artifacts/)
 test-browser: install
-	$(PY) -m pytest -m browser tests/browser $(PYTEST_ARGS)
+	$(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 ## make ci: what CI runs (apt packages, PostgreSQL, the suite on SQLite and PostgreSQL, lint)
 ci:

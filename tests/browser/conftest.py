@@ -117,11 +117,14 @@ def page(browser, live_server, ctx, request):
     live_server.errors.clear()
     yield page
     report = getattr(request.node, "_hsb_call_report", None)
+    failed_shot = f"FAILED-{request.node.name}"
     if report is not None and report.failed:
         try:
-            screenshot(page, f"FAILED-{request.node.name}")
+            screenshot(page, failed_shot)
         except Exception:  # a failed screenshot must not hide the real failure
             pass
+    else:  # passing now: drop the screenshot of an earlier failure
+        _artifact_path(failed_shot).unlink(missing_ok=True)
     context.close()
     if live_server.errors:
         errors, live_server.errors[:] = list(live_server.errors), []
@@ -139,10 +142,14 @@ def pytest_runtest_makereport(item, call):
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def _artifact_path(name: str) -> Path:
+    return ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+
+
 def screenshot(page, name: str) -> Path:
     """Save a full-page screenshot as ``test-artifacts/<name>.png`` and return its path."""
     ARTIFACTS.mkdir(exist_ok=True)
-    path = ARTIFACTS / f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', name)}.png"
+    path = _artifact_path(name)
     page.screenshot(path=str(path), full_page=True)
     return path
 

@@ -2,6 +2,7 @@
 second round shows the change. axe checks every page; screenshots go to ``test-artifacts/``."""
 
 import pytest
+from playwright.sync_api import expect
 
 from hsbtrack_schools import services
 from hsbtrack_schools.tests.helpers import enable
@@ -28,9 +29,15 @@ def rate_section(page, ratings: dict, source="Staff"):
         page.locator(f"#{code}-sources").get_by_label(source).check()
 
 
+def submit(page, selector):
+    """Click a submit button and wait for the server's answer to load (a click alone doesn't)."""
+    with page.expect_navigation():
+        page.locator(selector).click()
+
+
 def complete_round(page, first_rating, changed: dict, start=True):
     if start:
-        page.locator("#start-round").click()
+        submit(page, "#start-round")
     assert "round" in page.get_by_role("heading", level=1).inner_text()
     axe_check(page)
     page.get_by_role("link", name="Structures and systems").click()
@@ -38,16 +45,15 @@ def complete_round(page, first_rating, changed: dict, start=True):
     for key, codes in (("structures", ["S1", "S2", "S3", "S4", "S5"]), ("prevention", ["P1", "P2", "P3", "P4", "P5"]),
                        ("identification", ["I1", "I2", "I3", "I4"]), ("response", ["R1", "R2", "R3", "R4", "R5"])):
         rate_section(page, {c: changed.get(c, first_rating) for c in codes})
-        if key == "response":
-            page.locator("#save").click()
-        else:
-            page.locator("#save-next").click()
+        submit(page, "#save" if key == "response" else "#save-next")
     assert page.locator("#progress").inner_text().startswith("19 of 19 items rated")
     page.get_by_role("link", name="Forms of harm reported (counts for this round)").click()
     axe_check(page)
     page.get_by_label("Sexual name-calling").fill("4")
-    page.get_by_role("button", name="Save the counts").click()
-    page.locator("#complete-round").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save the counts").click()
+    submit(page, "#complete-round")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Scorecard")
 
 
 def test_a_school_lead_completes_two_rounds_and_the_area_sees_them(page, base_url, scene):
@@ -59,11 +65,11 @@ def test_a_school_lead_completes_two_rounds_and_the_area_sees_them(page, base_ur
     page.get_by_role("link", name="Hilltop Academy").click()
 
     # A wrong rating is refused next to the item.
-    page.locator("#start-round").click()
+    submit(page, "#start-round")
     page.get_by_role("link", name="Structures and systems").click()
     page.locator("#S1-rating-red").check()
-    page.locator("#save").click()
-    assert page.locator("#S1-sources-error").is_visible()
+    submit(page, "#save")
+    expect(page.locator("#S1-sources-error")).to_be_visible()
     axe_check(page)
     page.get_by_role("link", name="Hilltop Academy, round 1").click()
     complete_round(page, "amber", {"S1": "red", "R2": "red"}, start=False)
