@@ -7,7 +7,6 @@ the service's own message in ``fields``. Checks that depend only on the URL run 
 parsed: an action or audit of an area the caller cannot see answers 404, never 422.
 """
 
-import functools
 
 import marshmallow as ma
 from flask import abort, g
@@ -17,8 +16,9 @@ from sqlalchemy.orm import selectinload
 
 from hsbtrack.actions import services
 from hsbtrack.actions.models import STATUSES, Action, ActionUpdate
-from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, current_api_user
+from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, before_body, current_api_user
 from hsbtrack.areas.roles import Perm
+from hsbtrack.audits.api import audit_or_404
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.permissions import can_see_area, get_area_or_404
@@ -39,15 +39,7 @@ def _action_guard(action_id):
     return action is not None and can_see_area(g.api_user, action.area_id)
 
 
-def _audit_guard(audit_id):
-    from hsbtrack.audits.services import get_audit
-
-    audit = get_audit(audit_id)
-    return audit is not None and can_see_area(g.api_user, audit.area_id)
-
-
 SCOPE_GUARDS["action_id"] = _action_guard
-SCOPE_GUARDS.setdefault("audit_id", _audit_guard)  # the audits API registers the same rule
 
 
 def _action(action_id) -> Action:
@@ -57,33 +49,10 @@ def _action(action_id) -> Action:
     return action
 
 
-def _audit(audit_id, permission=None):
-    from hsbtrack.audits.services import get_audit
-
-    audit = get_audit(audit_id)
-    if audit is None:
-        abort(404)
-    get_area_or_404(current_api_user(), audit.area_id, permission)
-    return audit
-
-
-def before_body(check):
-    """Run ``check(**view_args)`` before flask-smorest parses the body (place it above ``arguments``)."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            check(**kwargs)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
 
 def _may_edit_area(area_id=None, audit_id=None, **_ignored):
     if audit_id is not None:
-        _audit(audit_id, Perm.EDIT_ACTIONS)
+        audit_or_404(audit_id, Perm.EDIT_ACTIONS)
     else:
         get_area_or_404(current_api_user(), area_id, Perm.EDIT_ACTIONS)
 
@@ -392,7 +361,7 @@ def list_updates(action_id):
 def list_findings(audit_id):
     """The audit's findings: agreed scores at or below the area's threshold (default 1) and
     disagreements (agencies 2 or more apart), each with the decision taken, if any."""
-    return [_finding_out(f) for f in services.findings(_audit(audit_id))]
+    return [_finding_out(f) for f in services.findings(audit_or_404(audit_id))]
 
 
 @bp.post("/audits/<int:audit_id>/findings/accept")
@@ -409,7 +378,7 @@ def accept_findings(data, audit_id):
     409 if a code has already been accepted or dismissed; 422 for a code that is not a finding,
     an owner without a role in the area or a due date that is not a date.
     """
-    audit = _audit(audit_id, Perm.EDIT_ACTIONS)
+    audit = audit_or_404(audit_id, Perm.EDIT_ACTIONS)
     actions = services.accept_findings(
         audit, data["codes"], owner=data["owner_email"], due_on=data["due_on"], title=data["title"],
         description=data["description"] or "", agency_id=data["agency_id"], priority=data["priority"],
@@ -433,7 +402,7 @@ def accept_findings(data, audit_id):
 def dismiss_finding(data, audit_id, code):
     """Dismiss a finding with a reason (kept in the history). 404 if ``code`` is not a finding of
     the audit; 409 if it was already decided."""
-    audit = _audit(audit_id, Perm.EDIT_ACTIONS)
+    audit = audit_or_404(audit_id, Perm.EDIT_ACTIONS)
     if code not in {f.code for f in services.findings(audit)}:
         abort(404, description=_("%(code)s is not a finding of this audit", code=code))
     services.dismiss_finding(audit, code, data["reason"], user=current_api_user())

@@ -6,13 +6,12 @@ run *before* the request body is parsed, so that a caller without the right gets
 a validation message about a record they may not touch.
 """
 
-import functools
 
 import marshmallow as ma
 from flask import abort, g
 from flask_babel import gettext as _
 
-from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, current_api_user
+from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, before_body, current_api_user
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services
 from hsbtrack.permissions import can_score_for, can_see_area, get_area_or_404
@@ -31,7 +30,7 @@ def _audit_guard(audit_id):
 SCOPE_GUARDS["audit_id"] = _audit_guard
 
 
-def _audit(audit_id, permission=None):
+def audit_or_404(audit_id, permission=None):
     """The audit (404 if missing or in an area the caller cannot see; 403 without ``permission``)."""
     audit = services.get_audit(audit_id)  # identity map: no second query after the scope guard
     if audit is None:
@@ -45,28 +44,14 @@ def _require_scoring(audit, agency_id):
         abort(403, description=_("You can only score for your own agency"))
 
 
-def before_body(check):
-    """Run ``check(**view_args)`` before flask-smorest parses the body (place it above ``arguments``)."""
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapper(*args, **kwargs):
-            check(**kwargs)
-            return view(*args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
 def _may_score(audit_id, agency_id, **_ignored):
-    _require_scoring(_audit(audit_id, Perm.SCORE), agency_id)
+    _require_scoring(audit_or_404(audit_id, Perm.SCORE), agency_id)
 
 
 def _may(permission):
     def check(audit_id=None, area_id=None, **_ignored):
         if audit_id is not None:
-            _audit(audit_id, permission)
+            audit_or_404(audit_id, permission)
         else:
             get_area_or_404(current_api_user(), area_id, permission)
 
@@ -291,7 +276,7 @@ def list_audits(area_id):
 @bp.alt_response(404, response="NOT_FOUND")
 def get_audit(audit_id):
     """One audit with its participating agencies."""
-    audit = _audit(audit_id)
+    audit = audit_or_404(audit_id)
     return _audit_out(audit, services.participants(audit))
 
 
@@ -308,7 +293,7 @@ def close_audit(data, audit_id):
 
     Board managers and administrators. ``completed_on`` defaults to today. 409 if already closed.
     """
-    audit = _audit(audit_id, Perm.MANAGE_AREA)
+    audit = audit_or_404(audit_id, Perm.MANAGE_AREA)
     services.close_audit(audit, user=current_api_user(), completed_on=data["completed_on"])
     return _audit_out(audit, services.participants(audit))
 
@@ -341,7 +326,7 @@ def put_response(data, audit_id, agency_id, code):
     else changed it meanwhile. A score outside 0-4 or not a whole number answers 422 with
     ``fields.score``; an unknown code 404; a heading (e.g. 1.6) 422; a closed audit 409.
     """
-    audit = _audit(audit_id, Perm.SCORE)
+    audit = audit_or_404(audit_id, Perm.SCORE)
     fields = tuple(name for name in ("score", "evidence", "assurance") if name in data)
     row = services.save_response(audit, agency_id, code, score=data.get("score"), evidence=data.get("evidence"),
                                  assurance=data.get("assurance"), user=current_api_user(),
@@ -355,7 +340,7 @@ def put_response(data, audit_id, agency_id, code):
 @bp.alt_response(404, response="NOT_FOUND")
 def list_responses(query, audit_id):
     """Every agency's responses (optionally one agency's), in the framework's printed order."""
-    audit = _audit(audit_id)
+    audit = audit_or_404(audit_id)
     agency_id = query["agency_id"]
     if agency_id is not None and agency_id not in services.participant_ids(audit):
         abort(404, description=_("This agency is not taking part in the audit"))
@@ -375,7 +360,7 @@ def put_domain_response(data, audit_id, agency_id, number):
 
     Fields left out keep their value.
     """
-    audit = _audit(audit_id, Perm.SCORE)
+    audit = audit_or_404(audit_id, Perm.SCORE)
     existing = services.domain_responses_for_agency(audit, agency_id).get(number)
     comments = data["comments"] if "comments" in data else (existing.comments if existing else "")
     completed = data["date_completed"] if "date_completed" in data else (existing.date_completed if existing else None)
@@ -389,7 +374,7 @@ def put_domain_response(data, audit_id, agency_id, number):
 @bp.alt_response(404, response="NOT_FOUND")
 def list_domain_responses(audit_id):
     """Every agency's domain comments and dates completed."""
-    audit = _audit(audit_id)
+    audit = audit_or_404(audit_id)
     return [_domain_response_out(r) for r in services.audit_domain_responses(audit)]
 
 
@@ -402,7 +387,7 @@ def list_domain_responses(audit_id):
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def submit_agency(audit_id, agency_id):
     """An agency says its scores are complete (every scored statement must have a score)."""
-    audit = _audit(audit_id, Perm.SCORE)
+    audit = audit_or_404(audit_id, Perm.SCORE)
     services.submit_agency(audit, agency_id, user=current_api_user())
     return _audit_out(audit, services.participants(audit))
 
@@ -417,7 +402,7 @@ def get_scores(audit_id):
     """The partnership's picture: per statement every agency's score, the lowest, the agreed score
     (the lowest unless moderated), the spread and the disagreement flag; per domain the mean of the
     agreed scores and its % of the maximum."""
-    audit = _audit(audit_id)
+    audit = audit_or_404(audit_id)
     result = services.consolidated(audit)
     versions = services.agreed_rows(audit)
     return {
@@ -446,7 +431,7 @@ def put_agreed_score(data, audit_id, code):
     Above the lowest agency score it needs a ``justification`` (422 ``fields.justification``
     otherwise); every change is kept in the history.
     """
-    audit = _audit(audit_id, Perm.MODERATE)
+    audit = audit_or_404(audit_id, Perm.MODERATE)
     services.set_agreed_score(audit, code, data.get("score"), data.get("justification") or "",
                               user=current_api_user(), expected_version=_version(data.get("version")))
     return _statement_now(audit, code)
@@ -461,7 +446,7 @@ def put_agreed_score(data, audit_id, code):
 @bp.alt_response(409, response="CONFLICT")
 def reset_agreed_score(query, audit_id, code):
     """Drop a moderated score: the agreed score goes back to the lowest agency score."""
-    audit = _audit(audit_id, Perm.MODERATE)
+    audit = audit_or_404(audit_id, Perm.MODERATE)
     services.scored_statement(services.framework_of(audit), code)
     services.reset_agreed_score(audit, code, user=current_api_user(), expected_version=_version(query["version"]))
     return _statement_now(audit, code)
@@ -505,7 +490,7 @@ def radar_svg(query, audit_id):
     """
     from hsbtrack.audits import overview
 
-    audit = _audit(audit_id)
+    audit = audit_or_404(audit_id)
     _compare_ids(query["compare"])  # 422 for anything but ids; unknown or foreign ids answer 404 below
     return overview.chart_response(overview.compare_audits(audit, query["compare"]), "domains")
 
@@ -524,7 +509,7 @@ def _export_response(audit, kind):
 @bp.alt_response(404, response="NOT_FOUND")
 def export_xlsx(audit_id):
     """The audit as an Excel workbook."""
-    return _export_response(_audit(audit_id), "xlsx")
+    return _export_response(audit_or_404(audit_id), "xlsx")
 
 
 @bp.get("/audits/<int:audit_id>/export.csv")
@@ -535,5 +520,5 @@ def export_xlsx(audit_id):
 @bp.alt_response(404, response="NOT_FOUND")
 def export_csv(audit_id):
     """The audit as CSV: one row per scored statement and agency."""
-    return _export_response(_audit(audit_id), "csv")
+    return _export_response(audit_or_404(audit_id), "csv")
 
