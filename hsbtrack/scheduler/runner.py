@@ -13,6 +13,7 @@ import atexit
 import logging
 import os
 import socket
+import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -187,24 +188,37 @@ def build_scheduler(app, blocking=False):
 
     guard = SchedulerLockGuard(app)
     scheduler = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
+    jobs = {job.name: job for job in scheduled_jobs(app)}
+    refused: set[str] = set()
+    refused_lock = threading.Lock()
 
     def guarded(job):
         def run():
             if guard.acquire():
                 run_job(app, job)
                 return
-            try:
-                scheduler.modify_job(job.name, next_run_time=utcnow_aware() + RETRY_AFTER)
-            except Exception:  # the scheduler is shutting down
-                log.debug("scheduler: could not reschedule %s", job.name, exc_info=True)
+            # Another scheduler runs jobs. The heartbeat retries this one as soon as the lock is ours.
+            # (Never reschedule from inside a job: APScheduler's shutdown(wait=True) holds the job
+            # store lock while it waits for running jobs, so modify_job here would deadlock.)
+            with refused_lock:
+                refused.add(job.name)
         return run
 
-    for job in scheduled_jobs(app):
+    def heartbeat():
+        """Keep the SQLite lock row fresh (and check the PostgreSQL connection); run refused jobs."""
+        if not guard.acquire():
+            return
+        with refused_lock:
+            due = sorted(refused)
+            refused.clear()
+        for name in due:
+            run_job(app, jobs[name])
+
+    for job in jobs.values():
         scheduler.add_job(guarded(job), "interval", hours=job.hours, id=job.name, next_run_time=utcnow_aware(),
                           max_instances=1, coalesce=True, misfire_grace_time=3600)
-    # Keep the SQLite lock row's heartbeat fresh between jobs (and check the PostgreSQL connection).
-    scheduler.add_job(guard.acquire, "interval", seconds=HEARTBEAT.total_seconds(), id="lock-heartbeat",
-                      max_instances=1, coalesce=True)
+    scheduler.add_job(heartbeat, "interval", seconds=min(HEARTBEAT, RETRY_AFTER).total_seconds(),
+                      id="lock-heartbeat", max_instances=1, coalesce=True)
     scheduler.hsbtrack_guard = guard
     return scheduler
 
