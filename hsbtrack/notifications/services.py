@@ -1,10 +1,19 @@
 """Notify a user once per idempotency key: in the app, and by email if they want it.
 
-Exactly once, whatever runs the scan: the ``notifications.key`` column is unique, so when two
-scheduler processes race for the same reminder the database lets one insert win; only the winner
-sends the email, and only after its row is committed. A reminder is therefore never emailed twice.
-(The price: if the SMTP server refuses the message, the reminder stays in the app and its email
-is not retried; the failure is logged and ``emailed_at`` stays empty.)
+Once, whatever runs the scan: the ``notifications.key`` column is unique, so when two scheduler
+processes race for the same reminder the database lets one insert win, and only the winner sends
+the email. The row, the email and its ``emailed_at`` are one step (see :func:`notify`): the row is
+inserted (not committed), the email handed to the SMTP server, and the row committed with
+``emailed_at`` set. A process killed before the server accepted the message leaves no row, so the
+next run sends that reminder; one killed after it leaves the row, so it is not sent again.
+
+The window that remains, honestly: if the process dies (or the database fails) in the instant
+after the SMTP server accepted the message and before the commit returns, the row is rolled back
+and the next run emails that reminder a second time (at-least-once, never lost). If the SMTP
+server refuses the message, the reminder stays in the app, the failure is logged, ``emailed_at``
+stays empty and the email is not retried. On SQLite the write lock is held while the SMTP server
+answers (at most the SMTP timeout), so other writers may wait that long; use PostgreSQL in
+production.
 
 Users choose how they hear (their account page): ``email_notifications`` off means in the app
 only; ``digest_only`` means in the app, plus the weekly digest by email.
@@ -100,7 +109,9 @@ def notify(user, *, key: str, kind: str, subject: str, body: str = "", link: str
                         subject=str(subject)[:300], body=str(body), link=link or "", created_at=utcnow())
     db.session.add(note)
     try:
-        db.session.commit()
+        # Claims the key inside this transaction: a second process inserting it waits for our
+        # commit (PostgreSQL: the unique index; SQLite: the write lock), then fails and sends nothing.
+        db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return None
@@ -111,8 +122,15 @@ def notify(user, *, key: str, kind: str, subject: str, body: str = "", link: str
         except Exception:  # an unreachable mail server must not stop the scan
             log.exception("could not email notification %s to user %s", note.key, user.id)
         else:
-            db.session.execute(update(Notification).where(Notification.id == note.id).values(emailed_at=utcnow()))
-            db.session.commit()
+            note.emailed_at = utcnow()
+    # One commit for the row and its emailed_at: killed before it, the reminder was never recorded
+    # and the next run sends it; the window after the SMTP server's "250 OK" and before this commit
+    # returns is the one where a second email is possible (see the module's docstring).
+    try:
+        db.session.commit()
+    except IntegrityError:  # the key was taken meanwhile (only where the flush did not wait for it)
+        db.session.rollback()
+        return None
     return note
 
 

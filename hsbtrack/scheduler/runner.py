@@ -3,7 +3,9 @@
 PostgreSQL: a session-level advisory lock held on a dedicated connection for as long as the
 scheduler lives (the server releases it if the process or its connection dies; every ``acquire``
 checks that connection is still alive). SQLite: a lock row with a heartbeat; a row whose heartbeat
-is older than ``STALE_AFTER`` is taken over (its holder died).
+is older than ``STALE_AFTER`` is taken over (its holder died), and so, at once, is a row held by a
+process of this machine that no longer exists (a scheduler killed and restarted by its service
+manager does not wait minutes).
 
 The lock keeps a second scheduler from running jobs; it is not what makes reminders exactly-once
 (the notifications' unique keys are), so a scan run by hand while a scheduler runs is harmless.
@@ -17,7 +19,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from hsbtrack.extensions import db
@@ -108,9 +110,20 @@ class SchedulerLockGuard:
                     return True
                 except IntegrityError:
                     db.session.rollback()
-                    return False
+                return self._take_over_from_dead_holder(now)
             finally:
                 db.session.remove()
+
+    def _take_over_from_dead_holder(self, now) -> bool:
+        holder = db.session.scalar(select(SchedulerLock.holder).where(SchedulerLock.name == self.name))
+        if holder is None or not holder_is_dead(holder):
+            return False
+        log.warning("scheduler lock: its holder %s no longer runs; taking over", holder)
+        result = db.session.execute(update(SchedulerLock).where(SchedulerLock.name == self.name,
+                                                                SchedulerLock.holder == holder)
+                                    .values(holder=self.holder, heartbeat_at=now))
+        db.session.commit()
+        return bool(result.rowcount)
 
     def release(self) -> None:
         if self._pg_connection is not None:
@@ -134,6 +147,21 @@ class SchedulerLockGuard:
                 log.warning("scheduler lock: could not release the lock row", exc_info=True)
             finally:
                 db.session.remove()
+
+
+def holder_is_dead(holder: str) -> bool:
+    """True if ``holder`` ("host:pid:nonce") names a process of this machine that has exited."""
+    host, _sep, rest = holder.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isdigit():
+        return False  # another machine's process: only its heartbeat tells
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # exists, run by another user
+        return False
+    return False
 
 
 def scheduled_jobs(app) -> list:
