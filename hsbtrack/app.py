@@ -161,8 +161,10 @@ def configure_security(app: Flask) -> None:
     configure_login(app)
 
     @app.before_request
+    from hsbtrack.security import register_converters
     def make_csp_nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
+    register_converters(app)
 
     @app.after_request
     def security_headers(response):

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from hsbtrack.actions import services
 from hsbtrack.actions.models import STATUSES, Action, ActionUpdate
 from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, before_body, current_api_user
+from hsbtrack.api.schemas import Id, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits.api import audit_or_404
 from hsbtrack.errors import ServiceError
@@ -94,8 +95,8 @@ class ActionSchema(ma.Schema):
     statements = ma.fields.List(ma.fields.String(), metadata={"description": "Linked statement codes"})
     overdue = ma.fields.Boolean(metadata={"description": "Past its due date and neither done nor cancelled"})
     version = ma.fields.Integer(metadata={"description": "Send it back with PATCH: a newer one answers 409"})
-    created_at = ma.fields.DateTime()
-    updated_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
+    updated_at = UtcDateTime()
 
 
 class ActionInSchema(ma.Schema):
@@ -133,7 +134,7 @@ class PlanQuerySchema(ma.Schema):
     statement = ma.fields.String(load_default=None, metadata={"description": "Linked to this statement code"})
     domain = ma.fields.Integer(load_default=None, metadata={"description": "Linked to a statement of this domain"})
     owner_email = ma.fields.String(load_default=None)
-    agency_id = ma.fields.Integer(load_default=None)
+    agency_id = Id(load_default=None, strict=False)
     sort = ma.fields.String(load_default="due_on", validate=ma.validate.OneOf(("due_on", "priority", "status", "title")))
 
 
@@ -148,7 +149,7 @@ class UpdateSchema(ma.Schema):
     action_id = ma.fields.Integer()
     note = ma.fields.String()
     progress = ma.fields.Integer(allow_none=True)
-    created_at = ma.fields.DateTime()
+    created_at = UtcDateTime()
     user = ma.fields.Nested(OwnerSchema, allow_none=True)
 
 
@@ -156,7 +157,7 @@ class DecisionSchema(ma.Schema):
     decision = ma.fields.String(metadata={"description": "accepted or dismissed"})
     reason = ma.fields.String()
     action_id = ma.fields.Integer(allow_none=True)
-    decided_at = ma.fields.DateTime()
+    decided_at = UtcDateTime()
 
 
 class FindingSchema(ma.Schema):

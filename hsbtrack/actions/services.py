@@ -31,6 +31,7 @@ from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.permissions import can
 from hsbtrack.plugins.types import Change
+from hsbtrack.security import get_by_id
 from hsbtrack.timeutil import today, utcnow
 
 DEFAULT_LOW_SCORE_THRESHOLD = 1
@@ -117,10 +118,7 @@ def resolve_owner(area, owner_email=None, owner_id=None) -> User:
 
     user = None
     if owner_id not in (None, ""):
-        try:
-            user = db.session.get(User, int(owner_id))
-        except (TypeError, ValueError):
-            user = None
+        user = get_by_id(User, owner_id)
     elif owner_email:
         user = db.session.scalar(select(User).where(User.email == normalise_email(owner_email)))
     if user is None or not user.active or not area_roles(user, area.id):
@@ -131,10 +129,7 @@ def resolve_owner(area, owner_email=None, owner_id=None) -> User:
 def _parse_agency(area, agency_id):
     if agency_id in (None, ""):
         return None
-    try:
-        agency = db.session.get(Agency, int(agency_id))
-    except (TypeError, ValueError):
-        agency = None
+    agency = get_by_id(Agency, agency_id)
     if agency is None or agency.area_id != area.id:
         raise ServiceError.field("agency_id", _("Choose an agency of %(area)s", area=area.name))
     return agency.id

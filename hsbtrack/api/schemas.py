@@ -1,6 +1,28 @@
 """Request and response schemas shared by the core API resources."""
 
+from datetime import UTC
+
 import marshmallow as ma
+
+from hsbtrack.security import MAX_ID
+
+
+class UtcDateTime(ma.fields.DateTime):
+    """Times are stored as naive UTC; the API sends them with their offset (``…+00:00``), as the
+    OpenAPI ``date-time`` format (RFC 3339) requires."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+class Id(ma.fields.Integer):
+    """An id sent by the caller: a whole number from 1 to the largest id a row can have (422 otherwise)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("strict", True)
+        super().__init__(validate=ma.validate.Range(min=1, max=MAX_ID), **kwargs)
 
 
 class FrameworkSummarySchema(ma.Schema):
@@ -46,7 +68,7 @@ class AgencySchema(ma.Schema):
 class AreaSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True)
-    region_id = ma.fields.Integer(allow_none=True, load_default=None, strict=True)
+    region_id = Id(allow_none=True, load_default=None)
     agencies = ma.fields.List(ma.fields.Nested(AgencySchema), dump_only=True)
 
 
@@ -59,7 +81,7 @@ class RegionSchema(ma.Schema):
 class MemberInSchema(ma.Schema):
     email = ma.fields.String(required=True)
     role = ma.fields.String(required=True)
-    agency_id = ma.fields.Integer(allow_none=True, load_default=None, strict=True)
+    agency_id = Id(allow_none=True, load_default=None)
     name = ma.fields.String(load_default="")
 
 

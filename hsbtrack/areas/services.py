@@ -11,6 +11,7 @@ from hsbtrack.auth.services import normalise_email
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.permissions import forget_grants
+from hsbtrack.security import get_by_id
 
 
 def _clean_name(name, field="name", limit=200) -> str:
@@ -43,10 +44,7 @@ def _region_id(value) -> int | None:
     """``value`` as the id of an existing region, or None for no region."""
     if value in (None, ""):
         return None
-    try:
-        region = db.session.get(Region, int(value))
-    except (TypeError, ValueError):
-        region = None
+    region = get_by_id(Region, value)
     if region is None:
         raise ServiceError.field("region_id", _("Choose a region that exists"))
     return region.id
@@ -118,10 +116,7 @@ def add_area_member(area: Area, email, role, agency_id=None, name="") -> tuple[M
     definition = _check_role(role, AREA)
     agency = None
     if agency_id not in (None, ""):
-        try:
-            agency = db.session.get(Agency, int(agency_id))
-        except (TypeError, ValueError):
-            agency = None
+        agency = get_by_id(Agency, agency_id)
         if agency is None or agency.area_id != area.id:
             raise ServiceError.field("agency_id", _("Choose an agency of %(area)s", area=area.name))
     if definition is not None and definition.needs_agency and agency is None:

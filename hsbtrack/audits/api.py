@@ -12,6 +12,7 @@ from flask import abort, g
 from flask_babel import gettext as _
 
 from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, before_body, current_api_user
+from hsbtrack.api.schemas import Id, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services
 from hsbtrack.permissions import can_score_for, can_see_area, get_area_or_404
@@ -70,7 +71,7 @@ def _version(value):
 class AuditAgencySchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
-    submitted_at = ma.fields.DateTime(allow_none=True)
+    submitted_at = UtcDateTime(allow_none=True)
 
 
 class AuditInSchema(ma.Schema):
@@ -92,7 +93,7 @@ class AuditSchema(ma.Schema):
     status = ma.fields.String(metadata={"description": "open or closed"})
     previous_id = ma.fields.Integer(allow_none=True)
     agencies = ma.fields.List(ma.fields.Nested(AuditAgencySchema))
-    opened_at = ma.fields.DateTime()
+    opened_at = UtcDateTime()
     completed_on = ma.fields.Date(allow_none=True)
     data_version = ma.fields.Integer(metadata={"description": "Changes whenever a score or agreed score changes"})
 
@@ -114,11 +115,11 @@ class AgencyResponseSchema(ma.Schema):
     evidence = ma.fields.String()
     assurance = ma.fields.String()
     version = ma.fields.Integer()
-    updated_at = ma.fields.DateTime(allow_none=True)
+    updated_at = UtcDateTime(allow_none=True)
 
 
 class ResponsesQuerySchema(ma.Schema):
-    agency_id = ma.fields.Integer(load_default=None, metadata={"description": "Only this agency's responses"})
+    agency_id = Id(load_default=None, strict=False, metadata={"description": "Only this agency's responses"})
 
 
 class DomainResponseInSchema(ma.Schema):
@@ -134,7 +135,7 @@ class DomainResponseSchema(ma.Schema):
     comments = ma.fields.String()
     date_completed = ma.fields.Date(allow_none=True)
     version = ma.fields.Integer()
-    updated_at = ma.fields.DateTime(allow_none=True)
+    updated_at = UtcDateTime(allow_none=True)
 
 
 class StatementScoreSchema(ma.Schema):
