@@ -1,20 +1,33 @@
 """Uploaded import files and their state, kept in the instance folder between the steps.
 
 State lives in a JSON file beside the upload (not in memory), so that every web worker sees the
-progress of an import that another one runs.
+progress of an import that another one runs. The state names the process running the import
+(``runner``: host and pid): if that process died mid-import (a worker killed or restarted), the
+import's single transaction was rolled back, and the state says so ("failed", nothing saved, run
+it again) instead of showing the progress bar forever.
 """
 
 import json
 import os
 import secrets
+import socket
 import threading
 from pathlib import Path
 
 from flask import current_app
 
+from hsbtrack.scheduler.runner import holder_is_dead
+
 from . import importer
 
 STATE_NAME = "state.json"
+RUNNING = ("queued", "validate", "insert")
+DIED = ("The import stopped before it finished (the server process running it ended). Nothing was saved: "
+        "run it again.")
+
+
+def _runner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _root() -> Path:
@@ -53,7 +66,12 @@ def state(area, import_id: str) -> dict | None:
         data = json.loads((path / STATE_NAME).read_text())
     except (OSError, ValueError):
         return None
-    return data if data.get("area_id") == area.id else None
+    if data.get("area_id") != area.id:
+        return None
+    if data.get("stage") in RUNNING and data.get("runner") and holder_is_dead(data["runner"]):
+        data.update(stage="failed", message=DIED)
+        write_state(import_id, data)
+    return data
 
 
 def write_state(import_id: str, data: dict) -> None:
@@ -78,7 +96,7 @@ def run(app, area_id: int, user_id, import_id: str) -> None:
         area = db.session.get(Area, area_id)
         user = db.session.get(User, user_id) if user_id else None
         data = state(area, import_id)
-        data.update(stage="validate", done=0, total=data["rows"])
+        data.update(stage="validate", done=0, total=data["rows"], runner=_runner())
         write_state(import_id, data)
         last = [0]
 
@@ -109,7 +127,7 @@ def run(app, area_id: int, user_id, import_id: str) -> None:
 def start(area, user, import_id: str) -> None:
     app = current_app._get_current_object()
     data = state(area, import_id)
-    data.update(stage="queued", done=0, total=data["rows"])
+    data.update(stage="queued", done=0, total=data["rows"], runner=_runner())
     write_state(import_id, data)
     if app.testing:
         run(app, area.id, getattr(user, "id", None), import_id)

@@ -119,6 +119,14 @@ def main(argv: list[str]) -> int:
         return cli.main(args=rest, prog_name="hsbtrack")  # exits with the command's status
     if mode == "post":
         return _post(rest[0], rest[1], rest[2:])
+    if mode == "training-upload-run":  # what the web worker's thread runs after "Import" is pressed
+        from hsbtrack_training import uploads
+
+        from hsbtrack import create_app
+
+        area_id, user_id, import_id = rest
+        uploads.run(create_app(), int(area_id), int(user_id), import_id)
+        return 0
     raise SystemExit(f"unknown mode {mode!r}")
 
 
