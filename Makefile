@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HSBTRACK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint install assets migrate demo bench clean wheel test-browser ci
+.PHONY: run test lint security install assets migrate demo bench clean wheel test-browser ci
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,12 @@ bench: install
 
 wheel: install
 	$(PY) -m build --wheel --outdir dist .
+
+## make security: bandit on the shipped code, then known vulnerabilities in the installed packages
+## (pip-audit on .venv; scripts/audit_dependencies.py). Part of CI, after lint. See docs/security.md.
+security: install
+	$(BIN)/bandit -c pyproject.toml -r hsbtrack plugins -q
+	$(PY) scripts/audit_dependencies.py
 
 clean:
 	rm -rf $(VENV) node_modules hsbtrack/static/vendor hsbtrack/static/css build dist *.egg-info test-artifacts

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from hsbtrack.extensions import db
 
-DEMO_PASSWORD = "demo-password-2019"  # noqa: S105  (a local demo database only; `demo` refuses in production)
+DEMO_PASSWORD = "demo-password-2019"  # noqa: S105  # nosec B105  # a local demo database only; `demo` refuses in production
 DEMO_AGENCIES = ("Police", "Health", "Children's social care", "Education", "Youth justice")
 
 
