@@ -1,0 +1,101 @@
+"""axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA) on every GET page of the app, core and plugins,
+each with real data (``tests/browser/walk.py``), signed in as someone who may see it.
+
+Any violation fails, whatever axe's impact rating (minor ones too). Each page is also laid out at
+320 CSS pixels wide (1280px at 400% zoom): nothing outside a data table, figure or code block may
+stick out sideways (WCAG 1.4.10 Reflow). Responses that are not HTML
+(CSV, XLSX, SVG, JSON) are recognised by their content type and left out. One Chromium, one browser
+context per user.
+"""
+
+import pytest
+
+from tests.browser.conftest import (
+    CHROMIUM_ARGS,  # noqa: F401  (the browser fixture is started with them)
+    TIMEOUT_MS,
+    axe_check,
+    browser_login,
+)
+from tests.browser.walk import build_walk_scene, is_html, page_walk
+
+pytestmark = pytest.mark.browser
+
+ALL_IMPACTS = ("minor", "moderate", "serious", "critical")
+PLUGINS = ("regional", "scotland", "schools", "training")
+# WCAG 1.4.10 Reflow: at 320 CSS pixels wide nothing but a data table (or a chart) may need
+# scrolling sideways. The outermost elements wider than the viewport, outside tables and figures.
+REFLOW_JS = """() => {
+    const width = document.documentElement.clientWidth;
+    if (document.documentElement.scrollWidth <= width) return null;
+    const wide = [...document.body.querySelectorAll('*')].filter(e => {
+        const r = e.getBoundingClientRect();
+        return r.right > width + 1 && !e.closest('table, figure, pre, .hsb-table-scroll')
+            && !(e.parentElement && e.parentElement.getBoundingClientRect().right > width + 1
+                 && !e.parentElement.closest('table, figure, pre, .hsb-table-scroll') && e.parentElement !== document.body);
+    });
+    return {scrollWidth: document.documentElement.scrollWidth,
+            elements: wide.slice(0, 4).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+                + (e.className && typeof e.className === 'string' ? '.' + e.className.trim().split(/\\s+/).join('.') : ''))};
+}"""
+
+
+def test_every_page_type_passes_axe(browser, live_server, world):
+    scene = build_walk_scene(world)
+    stops = list(page_walk(scene))
+    by_user: dict = {}
+    for stop in stops:
+        by_user.setdefault(stop.user, []).append(stop)
+
+    problems, checked, not_html, wide_tables = [], [], [], []
+    live_server.errors.clear()
+    for user, user_stops in by_user.items():
+        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="en-GB",
+                                      base_url=live_server.url)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            if user is not None:
+                browser_login(page, live_server.url, user)
+            for stop in user_stops:
+                head = context.request.get(stop.url)  # redirects followed: "/" leads to the user's area
+                if head.status != 200:
+                    problems.append(f"{stop.endpoint} {stop.url} as {user}: HTTP {head.status}")
+                    continue
+                if not is_html(head.headers.get("content-type")):
+                    not_html.append(stop.endpoint)
+                    continue
+                response = page.goto(stop.url)
+                assert response is not None and response.status == 200, f"{stop.url}: {response and response.status}"
+                title = page.title()
+                if not title.strip() or not page.locator("main h1").count():
+                    problems.append(f"{stop.endpoint} {stop.url}: no title or no <h1> in <main>")
+                try:
+                    axe_check(page, impacts=ALL_IMPACTS)
+                except pytest.fail.Exception as failure:
+                    problems.append(f"{stop.endpoint} ({user}): {failure}")
+                checked.append(stop.endpoint)
+                page.set_viewport_size({"width": 320, "height": 256})  # 1280 x 1024 zoomed to 400%
+                overflow = page.evaluate(REFLOW_JS)
+                page.set_viewport_size({"width": 1280, "height": 900})
+                if overflow and overflow["elements"]:
+                    problems.append(f"{stop.endpoint} {stop.url}: wider than 320px (WCAG 1.4.10): {overflow}")
+                elif overflow:
+                    wide_tables.append(stop.endpoint)
+        finally:
+            context.close()
+
+    if live_server.errors:
+        problems += [f"server error at {where}:\n{trace}" for where, trace in live_server.errors]
+        live_server.errors.clear()
+    assert not problems, f"{len(problems)} page(s) failed:\n\n" + "\n\n".join(problems)
+
+    # the walk really covered the app: core pages, each plugin's pages and the public pages
+    for plugin in PLUGINS:
+        assert sum(e.startswith(f"{plugin}") for e in checked) >= 1, f"no {plugin} page was checked"
+    assert {"auth.login", "areas.dashboard", "audits.score", "moderation.matrix", "overview.report",
+            "actions.plan", "admin.users", "schools.round", "scotland.case", "training.home",
+            "regional_region.round_detail"} <= set(checked)
+    assert {"actions.export_csv", "exports.xlsx", "overview.domains_chart"} <= set(not_html)
+    assert len(checked) >= 70, f"only {len(checked)} pages checked"
+    print(f"\naxe: {len(checked)} HTML pages checked, {len(not_html)} other responses left out: {sorted(not_html)}; "
+          f"{len(wide_tables)} pages scroll sideways at 320px only for their data tables")
