@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HSBTRACK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint security install assets migrate demo bench clean wheel test-browser ci
+.PHONY: run test lint security install assets migrate demo bench clean wheel test-browser ci translations translations-extract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,15 @@ hsbtrack/static/css/app.css: node_modules/.installed assets/scss/app.scss assets
 
 assets: hsbtrack/static/css/app.css
 
-install: $(VENV)/.installed assets
+## make translations: compile the .po catalogues (core and plugins) into the .mo files the app reads
+translations: $(VENV)/.installed
+	$(PY) -m hsbtrack.i18n_catalogues compile
+
+## make translations-extract: refresh every messages.po from the code and templates (keeps translations)
+translations-extract: $(VENV)/.installed
+	$(PY) -m hsbtrack.i18n_catalogues extract
+
+install: $(VENV)/.installed assets translations
 
 ## make run: install, migrate, load demo data on first run, serve on 127.0.0.1
 run: install
@@ -50,6 +58,12 @@ ci:
 lint: install
 	$(BIN)/ruff check hsbtrack plugins tests migrations/env.py
 
+## make security: bandit on the shipped code, then known vulnerabilities in the installed packages
+## (pip-audit on .venv; scripts/audit_dependencies.py). Part of CI, after lint. See docs/security.md.
+security: install
+	$(BIN)/bandit -c pyproject.toml -r hsbtrack plugins -q
+	$(PY) scripts/audit_dependencies.py
+
 ## make bench: so far the training import budget (>= 25% of a bare executemany); the page budgets
 ## of DESIGN.md at national scale are still to come.
 bench: install
@@ -57,12 +71,6 @@ bench: install
 
 wheel: install
 	$(PY) -m build --wheel --outdir dist .
-
-## make security: bandit on the shipped code, then known vulnerabilities in the installed packages
-## (pip-audit on .venv; scripts/audit_dependencies.py). Part of CI, after lint. See docs/security.md.
-security: install
-	$(BIN)/bandit -c pyproject.toml -r hsbtrack plugins -q
-	$(PY) scripts/audit_dependencies.py
 
 clean:
 	rm -rf $(VENV) node_modules hsbtrack/static/vendor hsbtrack/static/css build dist *.egg-info test-artifacts

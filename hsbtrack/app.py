@@ -134,6 +134,8 @@ def configure_templates(app: Flask) -> None:
             PrefixLoader(
                 {
                     "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    # The package's own macros, for templates that wrap one to translate its defaults.
+                    "govuk_frontend_upstream": PackageLoader("govuk_frontend_jinja"),
                     "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
                 }
             ),
@@ -147,24 +149,26 @@ def configure_templates(app: Flask) -> None:
 def configure_i18n(app: Flask) -> None:
     from hsbtrack.i18n import select_locale, select_timezone
 
+    # The core's catalogue, then each plugin's own: Flask-Babel merges them into one per language.
+    directories = [str(PACKAGE_DIR / "translations"), *app.extensions["hsbtrack_plugins"].translation_dirs()]
     babel.init_app(
         app,
         locale_selector=select_locale,
         timezone_selector=select_timezone,
-        default_translation_directories=str(PACKAGE_DIR / "translations"),
+        default_translation_directories=";".join(directories),
     )
 
 
 def configure_security(app: Flask) -> None:
     from hsbtrack.auth.loading import configure_login
+    from hsbtrack.security import register_converters
 
     configure_login(app)
+    register_converters(app)
 
     @app.before_request
-    from hsbtrack.security import register_converters
     def make_csp_nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
-    register_converters(app)
 
     @app.after_request
     def security_headers(response):
@@ -190,6 +194,11 @@ def configure_security(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     app.extensions["hsbtrack_plugins"].hook.hsbtrack_load_blueprints(app=app, api=app.extensions["hsbtrack_api"])
+
+    @app.get("/healthz")
+    def healthz():
+        """Liveness for load balancers and the load test; touches nothing (no session, no database)."""
+        return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
 
 
 def configure_errors(app: Flask) -> None:

@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import g, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from jinja2 import pass_context
 
 # Words a national variant may change (hook ``hsbtrack_terminology``).
 DEFAULT_TERMS = {
@@ -59,6 +60,24 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 
 
+@pass_context
+def english_text_attr(context):
+    """`` lang="en"`` for framework text shown untranslated on a page in another language.
+
+    Statement texts stay in English unless the framework file supplies a translation; marking
+    them lets screen readers pronounce them as English (WCAG 3.1.2) and tells a reader why.
+    """
+    from flask_babel import get_locale
+    from markupsafe import Markup
+
+    language = str(get_locale() or "en").split("_")[0]
+    # The page's framework, if the template has one (a macro may not): its statements may be translated.
+    translated = getattr(context.get("framework"), "has_statement_texts_in", None)
+    if language == "en" or (translated is not None and translated(language)):
+        return Markup("")
+    return Markup(' lang="en"')
+
+
 def register_template_helpers(app) -> None:
     from flask_babel import get_locale
     from govuk_frontend_wtf.main import WTFormsHelpers
@@ -67,6 +86,7 @@ def register_template_helpers(app) -> None:
 
     WTFormsHelpers(app)
     app.add_template_global(get_locale)
+    app.add_template_global(english_text_attr)
 
     @app.context_processor
     def inject_helpers():

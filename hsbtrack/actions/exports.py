@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask import Response
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy import func, select
@@ -217,7 +218,7 @@ def _plan_sheet(workbook, data: PlanData):
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     _put(ws, 1, 1, _("%(area)s: action plan", area=data.area.name), bold=True, size=14, wrap=False)
-    _put(ws, 2, 1, _("Exported %(date)s (UTC)", date=utcnow().strftime("%Y-%m-%d %H:%M")), wrap=False)
+    _put(ws, 2, 1, _("Exported %(date)s (UTC)", date=format_datetime(utcnow(), "d MMMM yyyy, HH:mm", rebase=False)), wrap=False)
     row = 4
     for column, text in enumerate(headers, start=1):
         _put(ws, row, column, text, bold=True, fill=HEADER_FILL).border = Border(bottom=Side(style="thin"))

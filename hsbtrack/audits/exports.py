@@ -307,12 +307,11 @@ def _summary_sheet(workbook, data, taken):
 
 def _domain_sheet(workbook, data, domain, taken):
     framework = data.framework
-    fields = framework.response_fields
     agency_columns = []
     for _link, agency in data.agencies:
         agency_columns += [f"{agency.name}: {_('score')}",
-                           f"{agency.name}: {fields.get('evidence', _('Evidence'))}",
-                           f"{agency.name}: {fields.get('assurance', _('Assurance'))}"]
+                           f"{agency.name}: {framework.field_label('evidence', data.lang, _('Evidence'))}",
+                           f"{agency.name}: {framework.field_label('assurance', data.lang, _('Assurance'))}"]
     fixed = [_("Code"), _("Statement"), _("Agreed score"), _("Lowest score"), _("Spread"),
              _("Disagreement (2 or more apart)"), _("Justification of the agreed score")]
     widths = (8, 60, 10, 10, 9, 16, 36) + (12, 40, 40) * len(data.agencies)
@@ -340,8 +339,8 @@ def _domain_sheet(workbook, data, domain, taken):
             sheet.put(sheet.row, 3, result.agreed, bold=True)
     # The boxes at the foot of the printed tool: each agency's comments and date completed.
     sheet.row += 1
-    comments_label = framework.domain_fields.get("comments", _("Comments"))
-    date_label = framework.domain_fields.get("date_completed", _("Date completed"))
+    comments_label = framework.field_label("comments", data.lang, _("Comments"))
+    date_label = framework.field_label("date_completed", data.lang, _("Date completed"))
     sheet.line([None, _("%(comments)s and %(date)s, by agency", comments=comments_label, date=date_label.lower())],
                bold=True, size=12, wrap=False)
     last = len(fixed)
@@ -359,14 +358,14 @@ def _domain_sheet(workbook, data, domain, taken):
 
 def _agency_sheet(workbook, data, link, agency, taken):
     framework = data.framework
-    fields = framework.response_fields
     sheet = _Sheet(workbook, _sheet_name(agency.name, taken), (8, 60, 10, 30, 45, 45))
     submitted = (_("submitted %(date)s", date=link.submitted_at.date().isoformat())
                  if link.submitted_at else _("not submitted"))
     sheet.line([None, _("%(agency)s, %(area)s, %(cycle)s (%(submitted)s)", agency=agency.name, area=data.area.name,
                          cycle=data.audit.label, submitted=submitted)], bold=True, size=13, wrap=False)
     sheet.header([_("Code"), _("Statement"), _("Score"), _("Score meaning"),
-                  fields.get("evidence", _("Evidence")), fields.get("assurance", _("Assurance"))])
+                  framework.field_label("evidence", data.lang, _("Evidence")),
+                  framework.field_label("assurance", data.lang, _("Assurance"))])
     sheet.ws.freeze_panes = "C3"
     for domain in framework.domains:
         sheet.line([None, _("Domain %(n)d. %(title)s", n=domain.number, title=domain.title_for(data.lang))],
@@ -384,10 +383,10 @@ def _agency_sheet(workbook, data, link, agency, taken):
                         (response.evidence or None) if response else None,
                         (response.assurance or None) if response else None])
         row_data = data.domain_responses.get((agency.id, domain.number))
-        sheet.line([None, framework.domain_fields.get("comments", _("Comments"))], bold=True)
+        sheet.line([None, framework.field_label("comments", data.lang, _("Comments"))], bold=True)
         sheet.put(sheet.row, 3, (row_data.comments if row_data else "") or None)
         sheet.merge_right(sheet.row, 3, 6)
-        sheet.line([None, framework.domain_fields.get("date_completed", _("Date completed"))], bold=True)
+        sheet.line([None, framework.field_label("date_completed", data.lang, _("Date completed"))], bold=True)
         sheet.put(sheet.row, 3, row_data.date_completed if row_data else None, fmt="yyyy-mm-dd", horizontal="left")
         sheet.merge_right(sheet.row, 3, 4)
         sheet.row += 1

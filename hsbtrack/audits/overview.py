@@ -13,7 +13,8 @@ participants): the same number whatever the number of agencies, statements or cy
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_percent as format_percent_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -234,13 +235,13 @@ def format_mean(value) -> str:
     """A mean, always with two decimals ("2.00", "2.25"); "–" for none."""
     if value is None:
         return "–"
-    return f"{value:.2f}"
+    return format_decimal(value, "0.00")
 
 
 def format_percent(value) -> str:
     if value is None:
         return "–"
-    return f"{value:.1f}%"
+    return format_percent_(value / 100, "0.0%")
 
 
 FORMATS.update(format_score=format_score, format_mean=format_mean, format_percent=format_percent)
@@ -386,7 +387,7 @@ def compare(area_id):
 
 def _audit_choice_label(audit: Audit) -> str:
     if audit.completed_on:
-        status = _("closed, completed %(date)s", date=audit.completed_on.strftime("%d/%m/%Y"))
+        status = _("closed, completed %(date)s", date=format_date(audit.completed_on, "d MMMM yyyy"))
     elif audit.is_open:
         status = _("open")
     else:

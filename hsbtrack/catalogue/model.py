@@ -101,6 +101,7 @@ class Translation:
     domains: Mapping[int, Mapping[str, str]] = field(default_factory=_empty)
     statements: Mapping[str, str] = field(default_factory=_empty)
     scale_labels: Mapping[int, str] = field(default_factory=_empty)
+    field_labels: Mapping[str, str] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True)
@@ -176,6 +177,18 @@ class Framework:
 
     def domain_short_title(self, number: int, lang: str | None = None) -> str:
         return self.domain(number).short_title_for(lang)
+
+    def field_label(self, key: str, lang: str | None = None, default: str = "") -> str:
+        """The label of an audit input (``evidence``, ``comments``...) in ``lang`` where translated."""
+        t = self.translations.get(lang) if lang else None
+        if t and key in t.field_labels:
+            return t.field_labels[key]
+        return self.response_fields.get(key) or self.domain_fields.get(key) or default
+
+    def has_statement_texts_in(self, lang: str | None) -> bool:
+        """Whether statement texts are shown in ``lang`` (else they stay English, marked lang="en")."""
+        t = self.translations.get(lang) if lang else None
+        return bool(t and t.statements)
 
     def scale_label(self, value: int, lang: str | None = None) -> str:
         if value not in self.scale.labels:

@@ -294,7 +294,7 @@ class _Parser:
             t_loc = _key(loc, lang)
             if not isinstance(lang, str) or not LANG_RE.match(lang):
                 raise self.fail(t_loc, f"{lang!r} is not a language code like 'cy' or 'pt-BR'")
-            t = self.mapping(body, t_loc, optional=("title", "domains", "statements", "scale_labels"))
+            t = self.mapping(body, t_loc, optional=("title", "domains", "statements", "scale_labels", "field_labels"))
             title = self.text(t["title"], _key(t_loc, "title")) if "title" in t else None
             result[lang] = Translation(
                 language=lang,
@@ -304,6 +304,7 @@ class _Parser:
                 scale_labels=MappingProxyType(
                     self.score_labels(t.get("scale_labels", {}), _key(t_loc, "scale_labels"), scale.values)
                 ),
+                field_labels=self.field_label_translations(t.get("field_labels"), _key(t_loc, "field_labels")),
             )
         return result
 
@@ -319,6 +320,12 @@ class _Parser:
             b = self.mapping(body, d_loc, optional=("title", "short_title"))
             result[number] = MappingProxyType({k: self.text(v, _key(d_loc, k)) for k, v in b.items()})
         return MappingProxyType(result)
+
+    def field_label_translations(self, value: Any, loc: str) -> Mapping[str, str]:
+        """Labels of the audit's inputs (``evidence``, ``assurance``, ``comments``, ``date_completed``)."""
+        known = RESPONSE_FIELD_KEYS + DOMAIN_FIELD_KEYS
+        m = self.mapping({} if value is None else value, loc, optional=known)
+        return MappingProxyType({k: self.text(v, _key(loc, k)) for k, v in m.items()})
 
     def statement_translations(self, value: Any, loc: str, codes: set[str]) -> Mapping[str, str]:
         result: dict[str, str] = {}

@@ -5,6 +5,7 @@ import logging
 from dataclasses import dataclass
 from importlib import import_module
 from importlib.metadata import entry_points
+from pathlib import Path
 
 import pluggy
 
@@ -28,9 +29,9 @@ def _info_for(name, module, core=False) -> PluginInfo:
     meta = getattr(module, "PLUGIN", {}) or {}
     return PluginInfo(
         name=name,
-        title=str(meta.get("title", name)),
+        title=meta.get("title", name),  # may be a lazy (translated) string
         version=str(meta.get("version", getattr(module, "__version__", "0"))),
-        description=str(meta.get("description", (module.__doc__ or "").strip().split("\n")[0])),
+        description=meta.get("description", (module.__doc__ or "").strip().split("\n")[0]),
         core=core,
     )
 
@@ -92,6 +93,16 @@ class PluginRegistry:
     def plugins(self) -> list[PluginInfo]:
         """The optional plugins (not the core's own parts), by name."""
         return sorted((i for i in self.infos.values() if not i.core), key=lambda i: i.name)
+
+    def translation_dirs(self) -> list[str]:
+        """Each plugin's own ``translations/`` folder (beside its module), for Flask-Babel."""
+        dirs = []
+        for name in sorted(self.infos):
+            module = self.pm.get_plugin(name)
+            folder = Path(getattr(module, "__file__", "") or ".").parent / "translations"
+            if not self.infos[name].core and folder.is_dir():
+                dirs.append(str(folder))
+        return dirs
 
     def is_plugin(self, name: str) -> bool:
         info = self.infos.get(name)

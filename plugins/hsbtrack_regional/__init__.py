@@ -10,9 +10,9 @@ from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import Evidence, NavItem, ScheduledJob, Widget
 
 PLUGIN = {
-    "title": "Regional safeguarding board",
+    "title": _l("Regional safeguarding board"),
     "version": "0.1.0",
-    "description": "A regional board over several areas (North Wales first): audits in step, roll-ups, a regional action plan, shared commissioning and the annual report.",
+    "description": _l("A regional board over several areas (North Wales first): audits in step, roll-ups, a regional action plan, shared commissioning and the annual report."),
 }
 
 HERE = Path(__file__).parent

@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from hsbtrack.plugins import hookimpl
 
 PLUGIN = {
-    "title": "Beyond Referrals schools",
+    "title": _l("Beyond Referrals schools"),
     "version": "0.1.0",
-    "description": "Beyond Referrals: school self-assessments of the response to harmful sexual behaviour, and the multi-agency checklist.",
+    "description": _l("Beyond Referrals: school self-assessments of the response to harmful sexual behaviour, and the multi-agency checklist."),
 }
 
 HERE = Path(__file__).parent

@@ -7,9 +7,9 @@ from flask_babel import lazy_gettext as _l
 from hsbtrack.plugins import hookimpl
 
 PLUGIN = {
-    "title": "Scotland: FRAME and CARM",
+    "title": _l("Scotland: FRAME and CARM"),
     "version": "0.1.0",
-    "description": "Scotland's national variant: FRAME terminology and CARM case management.",
+    "description": _l("Scotland's national variant: FRAME terminology and CARM case management."),
 }
 
 HERE = Path(__file__).parent

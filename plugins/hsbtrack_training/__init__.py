@@ -9,9 +9,9 @@ from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem, ScheduledJob, Widget
 
 PLUGIN = {
-    "title": "Workforce training",
+    "title": _l("Workforce training"),
     "version": "0.1.0",
-    "description": "Tiered workforce training: courses, completions, coverage, impact and supervision, as audit evidence.",
+    "description": _l("Tiered workforce training: courses, completions, coverage, impact and supervision, as audit evidence."),
 }
 
 HERE = Path(__file__).parent

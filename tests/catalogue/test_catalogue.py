@@ -72,7 +72,15 @@ def test_metadata(fw):
         "assurance": "Assurance systems in place locally for QA/evidencing this statement",
     }
     assert fw.domain_fields == {"comments": "Comments", "date_completed": "Date completed"}
-    assert fw.translations == {}  # no Welsh (or other) translation ships
+    # Welsh headings, scale and labels ship; the statements themselves stay in English.
+    assert fw.languages == ("cy",)
+    assert fw.translations["cy"].statements == {}
+    assert not fw.has_statement_texts_in("cy")
+    assert fw.domain_title(5, "cy") == "Datblygu'r gweithlu"
+    assert fw.scale_label(0, "cy") == "Dim o gwbl/byth/dim tystiolaeth o hyn"
+    assert fw.field_label("comments", "cy") == "Sylwadau"
+    assert fw.field_label("comments", "en") == "Comments"
+    assert fw.statement_text("1.1", "cy") == fw.statement_text("1.1")
 
 
 def test_domains(fw):
@@ -196,7 +204,8 @@ def test_to_dict_shape(fw):
         "parent": "1.6",
     }
     assert json.loads(json.dumps(d)) == d
-    assert fw.to_dict("cy") == d  # unknown language: English
+    assert fw.to_dict("pt") == d  # a language with no translation: English
+    assert fw.to_dict("cy")["domains"][4]["title"] == "Datblygu'r gweithlu"
 
 
 def test_lookups_raise_key_error(fw):
