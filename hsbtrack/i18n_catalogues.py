@@ -16,6 +16,7 @@ Only ``.po`` files are committed; ``.mo`` files are compiled at install (``make 
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"%\(\w+\)[-+ #0]*\d*(?:\.\d+)?[sdifr]")
 LANGUAGES = ("cy",)
 DOMAIN = "messages"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None, "lazy_ngettext": (1, 2)}
@@ -137,6 +139,13 @@ def untranslated(source: CatalogueSource, language: str) -> list[str]:
         if translated.fuzzy or not all(s and s.strip() for s in strings):
             problems.append(f"{source.name}: untranslated {key!r} ({where})")
             continue
+        ids = message.id if isinstance(message.id, tuple | list) else (message.id,)
+        wanted = {p for i in ids for p in PLACEHOLDER.findall(i)}
+        for string in strings:
+            got = set(PLACEHOLDER.findall(string))
+            # a plural form may leave the number out ("un cam" for one); nothing may be added
+            if not got <= wanted or (len(ids) == 1 and got != wanted):
+                problems.append(f"{source.name}: {key!r}: placeholders {sorted(got)} instead of {sorted(wanted)}")
         for error in translated.check(catalog):
             problems.append(f"{source.name}: {key!r}: {error}")
     return problems

@@ -81,6 +81,14 @@ def role_choices(scope=AREA) -> list:
     return sorted((r for r in roles if r.scope == scope), key=lambda r: (r.order, r.id))
 
 
+def _current_language() -> str:
+    from flask import has_request_context
+    from flask_babel import get_locale
+
+    language = str(get_locale() or "en").split("_")[0] if has_request_context() else "en"
+    return language if language in current_app.config["HSBTRACK_LANGUAGES"] else "en"
+
+
 def get_or_create_user(email, name="") -> tuple[User, bool]:
     from email_validator import EmailNotValidError, validate_email
 
@@ -92,7 +100,9 @@ def get_or_create_user(email, name="") -> tuple[User, bool]:
     user = db.session.scalar(select(User).where(User.email == address))
     if user is not None:
         return user, False
-    user = User(email=address, name=(name or "").strip()[:200])
+    # Someone new starts in the language of whoever invited them (a Welsh page invites in Welsh);
+    # they can switch on any page, and their choice is kept.
+    user = User(email=address, name=(name or "").strip()[:200], locale=_current_language())
     db.session.add(user)
     db.session.flush()
     return user, True

@@ -338,10 +338,14 @@ def test_reminders_are_written_in_the_language_each_user_chose(app, scene, outbo
     languages = {to: locale for to, locale, _subject in language_spy}
     assert languages == {"board@example.org": "en", "deputy@example.org": "cy"}
     subjects = {n.user_id: n.subject for n in notifications(kind="reaudit")}
-    # Dates are formatted in the user's language already (Welsh month names come with Babel);
-    # the sentences follow when the Welsh catalogue lands.
+    assert subjects[scene.board.id].startswith("The T2 re-audit of ")
     assert "15 July 2026" in subjects[scene.board.id]
-    assert "15 Gorffennaf 2026" in subjects[scene.board2.id]
+    # the whole sentence is Welsh, the date too (Welsh month names come with Babel)
+    assert subjects[scene.board2.id].startswith("Mae ail-archwiliad T2 ar gyfer ")
+    assert subjects[scene.board2.id].endswith("ar 15 Gorffennaf 2026")
+    welsh_mail = next(m for m in outbox if "deputy@example.org" in m["To"])
+    assert "Mae ail-archwiliad T2" in welsh_mail["Subject"]
+    assert "Rydych chi'n cael yr e-bost hwn oherwydd eich cyfrif hsbtrack" in welsh_mail.get_content()
 
 
 def test_the_digest_is_in_the_users_language(app, scene, outbox, language_spy):
@@ -354,4 +358,5 @@ def test_the_digest_is_in_the_users_language(app, scene, outbox, language_spy):
     run_day(app, due, jobs={"core.digests"})
     assert [(to, locale) for to, locale, _s in language_spy] == [("owner@example.org", "cy")]
     (note,) = notifications(kind="digest")
+    assert note.subject.startswith("Eich wythnos: ")
     assert "18 Mawrth 2026" in note.body
