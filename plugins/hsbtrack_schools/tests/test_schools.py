@@ -113,6 +113,28 @@ def test_a_rating_needs_its_evidence_and_nothing_is_half_saved(setup):
     assert db.session.scalar(select(func.count()).select_from(Rating)) == 0
 
 
+def test_both_checklists_are_in_welsh_and_a_welsh_section_page_shows_the_welsh_items(client, setup):
+    from hsbtrack_schools import checklist
+
+    for kind in checklist.KINDS:
+        english = checklist.shipped(kind)
+        welsh = english.localised("cy")
+        assert welsh.version == english.version  # a translation is not a new checklist version
+        assert welsh.title != english.title
+        for area, area_cy in zip(english.areas, welsh.areas, strict=True):
+            assert area_cy.title != area.title, (kind, area.key)
+            for item, item_cy in zip(area.items, area_cy.items, strict=True):
+                assert item_cy.text != item.text, (kind, item.code)
+    area = setup["area"]
+    round_ = services.start_round(area, setup["one"])
+    login(client, setup["lead"])
+    url = f"/areas/{area.id}/schools/rounds/{round_.id}/areas/structures"
+    page = client.get(url + "?lang=cy").get_data(as_text=True)
+    assert "Strwythurau a systemau" in page
+    assert "Mae ein polisi diogelu yn enwi ymddygiad rhywiol niweidiol rhwng disgyblion" in page
+    assert "Our safeguarding policy names" not in page
+    assert "Our safeguarding policy names" in client.get(url + "?lang=en").get_data(as_text=True)
+
 def test_progress_and_a_second_round_compares_with_the_first(setup):
     area = setup["area"]
     first = services.start_round(area, setup["one"])
