@@ -152,5 +152,10 @@ def users_token(email, name):
 
 
 def register_core_commands(cli) -> None:
+    from hsbtrack import backup
+    from hsbtrack.bench.cli import bench_command
+
     cli.add_command(db_group)
     cli.add_command(users_group)
+    cli.add_command(bench_command)
+    backup.register(cli)
