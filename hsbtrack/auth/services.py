@@ -115,6 +115,12 @@ def set_password(user: User, new: str) -> None:
     db.session.commit()
 
 
+def end_all_sessions(user: User) -> None:
+    """Every signed-in session of ``user`` (each carries the session version) stops working."""
+    user.session_version = (user.session_version or 1) + 1
+    db.session.commit()
+
+
 # -- tokens -----------------------------------------------------------------------------------
 
 

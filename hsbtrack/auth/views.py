@@ -57,7 +57,13 @@ def login():
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Sign out, and make every copy of the session cookie worthless: sessions live in a signed
+    cookie, so the server cannot forget one, but the user's session version moves on (the same
+    mechanism as a password change), which signs the account out everywhere."""
+    if current_user.is_authenticated:
+        services.end_all_sessions(current_user)
     logout_user()
+    session.clear()
     flash(_("You have signed out"), "success")
     return redirect(url_for("auth.login"))
 

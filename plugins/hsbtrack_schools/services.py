@@ -246,6 +246,8 @@ def import_schools(area, data: bytes | str, user=None) -> ImportResult:
     """Create or update the area's schools from CSV with the header ``name, phase, dsl_name,
     dsl_email``. All or nothing: if any row is wrong, nothing is saved and every bad row is named."""
     if isinstance(data, bytes):
+        if b"\x00" in data[:65536]:
+            raise ImportFailed(_("The file is not a CSV file (it holds binary data)"), [])
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:

@@ -83,6 +83,8 @@ def import_schools():
         upload = form.file.data
         if not upload or not getattr(upload, "filename", ""):
             form.file.errors = [_("Choose a CSV file")]
+        elif not upload.filename.lower().endswith((".csv", ".txt")):
+            form.file.errors = [_("The file must be a CSV file (its name ends in .csv)")]
         else:
             try:
                 result = services.import_schools(current_area(), upload.read(), user=current_user)

@@ -83,7 +83,14 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
     raise ImportFileError(_l("The file must be a CSV or an XLSX file"))
 
 
+# Signatures of files that are not text, whatever their name says.
+_BINARY_STARTS = (b"PK\x03\x04", b"%PDF", b"\xd0\xcf\x11\xe0", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"MZ", b"\x7fELF")
+
+
 def _read_csv(data: bytes):
+    if data.startswith(_BINARY_STARTS) or b"\x00" in data[:65536]:
+        raise ImportFileError(_l("The file is not a CSV file (it holds binary data): save it as CSV or XLSX and "
+                                 "upload it again"))
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
