@@ -20,7 +20,7 @@ them.
 import os
 import shutil
 import sqlite3
-import subprocess
+import subprocess  # nosec B404  # pg_dump and pg_restore, argv lists, no shell
 import sys
 from pathlib import Path
 
@@ -153,7 +153,7 @@ def pg_environment(url) -> dict:
 
 def _run(args: list[str], env: dict, what: str) -> None:
     # args: the program's absolute path and our own options; no shell
-    completed = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)  # noqa: S603
+    completed = subprocess.run(args, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)  # noqa: S603  # nosec B603  # argv list, no shell
     if completed.returncode != 0:
         raise BackupError(f"{what} failed (exit {completed.returncode}):\n{completed.stderr.strip()}")
 
