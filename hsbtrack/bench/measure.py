@@ -1,0 +1,410 @@
+"""DESIGN.md's budgets, measured in one process with the Flask test client signed in as a board
+manager, on the data of :mod:`hsbtrack.bench.generate`.
+
+Pages (area dashboard, agreed-scores matrix, audit overview, action plan, regional roll-up) are
+timed against a *trivial page* of the same app measured in the same run: a signed-in page of an
+area in the app's layout (session, user, permissions, area menu) that reads no data. The bare
+``/healthz`` route is reported too. Requests go round-robin over the routes, so that a busy moment
+of the machine slows them all alike; the budget is on the median ratio (p95 is reported).
+
+Also: the chart rule (no chart rendered inline; the chart's own URL answers from the cache with an
+ETag, and 304 to a browser that has it), the training import rate against a bare executemany of
+the same rows (the training plugin's own benchmark), and for each page the bare SQL of the data it
+shows, as a floor.
+"""
+
+import html
+import platform
+import re
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+PAGE_BUDGET = 5.0  # × the trivial page (median)
+IMPORT_BUDGET = 0.25  # import rate ÷ bare executemany rate
+TRIVIAL_TEMPLATE = ('{% extends "layout.html" %}{% block title %}Benchmark{% endblock %}'
+                    '{% block page %}<h1 class="govuk-heading-l">{{ area.name }}</h1>{% endblock %}')
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+SVG_SRC_RE = re.compile(r'<img src="([^"]+\.svg[^"]*)"')
+
+
+@dataclass
+class Row:
+    key: str
+    label: str
+    median: float | None = None  # milliseconds (or rows/s for the import)
+    p95: float | None = None
+    ratio: float | None = None  # median ÷ trivial page median
+    ratio_p95: float | None = None
+    bare: float | None = None  # bare route ratio, or bare SQL milliseconds
+    sql: float | None = None  # bare SQL median, ms
+    budget: str = ""
+    ok: bool | None = None  # None: reported, no budget
+    note: str = ""
+
+
+@dataclass
+class Report:
+    rows: list = field(default_factory=list)
+    database: str = ""
+    scale: float = 1.0
+    requests: int = 0
+    counts: dict = field(default_factory=dict)
+    generate_seconds: float | None = None
+    machine: str = ""
+    when: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return all(r.ok is not False for r in self.rows)
+
+    @property
+    def missed(self) -> list:
+        return [r for r in self.rows if r.ok is False]
+
+
+def percentile(values, q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(seconds: list) -> tuple[float, float]:
+    """(median, p95) in milliseconds."""
+    return statistics.median(seconds) * 1000, percentile(seconds, 0.95) * 1000
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    return f"{cpu}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def database_label(engine) -> str:
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            version = connection.execute(text("SHOW server_version")).scalar()
+            return f"PostgreSQL {version.split()[0]}"
+        if engine.dialect.name == "sqlite":
+            import sqlite3
+
+            return f"SQLite {sqlite3.sqlite_version} (file)"
+        return engine.dialect.name
+
+
+# -- the trivial page -----------------------------------------------------------------------------
+
+
+def add_trivial_page(app) -> None:
+    """A signed-in area page in the layout that reads no data (added to a fresh app, never served)."""
+    from flask import render_template
+    from flask_login import current_user, login_required
+
+    from hsbtrack.permissions import get_area_or_404
+    from hsbtrack.views_support import set_current_area
+
+    template = app.jinja_env.from_string(TRIVIAL_TEMPLATE)
+
+    @login_required
+    def trivial_page(area_id):
+        area = set_current_area(get_area_or_404(current_user, area_id))
+        return render_template(template, area=area)
+
+    app.add_url_rule("/_bench/areas/<int:area_id>/trivial", "bench_trivial", trivial_page)
+
+
+def sign_in(client, email: str, password: str) -> None:
+    page = client.get("/login").get_data(as_text=True)
+    match = CSRF_RE.search(page)
+    if not match:
+        raise RuntimeError("no CSRF token on /login")
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": match.group(1)})
+    if response.status_code != 302:
+        raise RuntimeError(f"could not sign in as {email}: HTTP {response.status_code}")
+
+
+def time_round_robin(functions: dict, n: int, warmup: int = 2) -> dict:
+    """``{key: [seconds, ...]}``: every function called ``warmup`` times, then n rounds of one call each."""
+    for _ in range(warmup):
+        for function in functions.values():
+            function()
+    times = {key: [] for key in functions}
+    for _ in range(n):
+        for key, function in functions.items():
+            began = time.perf_counter()
+            function()
+            times[key].append(time.perf_counter() - began)
+    return times
+
+
+def _get(client, url, expect=200, headers=None):
+    def call():
+        response = client.get(url, headers=headers)
+        if response.status_code != expect:
+            raise RuntimeError(f"GET {url}: HTTP {response.status_code}, expected {expect}")
+        return response
+
+    return call
+
+
+# -- the measurements -----------------------------------------------------------------------------
+
+
+def page_urls(data) -> dict:
+    from sqlalchemy import select
+
+    from hsbtrack.audits.models import Audit
+    from hsbtrack.extensions import db
+
+    area_id = data.area_ids[0]
+    audit = db.session.get(Audit, data.audit_id)
+    if audit is None or audit.area_id != area_id:
+        raise RuntimeError("the benchmark audit is missing")
+    latest_ids = list(db.session.scalars(select(Audit.id).where(Audit.area_id == area_id)
+                                         .order_by(Audit.cycle.desc()).limit(3)))
+    return {
+        "area_id": area_id,
+        "latest_ids": latest_ids,
+        "trivial": f"/_bench/areas/{area_id}/trivial",
+        "healthz": "/healthz",
+        "dashboard": f"/areas/{area_id}/",
+        "matrix": f"/areas/{area_id}/audits/{audit.id}/moderation",
+        "overview": f"/areas/{area_id}/audits/{audit.id}/overview",
+        "plan": f"/areas/{area_id}/actions/",
+        "rollup": f"/regions/{data.region_id}/regional/rounds/{data.round_id}/",
+    }
+
+
+PAGES = (
+    ("dashboard", "Area dashboard"),
+    ("matrix", "Audit matrix (agreed scores)"),
+    ("overview", "Audit overview"),
+    ("plan", "Action plan"),
+    ("rollup", "Regional roll-up"),
+)
+
+
+def bare_sql(urls: dict, data) -> dict:
+    """The raw SQL of the data each page shows (the floor under the page), as callables."""
+    from hsbtrack.extensions import db
+
+    responses = ("SELECT r.audit_id, r.code, r.agency_id, r.score FROM audit_responses r JOIN audit_agencies aa "
+                 "ON aa.audit_id = r.audit_id AND aa.agency_id = r.agency_id "
+                 "WHERE r.audit_id IN ({ids}) AND r.score IS NOT NULL")
+    latest = urls["latest_ids"]
+    round_audits = [row[0] for row in db.session.execute(
+        text("SELECT audit_id FROM regional_round_audits WHERE round_id = :r"), {"r": data.round_id})]
+    area = urls["area_id"]
+    queries = {
+        "dashboard": [responses.format(ids=", ".join(map(str, latest[:2]))),
+                      f"SELECT status, COUNT(*) FROM actions WHERE area_id = {area} GROUP BY status"],  # noqa: S608
+        "matrix": [responses.format(ids=latest[0])],
+        "overview": [responses.format(ids=", ".join(map(str, latest)))],
+        "plan": [f"SELECT a.id, a.title, a.status, a.due_on, a.priority, a.owner_id, s.code FROM actions a "  # noqa: S608
+                 f"LEFT JOIN action_statements s ON s.action_id = a.id WHERE a.area_id = {area} ORDER BY a.due_on"],
+        "rollup": [responses.format(ids=", ".join(map(str, round_audits)))],
+    }
+
+    def runner(statements):
+        def run():
+            with db.engine.connect() as connection:
+                for statement in statements:
+                    connection.execute(text(statement)).fetchall()
+        return run
+
+    return {key: runner(statements) for key, statements in queries.items()}
+
+
+def measure_pages(app, data, password: str, n: int, page_budget: float = PAGE_BUDGET) -> list:
+    from hsbtrack.extensions import db
+
+    rows = []
+    with app.app_context():
+        urls = page_urls(data)
+        sql = bare_sql(urls, data)
+        db.session.remove()
+    client = app.test_client()
+    sign_in(client, data.user_email, password)
+
+    # pages must not draw charts inline: each page's HTML is checked, and the dashboard's radar is fetched
+    inline = [key for key, _label in PAGES if "pygal" in client.get(urls[key]).get_data(as_text=True)]
+    dashboard_html = client.get(urls["dashboard"]).get_data(as_text=True)
+    chart_urls = [html.unescape(u) for u in SVG_SRC_RE.findall(dashboard_html) if "domains.svg" in u]
+
+    routes = {"trivial": _get(client, urls["trivial"]), "healthz": _get(client, urls["healthz"])}
+    routes.update({key: _get(client, urls[key]) for key, _label in PAGES})
+    chart_note, etag, cold_ms = "", None, None
+    if chart_urls:
+        with app.app_context():
+            app.extensions.pop("hsbtrack_chart_cache", None)  # the first request renders
+        began = time.perf_counter()
+        first = client.get(chart_urls[0])
+        cold_ms = (time.perf_counter() - began) * 1000
+        etag = first.headers.get("ETag")
+        if first.status_code == 200 and etag:
+            routes["chart"] = _get(client, chart_urls[0])
+            routes["chart_304"] = _get(client, chart_urls[0], expect=304, headers={"If-None-Match": etag})
+        else:
+            chart_note = f"radar answered HTTP {first.status_code} without an ETag"
+    else:
+        chart_note = "the dashboard shows no radar <img>"
+    routes.update({f"sql_{key}": function for key, function in sql.items()})
+    broken = {}
+    for key, function in list(routes.items()):
+        try:
+            function()
+        except RuntimeError as error:  # a page that fails is a missed budget, not a crash
+            broken[key] = str(error)
+            del routes[key]
+    if "trivial" in broken or "healthz" in broken:
+        raise RuntimeError("; ".join(broken.values()))
+
+    times = time_round_robin(routes, n)
+    trivial_median, trivial_p95 = summary(times["trivial"])
+    healthz_median, healthz_p95 = summary(times["healthz"])
+    rows.append(Row("trivial", "Trivial page (signed in, layout, no data)", trivial_median, trivial_p95, 1.0, 1.0,
+                    bare=trivial_median / healthz_median, budget="baseline"))
+    rows.append(Row("healthz", "Bare route /healthz", healthz_median, healthz_p95, healthz_median / trivial_median,
+                    healthz_p95 / trivial_p95, bare=1.0, budget="reference"))
+    for key, label in PAGES:
+        if key in broken or f"sql_{key}" in broken:
+            rows.append(Row(key, label, budget=f"≤ {page_budget:g}× trivial", ok=False,
+                            note=broken.get(key) or broken[f"sql_{key}"]))
+            continue
+        median, p95 = summary(times[key])
+        sql_median, _sql_p95 = summary(times[f"sql_{key}"])
+        ratio = median / trivial_median
+        rows.append(Row(key, label, median, p95, ratio, p95 / trivial_p95, bare=median / healthz_median,
+                        sql=sql_median, budget=f"≤ {page_budget:g}× trivial", ok=ratio <= page_budget,
+                        note="chart drawn inline" if key in inline else ""))
+        if key in inline:
+            rows[-1].ok = False
+    if "chart" in times and "chart_304" in times:
+        median, p95 = summary(times["chart"])
+        ratio = median / trivial_median
+        rows.append(Row("chart", "Radar from its own URL (cached)", median, p95, ratio, p95 / trivial_p95,
+                        bare=median / healthz_median, budget=f"≤ {page_budget:g}× trivial, ETag",
+                        ok=ratio <= page_budget and bool(etag), note=f"first render {cold_ms:.1f} ms"))
+        median, p95 = summary(times["chart_304"])
+        rows.append(Row("chart_304", "Radar revalidated (If-None-Match → 304)", median, p95, median / trivial_median,
+                        p95 / trivial_p95, bare=median / healthz_median, budget="304", ok=True))
+    else:
+        chart_note = chart_note or broken.get("chart") or broken.get("chart_304", "")
+        rows.append(Row("chart", "Radar from its own URL (cached)", budget="ETag", ok=False, note=chart_note))
+    return rows
+
+
+def measure_import(rows_wanted: int, budget: float = IMPORT_BUDGET) -> Row:
+    """The training plugin's own benchmark (plugins/hsbtrack_training/bench.py) in its scratch area."""
+    from hsbtrack_training import bench as training_bench
+
+    result = training_bench.measure(training_bench.scratch_area(), rows_wanted,
+                                    repeats=1 if rows_wanted >= 50_000 else 3)
+    return Row("import", f"Training import, {result['rows']:,} rows (rows/s)", result["import_rate"],
+               None, result["ratio"], None, bare=result["bare_rate"], budget=f"≥ {budget:g}× executemany",
+               ok=result["ratio"] >= budget,
+               note=f"bare executemany {result['bare_rate']:,.0f} rows/s")
+
+
+# -- output ---------------------------------------------------------------------------------------
+
+
+def _ms(value) -> str:
+    return "–" if value is None else f"{value:.1f}"
+
+
+def _x(value) -> str:
+    return "–" if value is None else f"{value:.2f}×"
+
+
+def verdict(row: Row) -> str:
+    return {True: "ok", False: "MISSED", None: ""}[row.ok]
+
+
+def table(report: Report) -> str:
+    """The results as a Markdown table (also what the terminal shows)."""
+    lines = ["| check | median ms | p95 ms | × trivial (median) | × trivial (p95) | × /healthz | bare SQL ms "
+             "| budget | result | note |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |"]
+    for r in report.rows:
+        if r.key == "import" and r.median is not None:
+            lines.append(f"| {r.label} | {r.median:,.0f} rows/s | – | – | – | – | – | {r.budget} (ratio "
+                         f"{r.ratio:.2f}) | {verdict(r)} | {r.note} |")
+            continue
+        lines.append(f"| {r.label} | {_ms(r.median)} | {_ms(r.p95)} | {_x(r.ratio)} | {_x(r.ratio_p95)} "
+                     f"| {_x(r.bare)} | {_ms(r.sql)} | {r.budget} | {verdict(r)} | {r.note} |")
+    return "\n".join(lines)
+
+
+def describe(report: Report) -> str:
+    counts = report.counts
+    data = (f"{counts.get('areas', 0):,} areas, {counts.get('agencies', 0):,} agencies, {counts.get('audits', 0):,} "
+            f"audits, {counts.get('audit_responses', 0):,} agency responses, {counts.get('actions', 0):,} actions, "
+            f"{counts.get('training_completions', 0):,} training records")
+    generated = (f"; generated in {report.generate_seconds:.0f} s" if report.generate_seconds is not None
+                 else "; data reused")
+    return (f"- Date: {report.when}\n- Machine: {report.machine}\n- Database: {report.database}\n"
+            f"- Scale: {report.scale:g} ({data}{generated})\n- Requests: {report.requests} per route, round-robin, "
+            f"after 2 warm-up rounds; Flask test client in one process, signed in as a board manager")
+
+
+def section_name(report: Report) -> str:
+    return "postgresql" if report.database.startswith("PostgreSQL") else "sqlite"
+
+
+DOC_HEAD = """# Benchmarks
+
+Written by `make bench` (`hsbtrack bench --docs docs/benchmarks.md`): each full-scale run replaces the
+section of its database; `make load` replaces the load section. Budgets are those of
+[DESIGN.md](../../shared/DESIGN.md) ("Budgets"); a missed budget makes the command exit non-zero.
+
+How to read the tables: every page is timed against a **trivial page** of the same app in the same
+run: a signed-in area page in the app's layout (session, user, permissions, area menu) that reads
+no data, so the ratio is the cost of the page's own data and markup. The bare `/healthz` route
+(no session, no database, no template) is shown too, as "× /healthz": a GOV.UK page costs
+several milliseconds of template rendering before it shows any data, so no page can come within
+5× of a route that returns two bytes. "Bare SQL" is the raw SQL of the data the page shows, as a
+floor. The radar is served from its own URL with an ETag (cached in memory by the audits' data
+versions); pages only link to it.
+"""
+
+
+def write_docs(path: Path, report: Report) -> None:
+    name = section_name(report)
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    body = (f"{start}\n## {report.database.split(' ')[0]}\n\n{describe(report)}\n\n{table(report)}\n\n"
+            f"Result: {'every budget met' if report.ok else 'MISSED: ' + ', '.join(r.label for r in report.missed)}"
+            f"\n{end}")
+    current = path.read_text() if path.exists() else DOC_HEAD
+    if start in current and end in current:
+        before, rest = current.split(start, 1)
+        _old, after = rest.split(end, 1)
+        current = before + body + after
+    else:
+        order = ["sqlite", "postgresql"]
+        later = [f"<!-- bench:{n} -->" for n in order[order.index(name) + 1:]] + ["<!-- load -->"]
+        position = min((current.index(m) for m in later if m in current), default=None)
+        if position is None:
+            current = current.rstrip("\n") + "\n\n" + body + "\n"
+        else:
+            current = current[:position] + body + "\n\n" + current[position:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(current)
+
+
+def now_text() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
