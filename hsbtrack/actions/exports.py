@@ -50,6 +50,9 @@ class DomainGroup:
         return sum(1 for a in self.actions if a.is_overdue(on))
 
 
+PLAN_PAGE_SIZE = 50
+
+
 @dataclass
 class PlanData:
     area: object
@@ -61,6 +64,10 @@ class PlanData:
     on: date
     lang: str | None
     last_updates: dict  # action id -> its latest ActionUpdate (exports only)
+    matching: int = 0  # actions matching the filters (on every page)
+    page: int = 1  # the plan page shows PLAN_PAGE_SIZE actions a page; exports and the board paper all
+    pages: int = 1
+    per_page: int = 50
 
     @property
     def total(self) -> int:
@@ -135,11 +142,26 @@ def latest_updates(area_id) -> dict:
     return out
 
 
-def gather(area, filters=None, lang=None, overdue_first=False, with_updates=False) -> PlanData:
-    """The plan of ``area`` filtered by ``filters``, grouped by domain, with the counts of the whole plan."""
+def gather(area, filters=None, lang=None, overdue_first=False, with_updates=False, page=None,
+           per_page=PLAN_PAGE_SIZE) -> PlanData:
+    """The plan of ``area`` filtered by ``filters``, grouped by domain, with the counts of the whole plan.
+
+    With ``page`` (from 1), only that page of ``per_page`` actions: a national-scale plan has
+    hundreds, and rendering them all made the page ten times slower than a trivial one (make bench).
+    """
     filters = filters or services.PlanFilter()
     on = today()
-    actions = list(db.session.scalars(services.plan_query(area.id, filters, on=on)))
+    query = services.plan_query(area.id, filters, on=on)
+    pages = 1
+    if page is None:
+        actions = list(db.session.scalars(query))
+        matching = len(actions)
+    else:
+        matching = db.session.scalar(select(func.count()).select_from(
+            query.order_by(None).options().with_only_columns(Action.id).subquery()))
+        pages = max(1, -(-matching // per_page))
+        page = min(max(1, page), pages)
+        actions = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     if overdue_first:
         actions.sort(key=lambda a: not a.is_overdue(on))  # stable: keeps the chosen order within each part
     counts = services.status_counts(area.id)
@@ -149,6 +171,7 @@ def gather(area, filters=None, lang=None, overdue_first=False, with_updates=Fals
         groups=group_by_domain(actions, lang, only_domain=filters.domain),
         counts=counts, overdue_total=len(overdue), on=on, lang=lang,
         last_updates=latest_updates(area.id) if with_updates else {},
+        matching=matching, page=page or 1, pages=pages, per_page=per_page,
     )
 
 

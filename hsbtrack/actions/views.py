@@ -282,7 +282,7 @@ def plan(area_id):
     area = set_current_area(get_area_or_404(current_user, area_id))
     framework = _framework(audits.DEFAULT_FRAMEWORK)
     filters = plan_filters(request.args, framework)
-    data = exports.gather(area, filters, lang=_lang())
+    data = exports.gather(area, filters, lang=_lang(), page=request.args.get("page", 1, type=int))
     owners = services.owner_choices(area)
     return render_template(
         "actions/plan.html", area=area, data=data, filters=filters, framework=framework, owners=owners,

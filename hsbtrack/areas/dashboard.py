@@ -28,7 +28,7 @@ def dashboard_data(area) -> dict:
     if latest is not None:
         from hsbtrack.audits.overview import chart_url
 
-        results = audits.consolidated_many(overlaid)
+        results = audits.agreed_many(overlaid)
         framework = audits.framework_of(latest)
         for domain in framework.domains:
             means = [results[a.id].domains[domain.number - 1].mean for a in overlaid]

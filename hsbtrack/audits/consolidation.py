@@ -7,9 +7,22 @@ Domain score = mean of the agreed scores of its scored statements (also shown as
 """
 
 from dataclasses import dataclass, field
-from statistics import mean, median
+from statistics import mean as _statistics_mean
+from statistics import median
 
 DISAGREEMENT_SPREAD = 2
+
+
+def mean(values):
+    """``statistics.mean`` for whole scores, without its exact-fraction arithmetic (which took most
+    of the time of consolidating, and a regional roll-up consolidates dozens of audits). The same
+    value and type: an int when the mean is whole, else the correctly rounded float."""
+    values = values if isinstance(values, list) else list(values)
+    if values and all(type(v) is int for v in values):
+        total, count = sum(values), len(values)
+        whole, rest = divmod(total, count)
+        return whole if rest == 0 else total / count
+    return _statistics_mean(values)
 
 
 @dataclass(frozen=True)
@@ -60,19 +73,26 @@ class Consolidated:
         return sorted(low, key=lambda s: (s.agreed, s.code))
 
 
-def consolidate(framework, scores: dict, agreed: dict) -> Consolidated:
+def consolidate(framework, scores: dict, agreed: dict, lowest_scores: dict | None = None) -> Consolidated:
     """Combine agency scores into agreed scores and domain means.
 
     :param framework: a :class:`hsbtrack.catalogue.Framework`.
     :param scores: ``{code: {agency_id: score}}`` (None scores left out).
     :param agreed: ``{code: (score, justification)}`` for moderated statements.
+    :param lowest_scores: instead of ``scores``, only ``{code: lowest agency score}`` (roll-ups that
+        show agreed scores and domain means): agency scores, highest, spread, mean and median are
+        then unknown (empty / None).
     """
     maximum = framework.scale.max
     results = []
     for statement in framework.scored_statements:
-        by_agency = {a: s for a, s in scores.get(statement.code, {}).items() if s is not None}
-        values = list(by_agency.values())
-        lowest = min(values) if values else None
+        if lowest_scores is not None:
+            by_agency, values = {}, []
+            lowest = lowest_scores.get(statement.code)
+        else:
+            by_agency = {a: s for a, s in scores.get(statement.code, {}).items() if s is not None}
+            values = list(by_agency.values())
+            lowest = min(values) if values else None
         moderated = statement.code in agreed
         agreed_score, justification = agreed.get(statement.code, (lowest, ""))
         results.append(

@@ -536,6 +536,32 @@ def audit_domain_responses(audit: Audit) -> list[DomainResponse]:
         .order_by(DomainResponse.agency_id, DomainResponse.domain)))
 
 
+def agreed_many(audits) -> dict[int, Consolidated]:
+    """Agreed scores and domain means of several audits, for pages that show nothing more (the
+    dashboard, regional roll-ups and trends), in two queries. The database keeps only the lowest
+    score of each statement, so one row per statement comes back rather than one per agency; the
+    results have no agency scores, spread, mean or median (see :func:`consolidate`)."""
+    audits = list(audits)
+    ids = [a.id for a in audits]
+    if not ids:
+        return {}
+    lowest = {audit_id: {} for audit_id in ids}
+    rows = db.session.execute(
+        select(Response.audit_id, Response.code, func.min(Response.score))
+        .join(AuditAgency, (AuditAgency.audit_id == Response.audit_id) & (AuditAgency.agency_id == Response.agency_id))
+        .where(Response.audit_id.in_(ids), Response.score.is_not(None))
+        .group_by(Response.audit_id, Response.code)
+    )
+    for audit_id, code, score in rows:
+        lowest[audit_id][code] = score
+    agreed = {audit_id: {} for audit_id in ids}
+    for audit_id, code, score, justification in db.session.execute(
+            select(AgreedScore.audit_id, AgreedScore.code, AgreedScore.score, AgreedScore.justification)
+            .where(AgreedScore.audit_id.in_(ids))):
+        agreed[audit_id][code] = (score, justification)
+    return {a.id: consolidate(framework_of(a), {}, agreed[a.id], lowest_scores=lowest[a.id]) for a in audits}
+
+
 def consolidated_many(audits) -> dict[int, Consolidated]:
     """:func:`consolidated` for several audits (e.g. T1, T2, T3 of an area) in two queries."""
     audits = list(audits)

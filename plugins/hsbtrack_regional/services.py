@@ -207,7 +207,7 @@ def rollup(round_: RegionalRound, members: list | None = None) -> Rollup:
     median and spread. Agreed scores only: never evidence text. Constant queries."""
     members = round_status(round_) if members is None else members
     framework = audits.catalogue().get(round_.framework)
-    results = audits.consolidated_many([m.audit for m in members])
+    results = audits.agreed_many([m.audit for m in members])
     statements = []
     for statement in framework.scored_statements:
         by_area = {}
@@ -233,9 +233,9 @@ def region_audits(region_id: int, framework: str | None = None) -> list[tuple[Re
 
 def trend(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK) -> list[tuple[RegionalRound, list]]:
     """T1 → T2 → T3: per round, the regional mean of each domain (mean of the authorities' domain
-    means), in one consolidated_many call."""
+    means), in one agreed_many call (the lowest score of each statement, not every agency's)."""
     rows = region_audits(region_id, framework)
-    results = audits.consolidated_many([audit for _r, _a, audit in rows])
+    results = audits.agreed_many([audit for _r, _a, audit in rows])
     by_round = {}
     for round_, _area, audit in rows:
         by_round.setdefault(round_.id, (round_, []))[1].append(results[audit.id])
