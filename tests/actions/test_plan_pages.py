@@ -28,7 +28,7 @@ def test_plan_pages_of_fifty_with_filters_kept(ctx, client):
     assert len(csv_rows) >= 61  # header + every action (a description may not add lines: one per action)
 
     by_title = client.get(f"/areas/{area}/actions/?sort=title").get_data(as_text=True)
-    assert 'href="/areas/%d/actions/?page=2&amp;sort=title"' % area in by_title  # the choice carries over
+    assert f'href="/areas/{area}/actions/?page=2&amp;sort=title"' in by_title  # the choice carries over
     filtered = client.get(f"/areas/{area}/actions/?status=in_progress").get_data(as_text=True)
     count = int(re.search(r"(\d+) actions? match", filtered).group(1))
     assert 0 < count <= 50 and len(_action_ids(filtered)) == count and 'id="plan-pages"' not in filtered
