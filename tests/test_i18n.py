@@ -136,3 +136,19 @@ def test_someone_invited_from_a_welsh_page_gets_a_welsh_invitation(client, world
     from hsbtrack.auth.models import User
     from hsbtrack.extensions import db
     assert db.session.scalar(db.select(User.locale).where(User.email == "newlead@example.org")) == "cy"
+
+
+def test_a_string_shared_by_two_catalogues_has_one_translation():
+    """Flask-Babel merges the catalogues, so the last one would silently win; a word that needs two
+    translations (an audit *area* and a checklist *area*) takes a context (pgettext) instead."""
+    seen, clashes = {}, []
+    for source in SOURCES:
+        for message in i18n_catalogues.load(source, "cy"):
+            if not message.id:
+                continue
+            key = (message.context, message.id if isinstance(message.id, str) else tuple(message.id))
+            string = message.string if isinstance(message.string, str) else tuple(message.string)
+            if key in seen and seen[key][1] != string:
+                clashes.append(f"{key}: {seen[key][0]} {seen[key][1]!r} / {source.name} {string!r}")
+            seen.setdefault(key, (source.name, string))
+    assert not clashes, "\n".join(clashes)
