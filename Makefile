@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HSBTRACK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint security install assets migrate demo bench load clean wheel test-browser ci translations translations-extract
+.PHONY: run test lint security install assets migrate demo bench load clean wheel test-browser guide-screenshots ci translations translations-extract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ test: install
 ## make test-browser: only the Chromium tests, core and plugins (screenshots in test-artifacts/)
 test-browser: install
 	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+
+## make guide-screenshots: retake the user guides' screenshots (docs/guides/img/, commit them)
+guide-screenshots: install
+	HSBTRACK_GUIDE_SHOTS=1 $(PY) -m pytest tests/browser/test_guide_screenshots.py -q $(PYTEST_ARGS)
 
 ## make ci: what CI runs (apt packages, PostgreSQL, the suite on SQLite and PostgreSQL, lint)
 ci:
