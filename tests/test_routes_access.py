@@ -33,6 +33,7 @@ PUBLIC_ENDPOINTS = {
     "auth.reset_password": "the emailed reset link: its one-time token is the credential",
     "auth.accept_invite": "the emailed invitation link: its one-time token is the credential",
     "api-docs.openapi_json": "the API's description (paths and schemas), which holds no data",
+    "healthz": "liveness for load balancers: answers 'ok', touches no session and no database",
 }
 
 MARKER = "zebrafield"  # in the name of everything that belongs to area B, region B or user B
@@ -361,6 +362,49 @@ def test_other_areas_regions_and_users_answer_404(route, client, scene):
         assert response.status_code == 404, f"{route} as {url} answered {response.status_code}"
     assert MARKER not in response.get_data(as_text=True).lower()
     assert snapshot(scene.db) == before
+
+
+# State-changing routes whose URL names no area, region or object: each acts only on the caller's
+# own account ("own"), or is install-wide and for administrators only ("admin"). A new one fails
+# ``test_every_unscoped_write_is_classified`` until it is added here.
+UNSCOPED_WRITES = {
+    "auth.account": "own",
+    "auth.logout": "own",
+    "notifications.read_all": "own",
+    "api_core.create_area": "admin",
+    "api_core.create_region": "admin",
+}
+
+
+def test_every_unscoped_write_is_classified():
+    unscoped = {r.endpoint for r in ROUTES if r.method in STATE_CHANGING and not r.is_scoped and not r.is_public}
+    assert unscoped == set(UNSCOPED_WRITES), (
+        f"classify in UNSCOPED_WRITES ({__file__}): {sorted(unscoped - set(UNSCOPED_WRITES))}; "
+        f"remove: {sorted(set(UNSCOPED_WRITES) - unscoped)}"
+    )
+
+
+@pytest.mark.parametrize("route", params(r for r in ROUTES if r.method in STATE_CHANGING
+                                         and UNSCOPED_WRITES.get(r.endpoint) == "admin"))
+def test_install_wide_writes_are_for_administrators_only(route, client, scene):
+    """A board manager and regional coordinator cannot create areas or regions; an admin can."""
+    body = {"name": "Zebrafield Newly Made"}
+    url = route.url(scene)
+    if route.is_api:
+        headers = api_headers(scene.user_a)
+        before = snapshot(scene.db)
+        response = client.open(url, method=route.method, headers=headers, json=body)
+        assert_json_error(response, 403, "forbidden")
+    else:
+        login(client, scene.user_a)
+        form = {**body, "csrf_token": csrf_token(client, "/account")}
+        before = snapshot(scene.db)
+        response = client.open(url, method=route.method, data=form)
+        assert response.status_code in (403, 404), f"{route} answered {response.status_code}"
+    assert snapshot(scene.db) == before
+    if route.is_api:  # control: the same request from an administrator works
+        response = client.open(url, method=route.method, headers=api_headers(scene.admin), json=body)
+        assert response.status_code == 201, response.get_data(as_text=True)[:500]
 
 
 MIXED = [r for r in ROUTES if AREA_ARGUMENTS & set(r.arguments) and set(r.owned_arguments) - AREA_ARGUMENTS]
