@@ -21,7 +21,7 @@ from sqlalchemy import select, text
 
 from hsbtrack.extensions import db
 
-PASSWORD = "bench-password-2019"  # noqa: S105  (synthetic benchmark users in a scratch database)
+PASSWORD = "bench-password-2019"  # noqa: S105  # nosec B105  # synthetic benchmark users in a scratch database
 REGION_NAME = "Benchmark region"
 AREA_PREFIX = "Benchmark area"
 FRAMEWORK = "nspcc-hsb-2019"
@@ -106,7 +106,7 @@ class Writer:
         return value if self.postgres else int(value)
 
     def next_id(self, table: str) -> int:
-        return (self.connection.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar() or 0) + 1  # noqa: S608
+        return (self.connection.execute(text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")).scalar() or 0) + 1  # noqa: S608  # nosec B608  # table names from the code, not from input
 
     def write(self, table: str, columns: tuple, rows) -> int:
         names = ", ".join(columns)
@@ -119,11 +119,11 @@ class Writer:
         elif self.sqlite:
             rows = list(rows)
             cursor = self.raw.cursor()
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)  # noqa: S608
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)  # noqa: S608  # nosec B608  # table names from the code, not from input
             count = len(rows)
         else:  # any other database: SQLAlchemy's own executemany
             chunk = []
-            statement = text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + c for c in columns)})")  # noqa: S608
+            statement = text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + c for c in columns)})")  # noqa: S608  # nosec B608  # table names from the code, not from input
             for row in rows:
                 chunk.append(dict(zip(columns, row, strict=True)))
                 if len(chunk) >= 10_000:
@@ -139,7 +139,7 @@ class Writer:
         if self.postgres:
             for table in self.written:
                 self.connection.execute(text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))  # noqa: S608
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))  # noqa: S608  # nosec B608  # table names from the code, not from input
 
 
 def _require_plugins():
@@ -179,7 +179,7 @@ COUNTED = ("areas", "agencies", "users", "memberships", "audits", "audit_agencie
 
 
 def counts() -> dict:
-    return {table: db.session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() for table in COUNTED}  # noqa: S608
+    return {table: db.session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() for table in COUNTED}  # noqa: S608  # nosec B608  # table names from the code, not from input
 
 
 def generate(scale: float = 1.0, seed: int = 2019, now: date | None = None) -> BenchData:
@@ -202,7 +202,7 @@ def generate(scale: float = 1.0, seed: int = 2019, now: date | None = None) -> B
     db.session.commit()
     with db.engine.connect() as connection:
         writer = Writer(connection)
-        _write_all(writer, sizes, framework, password_hash, random.Random(seed), now or date.today())
+        _write_all(writer, sizes, framework, password_hash, random.Random(seed), now or date.today())  # nosec B311  # synthetic data
         writer.finish()
         connection.commit()
         if writer.postgres:
