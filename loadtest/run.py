@@ -63,7 +63,8 @@ def write_docs(path: Path, text: str) -> None:
         current = (current.rstrip("\n") + f"\n\n{START}\n## Load (`make load`)\n\nEach run is appended: gunicorn "
                    "with sync workers in production mode on PostgreSQL, locust headless on the same machine, "
                    "every user a different board manager signing in through the form (CSRF) and calling the "
-                   "API with its own bearer token. Zero failures required.\n\n" + text + f"\n{END}\n")
+                   "API with its own bearer token. Zero failures required."
+                   " Sign-in throttling counts failed attempts only, so distinct accounts with the right password never meet it: nothing is relaxed for the run. The p95 and p99 are mostly the first seconds, when the users sign in (argon2, ten a second) on the same two CPUs as locust; see the per-endpoint medians.\n\n" + text + f"\n{END}\n")
     path.write_text(current)
 
 

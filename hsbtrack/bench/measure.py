@@ -369,8 +369,8 @@ def section_name(report: Report) -> str:
 DOC_HEAD = """# Benchmarks
 
 Written by `make bench` (`hsbtrack bench --docs docs/benchmarks.md`): each full-scale run replaces the
-section of its database; `make load` replaces the load section. Budgets are those of
-[DESIGN.md](../../shared/DESIGN.md) ("Budgets"); a missed budget makes the command exit non-zero.
+section of its database; `make load` appends its run to the load section. Budgets are those of
+DESIGN.md ("Budgets"); a missed budget makes the command exit non-zero.
 
 How to read the tables: every page is timed against a **trivial page** of the same app in the same
 run: a signed-in area page in the app's layout (session, user, permissions, area menu) that reads
