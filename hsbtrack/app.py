@@ -161,6 +161,13 @@ def configure_i18n(app: Flask) -> None:
 
 def configure_security(app: Flask) -> None:
     from hsbtrack.auth.loading import configure_login
+
+    proxies = app.config.get("HSBTRACK_TRUSTED_PROXIES", 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # remote_addr (sign-in throttling, logs) becomes the client's, as the trusted proxies saw it
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_prefix=0)
     from hsbtrack.security import register_converters
 
     configure_login(app)

@@ -70,6 +70,10 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         "HSBTRACK_LOGIN_WINDOW_MINUTES": int(env.get("HSBTRACK_LOGIN_WINDOW_MINUTES", "15")),
         "HSBTRACK_TOKEN_HOURS": int(env.get("HSBTRACK_TOKEN_HOURS", "72")),
         "HSBTRACK_BASE_URL": env.get("HSBTRACK_BASE_URL", "http://127.0.0.1:5000"),
+        # How many reverse proxies in front of the app to trust for the client's address and scheme
+        # (X-Forwarded-For/-Proto). 0: none (the app faces clients directly). Never more than there are:
+        # a client could then choose its own address and slip past sign-in throttling.
+        "HSBTRACK_TRUSTED_PROXIES": int(env.get("HSBTRACK_TRUSTED_PROXIES", "0")),
         "HSBTRACK_SCHEDULER": env.get("HSBTRACK_SCHEDULER", "embedded" if mode == "development" else "off"),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),

@@ -73,6 +73,30 @@ def test_sign_in_is_throttled_per_address_across_accounts(ctx, board):
     assert signed_in(colleague)
 
 
+def test_behind_a_trusted_proxy_each_client_is_throttled_on_its_own(board):
+    """HSBTRACK_TRUSTED_PROXIES=1: the address is the one the proxy saw, not the proxy's own."""
+    from tests.conftest import make_app
+
+    user, _area = board
+    app = make_app(HSBTRACK_TRUSTED_PROXIES=1)
+    limit = app.config["HSBTRACK_LOGIN_MAX_FAILURES"]
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}  # every request arrives from nginx
+    # no app context pushed here: each request gets its own (a shared one would share g)
+    attacker = app.test_client()
+    attacker.environ_base.update(proxy, HTTP_X_FORWARDED_FOR="203.0.113.9")
+    for n in range(limit * 5):
+        post_form(attacker, "/login", {"email": f"person{n}@example.org", "password": "Summer2026!"})
+    assert post_form(attacker, "/login", {"email": user.email, "password": PASSWORD}).status_code == 429
+    # naming another address in front of the one the proxy adds does not help
+    spoofer = app.test_client()
+    spoofer.environ_base.update(proxy, HTTP_X_FORWARDED_FOR="198.51.100.20, 203.0.113.9")
+    assert post_form(spoofer, "/login", {"email": user.email, "password": PASSWORD}).status_code == 429
+    colleague = app.test_client()  # another client behind the same proxy signs in
+    colleague.environ_base.update(proxy, HTTP_X_FORWARDED_FOR="198.51.100.20")
+    login(colleague, user)
+    assert signed_in(colleague)
+
+
 # -- identifiers ----------------------------------------------------------------------------------
 
 
