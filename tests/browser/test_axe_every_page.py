@@ -12,11 +12,9 @@ import pytest
 
 from tests.browser.conftest import (
     CHROMIUM_ARGS,  # noqa: F401  (the browser fixture is started with them)
-    TIMEOUT_MS,
     axe_check,
-    browser_login,
 )
-from tests.browser.walk import build_walk_scene, is_html, page_walk
+from tests.browser.walk import browser_sessions, build_walk_scene, is_html, page_walk, server_errors
 
 pytestmark = pytest.mark.browser
 
@@ -41,52 +39,36 @@ REFLOW_JS = """() => {
 
 def test_every_page_type_passes_axe(browser, live_server, world):
     scene = build_walk_scene(world)
-    stops = list(page_walk(scene))
-    by_user: dict = {}
-    for stop in stops:
-        by_user.setdefault(stop.user, []).append(stop)
-
     problems, checked, not_html, wide_tables = [], [], [], []
-    live_server.errors.clear()
-    for user, user_stops in by_user.items():
-        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900}, locale="en-GB",
-                                      base_url=live_server.url)
-        context.set_default_timeout(TIMEOUT_MS)
-        try:
-            page = context.new_page()
-            if user is not None:
-                browser_login(page, live_server.url, user)
-            for stop in user_stops:
-                head = context.request.get(stop.url)  # redirects followed: "/" leads to the user's area
-                if head.status != 200:
-                    problems.append(f"{stop.endpoint} {stop.url} as {user}: HTTP {head.status}")
-                    continue
-                if not is_html(head.headers.get("content-type")):
-                    not_html.append(stop.endpoint)
-                    continue
-                response = page.goto(stop.url)
-                assert response is not None and response.status == 200, f"{stop.url}: {response and response.status}"
-                title = page.title()
-                if not title.strip() or not page.locator("main h1").count():
-                    problems.append(f"{stop.endpoint} {stop.url}: no title or no <h1> in <main>")
-                try:
-                    axe_check(page, impacts=ALL_IMPACTS)
-                except pytest.fail.Exception as failure:
-                    problems.append(f"{stop.endpoint} ({user}): {failure}")
-                checked.append(stop.endpoint)
-                page.set_viewport_size({"width": 320, "height": 256})  # 1280 x 1024 zoomed to 400%
-                overflow = page.evaluate(REFLOW_JS)
-                page.set_viewport_size({"width": 1280, "height": 900})
-                if overflow and overflow["elements"]:
-                    problems.append(f"{stop.endpoint} {stop.url}: wider than 320px (WCAG 1.4.10): {overflow}")
-                elif overflow:
-                    wide_tables.append(stop.endpoint)
-        finally:
-            context.close()
+    for page, user, user_stops in browser_sessions(browser, live_server, page_walk(scene), bypass_csp=True):
+        context = page.context
+        for stop in user_stops:
+            head = context.request.get(stop.url)  # redirects followed: "/" leads to the user's area
+            if head.status != 200:
+                problems.append(f"{stop.endpoint} {stop.url} as {user}: HTTP {head.status}")
+                continue
+            if not is_html(head.headers.get("content-type")):
+                not_html.append(stop.endpoint)
+                continue
+            response = page.goto(stop.url)
+            assert response is not None and response.status == 200, f"{stop.url}: {response and response.status}"
+            title = page.title()
+            if not title.strip() or not page.locator("main h1").count():
+                problems.append(f"{stop.endpoint} {stop.url}: no title or no <h1> in <main>")
+            try:
+                axe_check(page, impacts=ALL_IMPACTS)
+            except pytest.fail.Exception as failure:
+                problems.append(f"{stop.endpoint} ({user}): {failure}")
+            checked.append(stop.endpoint)
+            page.set_viewport_size({"width": 320, "height": 256})  # 1280 x 1024 zoomed to 400%
+            overflow = page.evaluate(REFLOW_JS)
+            page.set_viewport_size({"width": 1280, "height": 900})
+            if overflow and overflow["elements"]:
+                problems.append(f"{stop.endpoint} {stop.url}: wider than 320px (WCAG 1.4.10): {overflow}")
+            elif overflow:
+                wide_tables.append(stop.endpoint)
 
-    if live_server.errors:
-        problems += [f"server error at {where}:\n{trace}" for where, trace in live_server.errors]
-        live_server.errors.clear()
+    problems += server_errors(live_server)
     assert not problems, f"{len(problems)} page(s) failed:\n\n" + "\n\n".join(problems)
 
     # the walk really covered the app: core pages, each plugin's pages and the public pages

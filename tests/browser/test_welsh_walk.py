@@ -18,8 +18,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.browser.conftest import TIMEOUT_MS, browser_login
-from tests.browser.walk import build_walk_scene, is_html, page_walk
+from tests.browser.walk import browser_sessions, build_walk_scene, is_html, page_walk, server_errors
 
 pytestmark = pytest.mark.browser
 
@@ -150,49 +149,32 @@ def test_every_page_in_welsh_has_no_english_interface_text(browser, live_server,
     db.session.commit()
     stops = list(page_walk(scene))  # filling in the URLs creates the rest of the data
     data = data_strings(db)
-    by_user: dict = {}
-    for stop in stops:
-        if stop.endpoint.startswith("example.") or stop.url.endswith("/plugins/example/settings"):
-            continue  # the test suite's own English-only plugin
-        by_user.setdefault(stop.user, []).append(stop)
+    stops = [stop for stop in stops  # the test suite's own English-only plugin is left out
+             if not (stop.endpoint.startswith("example.") or stop.url.endswith("/plugins/example/settings"))]
 
     problems, checked, charts = [], [], set()
-    live_server.errors.clear()
-    for user, stops in by_user.items():
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
-                                      base_url=live_server.url)
-        context.set_default_timeout(TIMEOUT_MS)
-        host = live_server.url.split("//", 1)[1].split(":")[0]
-        try:
-            page = context.new_page()
-            if user is not None:
-                browser_login(page, live_server.url, user)  # its form is English (no cookie yet)
-            # signed in, the user's own choice (Welsh) decides; signed out, the cookie does
-            context.add_cookies([{"name": "hsbtrack_lang", "value": "cy", "domain": host, "path": "/"}])
-            for stop in stops:
-                head = context.request.get(stop.url)
-                if head.status != 200 or not is_html(head.headers.get("content-type")):
+    # signed in, the user's own choice (Welsh) decides; signed out, the language cookie does
+    for page, _user, user_stops in browser_sessions(browser, live_server, stops, language="cy"):
+        for stop in user_stops:
+            head = page.context.request.get(stop.url)
+            if head.status != 200 or not is_html(head.headers.get("content-type")):
+                continue
+            page.goto(stop.url)
+            if page.locator("html").get_attribute("lang") != "cy":
+                problems.append(f"{stop.endpoint} {stop.url}: <html lang> is not cy")
+            for found in english_left(page.evaluate(TEXTS_JS), data):
+                problems.append(f"{stop.endpoint} {stop.url}: {found}")
+            for src in page.evaluate(SVG_LINKS_JS):
+                if src in charts:
                     continue
-                page.goto(stop.url)
-                if page.locator("html").get_attribute("lang") != "cy":
-                    problems.append(f"{stop.endpoint} {stop.url}: <html lang> is not cy")
-                for found in english_left(page.evaluate(TEXTS_JS), data):
-                    problems.append(f"{stop.endpoint} {stop.url}: {found}")
-                for src in page.evaluate(SVG_LINKS_JS):
-                    if src in charts:
-                        continue
-                    charts.add(src)
-                    svg = context.request.get(src)
-                    if svg.status == 200:
-                        for found in english_left(svg_texts(svg.body()), data):
-                            problems.append(f"chart {src} (on {stop.endpoint}): {found}")
-                checked.append(stop.endpoint)
-        finally:
-            context.close()
+                charts.add(src)
+                svg = page.context.request.get(src)
+                if svg.status == 200:
+                    for found in english_left(svg_texts(svg.body()), data):
+                        problems.append(f"chart {src} (on {stop.endpoint}): {found}")
+            checked.append(stop.endpoint)
 
-    if live_server.errors:
-        problems += [f"server error at {where}:\n{trace}" for where, trace in live_server.errors]
-        live_server.errors.clear()
+    problems += server_errors(live_server)
     assert not problems, f"{len(problems)} English text(s) on Welsh pages:\n" + "\n".join(problems[:300])
     assert len(checked) >= 70, f"only {len(checked)} pages walked"
     assert charts, "no chart was read"

@@ -114,3 +114,37 @@ def page_walk(scene):
         if route.method != "GET" or route.is_api or route.endpoint in NOT_PAGES:
             continue
         yield Stop(route.endpoint, route.url(scene, OWN), user_for(route, scene))
+
+
+def browser_sessions(browser, live_server, stops, *, language: str | None = None, **context_options):
+    """One browser context per user of ``stops``, signed in as them: yields ``(page, user, their_stops)``.
+
+    :param language: a language cookie to set once signed in (the sign-in form stays English).
+    Server errors seen meanwhile are in ``live_server.errors`` (cleared before the first user).
+    """
+    from tests.browser.conftest import TIMEOUT_MS, browser_login
+
+    by_user: dict = {}
+    for stop in stops:
+        by_user.setdefault(stop.user, []).append(stop)
+    live_server.errors.clear()
+    host = live_server.url.split("//", 1)[1].split(":")[0]
+    for user, user_stops in by_user.items():
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB",
+                                      base_url=live_server.url, **context_options)
+        context.set_default_timeout(TIMEOUT_MS)
+        try:
+            page = context.new_page()
+            if user is not None:
+                browser_login(page, live_server.url, user)
+            if language:
+                context.add_cookies([{"name": "hsbtrack_lang", "value": language, "domain": host, "path": "/"}])
+            yield page, user, user_stops
+        finally:
+            context.close()
+
+
+def server_errors(live_server) -> list[str]:
+    errors = [f"server error at {where}:\n{trace}" for where, trace in live_server.errors]
+    live_server.errors.clear()
+    return errors
