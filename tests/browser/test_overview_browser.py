@@ -55,11 +55,11 @@ def test_overview_compare_and_report_in_a_browser(page, base_url, cycles):
     assert all(w > 0 for w in images_loaded(page))
     page.get_by_label(f"T1 – {t1.title}", exact=False).uncheck()
     page.get_by_role("button", name="Compare").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    page.locator(".govuk-error-summary").wait_for()  # the click loads a new page: wait for it
     axe_check(page)
     page.get_by_label(f"T1 – {t1.title}", exact=False).check()
     page.get_by_role("button", name="Compare").click()
-    assert page.locator("#compare-domains").is_visible()
+    page.locator("#compare-domains").wait_for()
     axe_check(page)
     screenshot(page, "compare-t1-t2")
 
