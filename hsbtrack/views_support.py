@@ -1,8 +1,8 @@
 """Helpers shared by every HTML view: template globals, terminology, menus, error pages."""
 
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
-from flask import g, jsonify, render_template, request
+from flask import g, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
@@ -60,6 +60,31 @@ def is_safe_next(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//")
 
 
+_URL_SLOT = "hsbtrack-url-slot-7f3a9c"
+_URL_INT_SLOT = 918_273_645_546_372_819  # for an <int:...> argument
+_PATH_SAFE = "!$&'()*+,/:;=@"  # werkzeug's path-segment quoting (BaseConverter.to_url)
+
+
+def url_each(endpoint: str, key: str, **values):
+    """``url_for`` for many values of one path argument: builds the URL once, then only fills in ``key``.
+
+    For tables that link every row or cell to the same route (``url_for`` per cell is a large part of
+    rendering a big table). ``url_each(e, "code", area_id=1)(c) == url_for(e, code=c, area_id=1)`` for
+    a string or integer path argument.
+    """
+    try:
+        slot = _URL_SLOT
+        built = url_for(endpoint, **{key: slot}, **values)
+    except ValueError:  # a number converter
+        slot = str(_URL_INT_SLOT)
+        built = url_for(endpoint, **{key: _URL_INT_SLOT}, **values)
+    parts = built.split(slot)
+    if len(parts) != 2:  # the argument is not a plain path segment: build each URL in full
+        return lambda value: url_for(endpoint, **{key: value}, **values)
+    before, after = parts
+    return lambda value: before + quote(str(value), safe=_PATH_SAFE) + after
+
+
 @pass_context
 def english_text_attr(context):
     """`` lang="en"`` for framework text shown untranslated on a page in another language.
@@ -87,6 +112,7 @@ def register_template_helpers(app) -> None:
     WTFormsHelpers(app)
     app.add_template_global(get_locale)
     app.add_template_global(english_text_attr)
+    app.add_template_global(url_each)
 
     @app.context_processor
     def inject_helpers():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -125,14 +126,19 @@ class Framework:
 
     # --- lookups -----------------------------------------------------------
 
-    @property
+    # Computed once per framework (it is frozen): pages look statements up by code for every row.
+    @cached_property
     def statements(self) -> tuple[Statement, ...]:
         """All statements, headings included, in printed order."""
         return tuple(s for d in self.domains for s in d.statements)
 
-    @property
+    @cached_property
     def scored_statements(self) -> tuple[Statement, ...]:
         return tuple(s for s in self.statements if s.scored)
+
+    @cached_property
+    def _statements_by_code(self) -> Mapping[str, Statement]:
+        return {s.code: s for s in self.statements}
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -144,9 +150,9 @@ class Framework:
         return tuple(sorted(self.translations))
 
     def statement(self, code: str) -> Statement:
-        for s in self.statements:
-            if s.code == code:
-                return s
+        found = self._statements_by_code.get(code)
+        if found is not None:
+            return found
         raise KeyError(f"framework {self.slug!r} has no statement {code!r}")
 
     def domain(self, number: int) -> Domain:
