@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from statistics import mean, median
 
+from flask import current_app
 from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -177,7 +178,7 @@ def round_for_audit(audit_id: int) -> RegionalRound | None:
 # -- roll-up ----------------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class Spread:
     by_area: dict  # area id -> value (None where no score)
     lowest: float | None
@@ -202,11 +203,44 @@ class Rollup:
     domains: list  # (domain, Spread)
 
 
+# -- figures cached by the audits' data versions ------------------------------------------------------
+# Roll-ups and trends are functions of the member audits' agreed scores alone, and those change only
+# with an audit's data_version (every score and agreed-score change moves it on; opened_at tells a new
+# audit from a deleted one that had the same id). Consolidating the round's audits, and the trend's up
+# to 36, on every view was most of the cost of the round page, so the figures are kept in a small
+# in-memory LRU keyed by those versions, as the charts drawn from them are. Cached values are shared
+# between requests: tuples and frozen Spreads, never changed.
+
+FIGURES_CACHE_SIZE = 128
+
+
+def figures_cache():
+    from hsbtrack.audits.charts import ChartCache
+
+    cache = current_app.extensions.get("hsbtrack_regional_figures")
+    if cache is None:
+        cache = current_app.extensions.setdefault("hsbtrack_regional_figures", ChartCache(FIGURES_CACHE_SIZE))
+    return cache
+
+
+def _framework_key(slug: str) -> tuple:
+    framework = audits.catalogue().get(slug)
+    return slug, getattr(framework, "version", None)
+
+
 def rollup(round_: RegionalRound, members: list | None = None) -> Rollup:
     """Each authority's agreed score per statement and domain mean, with the regional lowest,
-    median and spread. Agreed scores only: never evidence text. Constant queries."""
+    median and spread. Agreed scores only: never evidence text. Constant queries (none once the
+    figures of these audit versions are cached)."""
     members = round_status(round_) if members is None else members
     framework = audits.catalogue().get(round_.framework)
+    key = ("rollup", round_.id, _framework_key(round_.framework), tuple(m.area.id for m in members),
+           data_version_key([m.audit for m in members]))
+    statements, domains = figures_cache().get_or_render(key, lambda: _rollup_figures(framework, members))
+    return Rollup(round_, framework, members, list(statements), list(domains))
+
+
+def _rollup_figures(framework, members) -> tuple[tuple, tuple]:
     results = audits.agreed_many([m.audit for m in members])
     statements = []
     for statement in framework.scored_statements:
@@ -219,7 +253,7 @@ def rollup(round_: RegionalRound, members: list | None = None) -> Rollup:
     for i, domain in enumerate(framework.domains):
         by_area = {m.area.id: results[m.audit.id].domains[i].mean for m in members}
         domains.append((domain, _spread(by_area)))
-    return Rollup(round_, framework, members, statements, domains)
+    return tuple(statements), tuple(domains)
 
 
 def region_audits(region_id: int, framework: str | None = None) -> list[tuple[RegionalRound, Area, Audit]]:
@@ -235,6 +269,15 @@ def trend(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK) -> list[tup
     """T1 → T2 → T3: per round, the regional mean of each domain (mean of the authorities' domain
     means), in one agreed_many call (the lowest score of each statement, not every agency's)."""
     rows = region_audits(region_id, framework)
+    key = ("trend", region_id, _framework_key(framework), tuple((r.id, r.cycle, area.id) for r, area, _a in rows),
+           data_version_key([audit for _r, _a, audit in rows]))
+    means_by_round = figures_cache().get_or_render(key, lambda: _trend_means(rows))
+    rounds = {round_.id: round_ for round_, _area, _audit in rows}
+    return [(rounds[round_id], list(means)) for round_id, means in means_by_round]
+
+
+def _trend_means(rows) -> tuple:
+    """((round id, (regional mean of each domain, ...)), ...) by cycle."""
     results = audits.agreed_many([audit for _r, _a, audit in rows])
     by_round = {}
     for round_, _area, audit in rows:
@@ -245,8 +288,8 @@ def trend(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK) -> list[tup
         for i in range(len(consolidated[0].domains) if consolidated else 0):
             values = [c.domains[i].mean for c in consolidated if c.domains[i].mean is not None]
             means.append(round(mean(values), 2) if values else None)
-        out.append((round_, means))
-    return out
+        out.append((round_.id, tuple(means)))
+    return tuple(out)
 
 
 def data_version_key(rows) -> tuple:

@@ -167,6 +167,13 @@ def test_round_page_heatmap_radar_and_trend(client, world, t1):
     assert trend.status_code == 200 and "T1" in trend.get_data(as_text=True)
 
 
+def _forget_figures(app):
+    """Empty the roll-up and trend cache, so that a request does all of its work (and its queries)."""
+    cache = app.extensions.get("hsbtrack_regional_figures")
+    if cache is not None:
+        cache.clear()
+
+
 def test_the_round_page_runs_constant_queries(app, client, world, north_wales):
     from hsbtrack_regional import services
     from hsbtrack_regional.demo import seed_scores
@@ -177,13 +184,53 @@ def test_the_round_page_runs_constant_queries(app, client, world, north_wales):
     seed_scores(members[0].audit, (1, 2))
     path = f"/regions/{north_wales.id}/regional/rounds/{round_.id}/"
     client.get(path)
+    _forget_figures(app)
     with count_queries(app) as small:
         assert client.get(path).status_code == 200
     for m in members[1:]:
         seed_scores(m.audit, (3, 1, 2))
+    _forget_figures(app)
     with count_queries(app) as large:
         assert client.get(path).status_code == 200
     assert large() == small()
+
+
+def _heat_cells(page: str, code: str) -> list[str]:
+    """The authorities' cells of one statement's row in the round page's heatmap, as text."""
+    import re
+
+    table = page.split('id="statement-rollup"', 1)[1].split("</table>", 1)[0]
+    row = next(r for r in table.split("<tr")[1:] if f">{code}</abbr>" in r)
+    return [re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r'<td class="[^"]*hsb-heat[^"]*">(.*?)</td>', row)]
+
+
+def test_the_round_page_reuses_its_figures_until_a_score_changes(app, client, world, north_wales):
+    """Roll-up and trend are cached by the audits' data versions: a second view shows the same without
+    consolidating again, and a changed score (or agreed score) shows on the next view."""
+    from hsbtrack.audits import services as audits
+    from hsbtrack_regional import services
+    from hsbtrack_regional.demo import seed_scores
+
+    login(client, _coordinator(world, north_wales.id))
+    round_ = services.open_round(north_wales)
+    members = services.round_status(round_)
+    seed_scores(members[0].audit, (1, 2))
+    path = f"/regions/{north_wales.id}/regional/rounds/{round_.id}/"
+    _forget_figures(app)
+    with count_queries(app) as first_view:
+        first = client.get(path).get_data(as_text=True)
+    with count_queries(app) as second_view:
+        second = client.get(path).get_data(as_text=True)
+    assert second_view() < first_view()
+    assert _heat_cells(second, "1.1") == _heat_cells(first, "1.1")
+    assert _heat_cells(first, "1.1")[0] == "0" and "no score" in _heat_cells(first, "1.1")[1]  # lowest of 1 and 0
+
+    audit = members[0].audit
+    for agency_id in audits.participant_ids(audit):
+        audits.save_response(audit, agency_id, "1.1", score=3)
+    assert _heat_cells(client.get(path).get_data(as_text=True), "1.1")[0] == "3"
+    audits.set_agreed_score(audit, "1.1", 2, "Moderated at the board.")
+    assert _heat_cells(client.get(path).get_data(as_text=True), "1.1")[0] == "2"
 
 
 def test_a_conwy_user_sees_the_aggregates_not_wrexhams_evidence(client, world, t1):
@@ -334,6 +381,7 @@ def test_the_area_page_runs_constant_queries(app, client, world, north_wales):
     login(client, manager)
     path = f"/areas/{areas['Conwy'].id}/regional/"
     client.get(path)
+    _forget_figures(app)
     with count_queries(app) as small:
         assert client.get(path).status_code == 200
     for m in services.round_status(round_)[:3]:
@@ -341,6 +389,7 @@ def test_the_area_page_runs_constant_queries(app, client, world, north_wales):
     for i in range(3):
         services.create_regional_action(north_wales, title=f"Action {i}", due_on="2030-01-01", statements=["1.1"],
                                         area_ids=[str(areas["Conwy"].id)], owner=coordinator)
+    _forget_figures(app)
     with count_queries(app) as large:
         assert client.get(path).status_code == 200
     assert large() == small()
