@@ -34,6 +34,13 @@ PUBLIC_ENDPOINTS = {
     "auth.accept_invite": "the emailed invitation link: its one-time token is the credential",
     "api-docs.openapi_json": "the API's description (paths and schemas), which holds no data",
     "healthz": "liveness for load balancers: answers 'ok', touches no session and no database",
+    "session.ended": "where the timeout warning sends a page whose session has ended: the sign-in page with a message",
+}
+# Endpoints outside /api/ that answer a page's own script with JSON: an anonymous caller gets a
+# 401 JSON error (the script then leaves the page) instead of a redirect to the sign-in page.
+SCRIPT_ENDPOINTS = {
+    "session.status": "how long the session has left, for the timeout warning",
+    "session.extend": "the timeout warning's \"Stay signed in\"",
 }
 
 MARKER = "zebrafield"  # in the name of everything that belongs to area B, region B or user B
@@ -321,6 +328,7 @@ def scene(world):
 def test_public_endpoints_exist_and_everything_else_is_walked():
     endpoints = {r.endpoint for r in ROUTES}
     assert set(PUBLIC_ENDPOINTS) <= endpoints, "remove endpoints that no longer exist from PUBLIC_ENDPOINTS"
+    assert set(SCRIPT_ENDPOINTS) <= endpoints, "remove endpoints that no longer exist from SCRIPT_ENDPOINTS"
     walked = [r for r in ROUTES if not r.is_public]
     # The core's own pages are in the walk (so a broken url_map read cannot pass vacuously).
     for endpoint in ("areas.dashboard", "areas.members", "admin.users", "plugins.toggle_area_plugin",
@@ -339,6 +347,9 @@ def test_anonymous_visitor_is_sent_to_sign_in(route, client, scene):
         return
     token = csrf_token(client, "/login")  # a valid token, so that only the missing sign-in refuses
     response = call(client, route, url, form={"csrf_token": token})
+    if route.endpoint in SCRIPT_ENDPOINTS:
+        assert_json_error(response, 401, "unauthorized")
+        return
     assert response.status_code == 302, f"{route} answered {response.status_code}"
     assert urlsplit(response.headers["Location"]).path == "/login"
 
@@ -370,6 +381,7 @@ def test_other_areas_regions_and_users_answer_404(route, client, scene):
 UNSCOPED_WRITES = {
     "auth.account": "own",
     "auth.logout": "own",
+    "session.extend": "own",
     "notifications.read_all": "own",
     "api_core.create_area": "admin",
     "api_core.create_region": "admin",
