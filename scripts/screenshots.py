@@ -22,6 +22,7 @@ def main(base, email, password, outdir, *paths):
         page.fill("#email", email)
         page.fill("#password", password)
         page.click("button:has-text('Sign in')")
+        page.wait_for_url(lambda url: "/login" not in url)  # signed in before the first page
         for path in paths:
             page.goto(base + path)
             name = path.strip("/").replace("/", "_").replace("?", "_") or "home"
