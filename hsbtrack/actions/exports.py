@@ -165,11 +165,10 @@ def gather(area, filters=None, lang=None, overdue_first=False, with_updates=Fals
     if overdue_first:
         actions.sort(key=lambda a: not a.is_overdue(on))  # stable: keeps the chosen order within each part
     counts = services.status_counts(area.id)
-    _soon, overdue = services.due_soon_and_overdue(area.id, days=0, on=on)
     return PlanData(
         area=area, filters=filters, actions=actions,
         groups=group_by_domain(actions, lang, only_domain=filters.domain),
-        counts=counts, overdue_total=len(overdue), on=on, lang=lang,
+        counts=counts, overdue_total=services.overdue_count(area.id, on), on=on, lang=lang,
         last_updates=latest_updates(area.id) if with_updates else {},
         matching=matching, page=page or 1, pages=pages, per_page=per_page,
     )

@@ -466,6 +466,14 @@ def status_counts(area_id) -> dict:
     return counts
 
 
+def overdue_count(area_id, on=None) -> int:
+    """How many open actions of the area are past their due date (the plan's count: one COUNT query,
+    where loading the actions themselves cost a national-scale plan page several milliseconds)."""
+    on = on or today()
+    return db.session.scalar(select(func.count()).select_from(Action).where(
+        Action.area_id == area_id, Action.status.not_in(CLOSED_STATUSES), Action.due_on < on))
+
+
 def due_soon_and_overdue(area_id, days=7, on=None) -> tuple[list[Action], list[Action]]:
     on = on or today()
     from datetime import timedelta
