@@ -290,6 +290,8 @@ def plan(area_id):
         edit=can(current_user, Perm.EDIT_ACTIONS, area.id), filter_args=_filter_args(filters),
         statuses=services.status_labels(), priorities=services.priority_labels(), sorts=exports.sort_labels(),
         owner_label=owner_label, lang=_lang(),
+        # "%(n)d%%" translated once, filled in for each row (as the progress_text macro does per call)
+        progress_format=_("%(n)d%%"),
     )
 
 

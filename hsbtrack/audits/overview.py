@@ -11,14 +11,16 @@ participants): the same number whatever the number of agencies, statements or cy
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
 from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import format_percent as format_percent_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
+from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectMultipleField
 
@@ -198,7 +200,7 @@ class Change:
     value: float | None
     mean: bool = False  # a domain mean (two decimals) rather than a whole score
 
-    @property
+    @cached_property
     def direction(self) -> str:
         if self.value is None:
             return "none"
@@ -212,12 +214,22 @@ class Change:
 
     @property
     def text(self) -> str:
-        if self.direction == "none":
-            return _("not comparable")
-        if self.direction == "same":
-            return _("no change")
+        words = change_words()
+        if self.direction in ("none", "same"):
+            return words[self.direction]
         amount = format_mean(abs(self.value)) if self.mean else format_score(abs(self.value))
-        return _("up %(n)s", n=amount) if self.direction == "up" else _("down %(n)s", n=amount)
+        return words[self.direction] % {"n": amount}
+
+
+def change_words() -> dict:
+    """The words of a change in the current language, translated once a request (an overview page
+    shows a hundred changes): "up %(n)s" and "down %(n)s" are filled in by :attr:`Change.text`."""
+    language_key = str(get_locale())
+    words = g.get("_change_words")
+    if words is None or words[0] != language_key:
+        words = g._change_words = (language_key, {
+            "none": _("not comparable"), "same": _("no change"), "up": _("up %(n)s"), "down": _("down %(n)s")})
+    return words[1]
 
 
 def change(before, after, mean=False) -> Change:
@@ -275,6 +287,42 @@ def _statement_rows(framework, domain, audits, results, lang):
         rows.append({"code": statement.code, "text": full_text(framework, statement.code, lang), "values": values,
                      "changes": [change(values[i - 1], values[i]) for i in range(1, len(values))]})
     return rows
+
+
+class DisagreementCells:
+    """The agency cells of one row of the disagreements table: each agency's score, "lowest" (hidden
+    text) on the lowest, a dash and "not scored" where the agency has not scored the statement.
+
+    Built here rather than cell by cell in the template (``disagreements_table``): a national-scale
+    audit can have every statement in disagreement, 460 cells at 10 agencies, and Jinja's work per
+    cell was a large part of the page (make bench). The texts are translated once per table.
+    """
+
+    def __init__(self, participants):
+        self.agency_ids = [agency.id for _participant, agency in participants]
+        not_scored = escape(_("not scored"))
+        self.unscored = (f'<td class="govuk-table__cell govuk-table__cell--numeric"><span title="{not_scored}">–</span>'
+                         f'<span class="govuk-visually-hidden">{not_scored}</span></td>')
+        self.lowest_text = f'<span class="govuk-visually-hidden"> ({escape(_("lowest"))})</span>'
+
+    def __call__(self, result) -> Markup:
+        scores, lowest = result.agency_scores, result.lowest
+        cells = []
+        for agency_id in self.agency_ids:
+            score = scores.get(agency_id)
+            if score is None:
+                cells.append(self.unscored)
+            elif score == lowest:
+                cells.append(f'<td class="govuk-table__cell govuk-table__cell--numeric hsb-lowest">{escape(score)}'
+                             f'{self.lowest_text}</td>')
+            else:
+                cells.append(f'<td class="govuk-table__cell govuk-table__cell--numeric">{escape(score)}</td>')
+        return Markup("\n".join(cells))  # noqa: S704  # nosec B704  # every value above is escaped
+
+
+@bp.app_template_global()
+def disagreement_cells(participants) -> DisagreementCells:
+    return DisagreementCells(participants)
 
 
 def _findings(framework, audit, result, area, lang):
