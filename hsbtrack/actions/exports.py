@@ -164,11 +164,11 @@ def gather(area, filters=None, lang=None, overdue_first=False, with_updates=Fals
         actions = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     if overdue_first:
         actions.sort(key=lambda a: not a.is_overdue(on))  # stable: keeps the chosen order within each part
-    counts = services.status_counts(area.id)
+    counts, overdue_total = services.counts_and_overdue(area.id, on)
     return PlanData(
         area=area, filters=filters, actions=actions,
         groups=group_by_domain(actions, lang, only_domain=filters.domain),
-        counts=counts, overdue_total=services.overdue_count(area.id, on), on=on, lang=lang,
+        counts=counts, overdue_total=overdue_total, on=on, lang=lang,
         last_updates=latest_updates(area.id) if with_updates else {},
         matching=matching, page=page or 1, pages=pages, per_page=per_page,
     )
