@@ -273,8 +273,10 @@ def _domain_rows(framework, audits, results, lang):
     rows = []
     for index, domain in enumerate(framework.domains):
         values = [results[a.id].domains[index].mean for a in audits]
-        rows.append({"number": domain.number, "title": domain.title_for(lang),
-                     "short_title": domain.short_title_for(lang), "values": values,
+        short_title = domain.short_title_for(lang)
+        rows.append({"number": domain.number, "title": domain.title_for(lang), "short_title": short_title,
+                     "header": f"{domain.number}. {short_title}", "values": values,
+                     "shown": [format_mean(v) for v in values],
                      "changes": [change(values[i - 1], values[i], mean=True) for i in range(1, len(values))]})
     return rows
 
@@ -285,6 +287,7 @@ def _statement_rows(framework, domain, audits, results, lang):
         values = [results[a.id].by_code[statement.code].agreed if statement.code in results[a.id].by_code else None
                   for a in audits]
         rows.append({"code": statement.code, "text": full_text(framework, statement.code, lang), "values": values,
+                     "header": statement.code, "shown": [format_score(v) for v in values],
                      "changes": [change(values[i - 1], values[i]) for i in range(1, len(values))]})
     return rows
 
