@@ -2,7 +2,7 @@
 
 from urllib.parse import quote, urlsplit
 
-from flask import g, jsonify, render_template, request, url_for
+from flask import abort, g, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
@@ -124,6 +124,17 @@ def register_template_helpers(app) -> None:
             "csp_nonce": getattr(g, "csp_nonce", ""),
             "language_names": LANGUAGE_NAMES,
         }
+
+
+def scored_statement_or_404(framework, code: str):
+    """The framework's scored statement ``code``; 404 for an unknown code or a heading (1.6)."""
+    try:
+        statement = framework.statement(code)
+    except KeyError:
+        abort(404)
+    if not statement.scored:
+        abort(404)
+    return statement
 
 
 def wants_json() -> bool:

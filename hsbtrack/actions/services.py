@@ -34,7 +34,6 @@ from hsbtrack.plugins.types import Change
 from hsbtrack.security import get_by_id
 from hsbtrack.timeutil import today, utcnow
 
-DEFAULT_LOW_SCORE_THRESHOLD = 1
 EDITABLE = ("title", "description", "owner_id", "agency_id", "due_on", "priority", "status", "progress",
             "completion_evidence")
 OWNER_EDITABLE = ("status", "progress", "completion_evidence")
@@ -49,12 +48,6 @@ def priority_labels() -> dict:
     return {"high": _("High"), "medium": _("Medium"), "low": _("Low")}
 
 
-def low_score_threshold(area) -> int:
-    value = (area.settings or {}).get("low_score_threshold", DEFAULT_LOW_SCORE_THRESHOLD)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return DEFAULT_LOW_SCORE_THRESHOLD
 
 
 def framework(slug):
@@ -329,7 +322,7 @@ def findings(audit) -> list[Finding]:
     from hsbtrack.audits import services as audits
 
     area = audit.area
-    threshold = low_score_threshold(area)
+    threshold = audits.low_score_threshold(area)
     result = audits.consolidated(audit)
     fw = audits.framework_of(audit)
     decisions = {d.code: d for d in db.session.scalars(select(FindingDecision).where(FindingDecision.audit_id == audit.id))}

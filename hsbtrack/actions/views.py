@@ -37,7 +37,7 @@ from hsbtrack.forms import apply_service_errors
 from hsbtrack.history import services as history
 from hsbtrack.permissions import can, get_area_or_404, visible_area_ids
 from hsbtrack.timeutil import today
-from hsbtrack.views_support import set_current_area, url_each
+from hsbtrack.views_support import scored_statement_or_404, set_current_area, url_each
 
 bp = Blueprint("actions", __name__)
 
@@ -211,7 +211,7 @@ def _render_findings(area, audit, accept_form=None, dismiss_form=None, title_err
     return render_template(
         "actions/findings.html", area=area, audit=audit, framework=framework, findings=items, undecided=undecided,
         accepted=accepted, edit=edit, accept_form=accept_form, dismiss_form=dismiss_form, form=error_form,
-        title_errors=title_errors or {}, threshold=services.low_score_threshold(area), lang=_lang(),
+        title_errors=title_errors or {}, threshold=audits.low_score_threshold(area), lang=_lang(),
         chosen=set(accept_form.codes.data or []) if accept_form is not None and accept_form.codes.data else set(),
         posted_titles={f.code: request.form.get(f"title-{f.code}") for f in undecided}
         if request.method == "POST" else {},
@@ -686,12 +686,7 @@ def statement(area_id, code):
     framework = _framework(request.args.get("framework") or audits.DEFAULT_FRAMEWORK)
     if framework is None:
         abort(404)
-    try:
-        item = framework.statement(code)
-    except KeyError:
-        abort(404)
-    if not item.scored:
-        abort(404)
+    item = scored_statement_or_404(framework, code)
     lang = _lang()
     cycle_audits = audits.audits_for_area(area.id, framework.slug)
     results = audits.consolidated_many(cycle_audits)

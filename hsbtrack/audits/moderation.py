@@ -33,12 +33,11 @@ from hsbtrack.forms import (
 )
 from hsbtrack.history import services as history
 from hsbtrack.permissions import can, get_area_or_404
-from hsbtrack.views_support import set_current_area
+from hsbtrack.views_support import scored_statement_or_404, set_current_area
 
 bp = Blueprint("moderation", __name__)
 
 FILTERS = ("disagreements", "low")
-DEFAULT_LOW_SCORE_THRESHOLD = 1
 
 
 class AgreedScoreForm(FlaskForm):
@@ -63,23 +62,6 @@ def _load(area_id: int, audit_id: int, permission=Perm.VIEW_AREA):
     return area, audit
 
 
-def _statement_or_404(framework, code: str):
-    try:
-        statement = framework.statement(code)
-    except KeyError:
-        abort(404)
-    if not statement.scored:
-        abort(404)
-    return statement
-
-
-def low_score_threshold(area) -> int:
-    """The area's "low score" threshold (agreed score at or below it), default 1."""
-    value = (area.settings or {}).get("low_score_threshold", DEFAULT_LOW_SCORE_THRESHOLD)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return DEFAULT_LOW_SCORE_THRESHOLD
 
 
 def _active_filters() -> dict:
@@ -157,7 +139,7 @@ def matrix(area_id, audit_id):
     lang = _lang()
     participants = services.participants(audit)
     result = services.consolidated(audit)
-    threshold = low_score_threshold(area)
+    threshold = services.low_score_threshold(area)
     filters = _active_filters()
 
     def is_low(r):
@@ -211,7 +193,7 @@ def _render_statement(area, audit, code, form=None, status=200, conflict=False, 
     from hsbtrack.plugins.services import collect
 
     framework = services.framework_of(audit)
-    statement = _statement_or_404(framework, code)
+    statement = scored_statement_or_404(framework, code)
     lang = _lang()
     participants = services.participants(audit)
     result = services.consolidated(audit).by_code[code]
@@ -259,7 +241,7 @@ def _render_statement(area, audit, code, form=None, status=200, conflict=False, 
         agreed_row=agreed_row, participants=participants, responses=responses, entries=entries,
         agency_names=agency_names, users=users, evidence=evidence, form=form, may_moderate=may_moderate,
         current_version=current_version, previous_statement=previous_statement, next_statement=next_statement,
-        threshold=low_score_threshold(area), filters=_active_filters(), page_error=page_error,
+        threshold=services.low_score_threshold(area), filters=_active_filters(), page_error=page_error,
     ), status
 
 
@@ -275,7 +257,7 @@ def statement(area_id, audit_id, code):
 def set_agreed(area_id, audit_id, code):
     area, audit = _load(area_id, audit_id, Perm.MODERATE)
     framework = services.framework_of(audit)
-    _statement_or_404(framework, code)
+    scored_statement_or_404(framework, code)
     form = AgreedScoreForm()
     form.score.choices = _score_choices(framework, _lang())
     try:
@@ -297,7 +279,7 @@ def set_agreed(area_id, audit_id, code):
 @login_required
 def reset(area_id, audit_id, code):
     area, audit = _load(area_id, audit_id, Perm.MODERATE)
-    _statement_or_404(services.framework_of(audit), code)
+    scored_statement_or_404(services.framework_of(audit), code)
     try:
         services.reset_agreed_score(audit, code, user=current_user, expected_version=request.form.get("version"))
     except ServiceError as error:

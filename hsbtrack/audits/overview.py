@@ -36,7 +36,6 @@ bp = Blueprint("overview", __name__)
 
 MAX_OVERLAID = 3  # T1, T2, T3: more lines than that on one radar cannot be read
 CACHE_CONTROL = "private, max-age=0, must-revalidate"
-DEFAULT_LOW_SCORE_THRESHOLD = 1
 
 
 # -- loading ------------------------------------------------------------------------------------
@@ -85,12 +84,6 @@ def compare_audits(audit: Audit, raw: str | None) -> list[Audit]:
     return sorted(found, key=lambda a: a.cycle)
 
 
-def low_score_threshold(area) -> int:
-    value = (area.settings or {}).get("low_score_threshold", DEFAULT_LOW_SCORE_THRESHOLD)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return DEFAULT_LOW_SCORE_THRESHOLD
 
 
 # -- graphs -------------------------------------------------------------------------------------
@@ -329,7 +322,7 @@ def disagreement_cells(participants) -> DisagreementCells:
 
 
 def _findings(framework, audit, result, area, lang):
-    threshold = low_score_threshold(area)
+    threshold = services.low_score_threshold(area)
     lowest = [{"result": r, "text": full_text(framework, r.code, lang), "label": framework.scale_label(r.agreed, lang)
                if r.agreed in framework.scale.labels else ""} for r in result.lowest_items(threshold)]
     disagreements = [{"result": r, "text": full_text(framework, r.code, lang)} for r in result.disagreements()]

@@ -32,6 +32,18 @@ from hsbtrack.timeutil import today, utcnow
 DEFAULT_FRAMEWORK = "nspcc-hsb-2019"
 REAUDIT_MONTHS = (6, 12)  # T2 and T3, counted from the baseline's completion
 MAX_TEXT = 20_000
+DEFAULT_LOW_SCORE_THRESHOLD = 1
+
+
+def low_score_threshold(area) -> int:
+    """The area's "low score" threshold (an agreed score at or below it is low), default 1.
+
+    One rule for the moderation table, the overview and the findings that become actions."""
+    value = (area.settings or {}).get("low_score_threshold", DEFAULT_LOW_SCORE_THRESHOLD)
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return DEFAULT_LOW_SCORE_THRESHOLD
 
 
 def catalogue():
