@@ -28,5 +28,19 @@ def _select_language() -> str:
     return request.accept_languages.best_match(languages) or "en"
 
 
+def current_language() -> str:
+    """The language pages, exports and emails are being written in: "en" or "cy".
+
+    Outside a request (jobs, the CLI) it is the language forced with ``force_locale``, else "en".
+    Translated framework texts, chart cache keys and new users' language all take this one value."""
+    from flask_babel import get_locale
+
+    try:
+        locale = get_locale()
+    except (RuntimeError, AttributeError):  # no application context at all
+        return "en"
+    return locale.language if locale is not None else "en"
+
+
 def select_timezone() -> str:
     return current_app.config["BABEL_DEFAULT_TIMEZONE"]

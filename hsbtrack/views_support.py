@@ -92,10 +92,11 @@ def english_text_attr(context):
     Statement texts stay in English unless the framework file supplies a translation; marking
     them lets screen readers pronounce them as English (WCAG 3.1.2) and tells a reader why.
     """
-    from flask_babel import get_locale
     from markupsafe import Markup
 
-    language = str(get_locale() or "en").split("_")[0]
+    from hsbtrack.i18n import current_language
+
+    language = current_language()
     # The page's framework, if the template has one (a macro may not): its statements may be translated.
     translated = getattr(context.get("framework"), "has_statement_texts_in", None)
     if language == "en" or (translated is not None and translated(language)):

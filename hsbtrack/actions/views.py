@@ -9,7 +9,7 @@ actions, statements or cycles.
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, get_locale, ngettext
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
@@ -35,6 +35,7 @@ from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
 from hsbtrack.history import services as history
+from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can, get_area_or_404, visible_area_ids
 from hsbtrack.timeutil import today
 from hsbtrack.views_support import scored_statement_or_404, set_current_area, url_each
@@ -48,7 +49,7 @@ MAX_CYCLES_ON_ACTION = 3  # T1 → T2 → T3 beside an action's statements
 
 
 def _lang() -> str:
-    return str(get_locale() or "en")
+    return current_language()
 
 
 def _framework(slug):

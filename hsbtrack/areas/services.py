@@ -10,6 +10,7 @@ from hsbtrack.auth.models import User
 from hsbtrack.auth.services import normalise_email
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
+from hsbtrack.i18n import current_language
 from hsbtrack.permissions import forget_grants
 from hsbtrack.security import get_by_id
 
@@ -81,14 +82,6 @@ def role_choices(scope=AREA) -> list:
     return sorted((r for r in roles if r.scope == scope), key=lambda r: (r.order, r.id))
 
 
-def _current_language() -> str:
-    from flask import has_request_context
-    from flask_babel import get_locale
-
-    language = str(get_locale() or "en").split("_")[0] if has_request_context() else "en"
-    return language if language in current_app.config["HSBTRACK_LANGUAGES"] else "en"
-
-
 def get_or_create_user(email, name="") -> tuple[User, bool]:
     from email_validator import EmailNotValidError, validate_email
 
@@ -102,7 +95,7 @@ def get_or_create_user(email, name="") -> tuple[User, bool]:
         return user, False
     # Someone new starts in the language of whoever invited them (a Welsh page invites in Welsh);
     # they can switch on any page, and their choice is kept.
-    user = User(email=address, name=(name or "").strip()[:200], locale=_current_language())
+    user = User(email=address, name=(name or "").strip()[:200], locale=current_language())
     db.session.add(user)
     db.session.flush()
     return user, True

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hsbtrack.audits import services
+from hsbtrack.i18n import current_language
 from hsbtrack.permissions import get_area_or_404
 from hsbtrack.timeutil import utcnow
 from hsbtrack.views_support import term
@@ -61,13 +61,8 @@ class AuditExport:
         return sum(1 for (a, _c), r in self.responses.items() if a == agency_id and r.score is not None)
 
 
-def _lang() -> str | None:
-    try:
-        locale = get_locale()
-    except (RuntimeError, AttributeError):
-        return None
-    code = str(locale) if locale is not None else ""
-    return None if not code or code == "en" else code
+def _lang() -> str:
+    return current_language()
 
 
 def gather(audit) -> AuditExport:

@@ -6,7 +6,6 @@ while the audit is open. The rules themselves live in :mod:`hsbtrack.audits.serv
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -32,6 +31,7 @@ from hsbtrack.forms import (
     apply_service_errors,
 )
 from hsbtrack.history import services as history
+from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can, get_area_or_404
 from hsbtrack.views_support import scored_statement_or_404, set_current_area
 
@@ -69,7 +69,7 @@ def _active_filters() -> dict:
 
 
 def _lang() -> str:
-    return str(get_locale())
+    return current_language()
 
 
 def _score_choices(framework, lang):

@@ -8,7 +8,6 @@ the JSON endpoints at the end of this module.
 from functools import wraps
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -34,6 +33,7 @@ from hsbtrack.forms import (
     SubmitField,
     apply_service_errors,
 )
+from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can, can_score_for, get_area_or_404
 from hsbtrack.timeutil import today
 from hsbtrack.views_support import _error_code, set_current_area
@@ -89,7 +89,7 @@ def _load_scoring(area_id: int, audit_id: int, agency_id: int):
 
 
 def _lang() -> str:
-    return str(get_locale() or "en")
+    return current_language()
 
 
 def _framework_or_404(audit):

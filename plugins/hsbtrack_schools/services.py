@@ -21,6 +21,7 @@ from hsbtrack.areas.roles import Perm
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
+from hsbtrack.i18n import current_language
 from hsbtrack.permissions import area_roles, can
 from hsbtrack.timeutil import today, utcnow
 
@@ -137,14 +138,8 @@ def checklist_for(area, kind: str = "school") -> checklists.Checklist:
     return cache[area.id, kind, lang]
 
 
-def _language() -> str | None:
-    from flask_babel import get_locale
-
-    try:
-        locale = get_locale()
-    except RuntimeError:
-        return None
-    return locale.language if locale is not None else None
+def _language() -> str:
+    return current_language()
 
 
 def add_local_item(area, kind, section, text, user=None) -> LocalItem:
