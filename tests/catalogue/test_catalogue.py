@@ -157,9 +157,18 @@ def test_statement_spot_checks(fw):
     )
 
 
-def _seed_text() -> str:
+def _seed_path() -> Path:
+    """HSBTRACK_FRAMEWORK_SEED, else shared/seeds/ beside the checkout or beside any folder above it
+    (a CI clone may sit a level deeper than the working checkout)."""
     env = os.environ.get("HSBTRACK_FRAMEWORK_SEED")
-    path = Path(env) if env else REPO.parent / "shared" / "seeds" / SEED_NAME
+    if env:
+        return Path(env)
+    candidates = [folder / "shared" / "seeds" / SEED_NAME for folder in REPO.parents]
+    return next((path for path in candidates if path.is_file()), candidates[0])
+
+
+def _seed_text() -> str:
+    path = _seed_path()
     if not path.is_file():
         pytest.skip(f"framework seed text not found at {path} (set HSBTRACK_FRAMEWORK_SEED to its path)")
     return path.read_text(encoding="utf-8")
