@@ -199,3 +199,32 @@ def test_admin_adds_region_area_and_user(client, setup, outbox):
                                                                before["User"] + 1)
     assert "Gwynedd" in client.get("/admin/areas").get_data(as_text=True)
     assert [m["To"] for m in outbox] == ["someone@example.org"]
+
+
+def test_welsh_names_given_in_the_forms_show_on_welsh_pages(client, setup, outbox):
+    """A region, an area and an agency may each be given a Welsh name: Welsh pages show it, English
+    pages keep the name, and a Welsh name over 200 characters is refused at its field."""
+    login(client, setup["admin"])
+    assert post_form(client, "/admin/regions", {"name": "West Wales", "name_cy": "Gorllewin Cymru"}).status_code == 302
+    region_id = re.search(r'<option value="(\d+)">West Wales</option>',
+                          client.get("/admin/areas").get_data(as_text=True)).group(1)
+    before = counts()
+    response = post_form(client, "/admin/areas", {"name": "Pembrokeshire", "name_cy": "x" * 201, "region_id": region_id})
+    assert_refused(response, "name_cy", "200 characters or fewer", before, outbox)
+    assert post_form(client, "/admin/areas", {"name": "Pembrokeshire", "name_cy": "Sir Benfro",
+                                              "region_id": region_id}).status_code == 302
+    from hsbtrack.areas.models import Area
+    from hsbtrack.extensions import db
+
+    area_id = db.session.scalar(select(Area.id).where(Area.name == "Pembrokeshire"))
+    assert post_form(client, f"/areas/{area_id}/agencies", {"name": "Dyfed-Powys Police",
+                                                           "name_cy": "Heddlu Dyfed-Powys"}).status_code == 302
+
+    english = client.get("/admin/areas").get_data(as_text=True)
+    assert "Pembrokeshire" in english and "West Wales" in english and "Sir Benfro" not in english
+    client.get("/language/cy")
+    welsh = client.get("/admin/areas").get_data(as_text=True)
+    assert "Sir Benfro" in welsh and "Gorllewin Cymru" in welsh and "Pembrokeshire" not in welsh
+    agencies = client.get(f"/areas/{area_id}/agencies").get_data(as_text=True)
+    assert "Heddlu Dyfed-Powys" in agencies and "Dyfed-Powys Police" not in agencies
+    assert 'lang="cy"' in agencies  # the Welsh-name field is marked as Welsh for screen readers

@@ -196,6 +196,37 @@ def test_board_managers_add_agencies_viewers_cannot(client, setup):
     assert names == {"Police", "Health", "Education", "Youth justice"}
 
 
+def test_a_name_with_accented_capitals_given_twice_is_a_conflict_not_a_500(client, setup):
+    """SQLite's lower() folds ASCII only: the duplicate check must still catch the same name (found by
+    schemathesis)."""
+    path = f"/api/v1/areas/{setup['area'].id}/agencies"
+    headers = api_headers(setup["board"])
+    assert client.post(path, json={"name": "Ärztekammer Ynys Môn"}, headers=headers).status_code == 201
+    before = counts()
+    error = error_of(client.post(path, json={"name": "Ärztekammer Ynys Môn"}, headers=headers), 409)
+    assert "already has an agency" in error["fields"]["name"]
+    assert counts() == before
+
+
+def test_welsh_names_are_taken_and_returned_by_the_api(client, setup):
+    admin = api_headers(setup["admin"])
+    region = client.post("/api/v1/regions", json={"name": "West Wales", "name_cy": "Gorllewin Cymru"}, headers=admin)
+    assert region.status_code == 201 and region.get_json()["name_cy"] == "Gorllewin Cymru"
+    area = client.post("/api/v1/areas", json={"name": "Pembrokeshire", "name_cy": "Sir Benfro",
+                                               "region_id": region.get_json()["id"]}, headers=admin).get_json()
+    agency = client.post(f"/api/v1/areas/{area['id']}/agencies", json={"name": "Dyfed-Powys Police",
+                         "name_cy": "Heddlu Dyfed-Powys"}, headers=admin).get_json()
+    assert (area["name"], area["name_cy"], agency["name_cy"]) == ("Pembrokeshire", "Sir Benfro", "Heddlu Dyfed-Powys")
+    # the API answers with both names whatever the caller's language: "name" stays the English one
+    listed = client.get(f"/api/v1/areas/{area['id']}", headers={**admin, "Accept-Language": "cy"}).get_json()
+    assert (listed["name"], listed["name_cy"]) == ("Pembrokeshire", "Sir Benfro")
+    assert listed["agencies"][0]["name_cy"] == "Heddlu Dyfed-Powys"
+    before = counts()
+    error = error_of(client.post("/api/v1/areas", json={"name": "Ceredigion", "name_cy": "x" * 201}, headers=admin), 422)
+    assert "name_cy" in error["fields"]
+    assert counts() == before
+
+
 def test_board_manager_adds_members(client, setup):
     path = f"/api/v1/areas/{setup['area'].id}/members"
     police = setup["world"].agency(setup["area"], "Police")

@@ -262,7 +262,7 @@ def create_action(data, area_id):
         except (TypeError, ValueError):
             audit = None
         if audit is None or audit.area_id != area.id:
-            raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.name))
+            raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.display_name))
     action = services.create_action(
         area, title=data["title"], owner=data["owner_email"], due_on=data["due_on"], statements=data["statements"],
         description=data["description"] or "", agency_id=data["agency_id"], priority=data["priority"],

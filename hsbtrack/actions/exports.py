@@ -192,7 +192,7 @@ def build_csv(data: PlanData) -> bytes:
         writer.writerow([csv_safe(v) for v in (
             action.id, "; ".join(domains.get(action.id, [])), "; ".join(action.codes), action.title,
             action.description, action.owner.display_name if action.owner else "",
-            action.agency.name if action.agency else "", action.due_on.isoformat(), action.priority, action.status,
+            action.agency.display_name if action.agency else "", action.due_on.isoformat(), action.priority, action.status,
             action.progress, update.created_at.date().isoformat() if update else "", update.note if update else "",
             "yes" if action.is_overdue(data.on) else "no",
             action.completed_on.isoformat() if action.completed_on else "", action.completion_evidence,
@@ -239,7 +239,7 @@ def _plan_sheet(workbook, data: PlanData):
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
-    _put(ws, 1, 1, _("%(area)s: action plan", area=data.area.name), bold=True, size=14, wrap=False)
+    _put(ws, 1, 1, _("%(area)s: action plan", area=data.area.display_name), bold=True, size=14, wrap=False)
     _put(ws, 2, 1, _("Exported %(date)s (UTC)", date=format_datetime(utcnow(), "d MMMM yyyy, HH:mm", rebase=False)), wrap=False)
     row = 4
     for column, text in enumerate(headers, start=1):
@@ -256,7 +256,7 @@ def _plan_sheet(workbook, data: PlanData):
             last = f"{update.created_at.date().isoformat()}: {update.note}" if update else None
             values = [group.title, ", ".join(action.codes), action.title, action.description or None,
                       action.owner.display_name if action.owner else None,
-                      action.agency.name if action.agency else None, action.due_on,
+                      action.agency.display_name if action.agency else None, action.due_on,
                       priorities.get(action.priority, action.priority), statuses.get(action.status, action.status),
                       action.progress / 100, last, _("Yes") if action.is_overdue(data.on) else _("No")]
             for column, value in enumerate(values, start=1):
@@ -269,9 +269,9 @@ def _summary_sheet(workbook, data: PlanData):
     ws = workbook.create_sheet(_("Summary")[:31])
     ws.column_dimensions["A"].width = 30
     ws.column_dimensions["B"].width = 12
-    _put(ws, 1, 1, _("%(area)s: action plan summary", area=data.area.name), bold=True, size=14, wrap=False)
+    _put(ws, 1, 1, _("%(area)s: action plan summary", area=data.area.display_name), bold=True, size=14, wrap=False)
     _put(ws, 2, 1, term("Partnership", data.area), wrap=False)
-    _put(ws, 2, 2, data.area.name, wrap=False)
+    _put(ws, 2, 2, data.area.display_name, wrap=False)
     _put(ws, 3, 1, _("Status"), bold=True, fill=HEADER_FILL)
     _put(ws, 3, 2, _("Actions"), bold=True, fill=HEADER_FILL)
     row = 3
@@ -302,7 +302,7 @@ def build_xlsx(data: PlanData) -> bytes:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    workbook.properties.title = _("%(area)s: action plan", area=data.area.name)
+    workbook.properties.title = _("%(area)s: action plan", area=data.area.display_name)
     workbook.properties.creator = "hsbtrack"
     _plan_sheet(workbook, data)
     _summary_sheet(workbook, data)

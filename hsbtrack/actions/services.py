@@ -115,7 +115,7 @@ def resolve_owner(area, owner_email=None, owner_id=None) -> User:
     elif owner_email:
         user = db.session.scalar(select(User).where(User.email == normalise_email(owner_email)))
     if user is None or not user.active or not area_roles(user, area.id):
-        raise ServiceError.field("owner", _("The owner must be someone with a role in %(area)s", area=area.name))
+        raise ServiceError.field("owner", _("The owner must be someone with a role in %(area)s", area=area.display_name))
     return user
 
 
@@ -124,7 +124,7 @@ def _parse_agency(area, agency_id):
         return None
     agency = get_by_id(Agency, agency_id)
     if agency is None or agency.area_id != area.id:
-        raise ServiceError.field("agency_id", _("Choose an agency of %(area)s", area=area.name))
+        raise ServiceError.field("agency_id", _("Choose an agency of %(area)s", area=area.display_name))
     return agency.id
 
 
@@ -145,7 +145,7 @@ def create_action(area, *, title, owner, due_on, statements, description="", age
     """Create an action. ``commit=False`` leaves it in the caller's transaction (several at once)."""
     framework_slug = framework_slug or (audit.framework if audit is not None else "nspcc-hsb-2019")
     if audit is not None and audit.area_id != area.id:
-        raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.name))
+        raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.display_name))
     errors = {}
     values = {}
     for name, parse in (

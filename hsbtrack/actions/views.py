@@ -86,7 +86,7 @@ def _owner_choices(area, current=None):
 
 
 def _agency_choices(area):
-    return [("", _("No agency"))] + [(str(a.id), a.name) for a in area.agencies]
+    return [("", _("No agency"))] + [(str(a.id), a.display_name) for a in area.agencies]
 
 
 def _priority_choices():
@@ -310,7 +310,7 @@ class PlanRows:
             f'href="{escape(self.detail_url(action.id))}">{escape(action.title)}</a></th>\n'
             f'<td class="govuk-table__cell">{links}</td>\n'
             f'<td class="govuk-table__cell">{escape(action.owner.display_name) if action.owner else ""}</td>\n'
-            f'<td class="govuk-table__cell">{escape(action.agency.name) if action.agency else "–"}</td>\n'
+            f'<td class="govuk-table__cell">{escape(action.agency.display_name) if action.agency else "–"}</td>\n'
             f'<td class="govuk-table__cell"><span class="hsb-nowrap">{escape(format_date(action.due_on, "d MMM yyyy"))}'
             f'</span> {self.overdue if action.is_overdue(self.on) else ""}</td>\n'
             f'<td class="govuk-table__cell"><strong class="govuk-tag {STATUS_TAG_CLASSES.get(status, "govuk-tag--grey")} '
@@ -547,7 +547,7 @@ def _history_rows(entries, area):
     # Always the same two look-ups, whatever the history holds (a constant number of queries).
     user_ids = {v for e in entries if e.field == "owner_id" for v in (e.old_value, e.new_value) if v is not None}
     users = {u.id: owner_label(u) for u in db.session.scalars(select(User).where(User.id.in_(user_ids)))}
-    agencies = {a.id: a.name for a in area.agencies}
+    agencies = {a.id: a.display_name for a in area.agencies}
     statuses, priorities = services.status_labels(), services.priority_labels()
 
     def text(field, value):
@@ -696,7 +696,7 @@ def statement(area_id, code):
     for rows in participants.values():
         for _link, agency in rows:
             agencies[agency.id] = agency
-    agency_list = sorted(agencies.values(), key=lambda a: a.name.lower())
+    agency_list = sorted(agencies.values(), key=lambda a: a.display_name.lower())
     taking_part = {audit_id: {agency.id for _link, agency in rows} for audit_id, rows in participants.items()}
     actions = services.actions_for_statements(area.id, [code]).get(code, [])
     return render_template(

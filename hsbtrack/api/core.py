@@ -80,7 +80,7 @@ def list_areas():
     if areas:
         for agency in db.session.scalars(select(Agency).where(Agency.area_id.in_([a.id for a in areas]))):
             agencies.setdefault(agency.area_id, []).append(agency)
-    return [{"id": a.id, "name": a.name, "region_id": a.region_id, "agencies": agencies.get(a.id, [])} for a in areas]
+    return [{"id": a.id, "name": a.name, "name_cy": a.name_cy, "region_id": a.region_id, "agencies": agencies.get(a.id, [])} for a in areas]
 
 
 @bp.post("/areas")
@@ -90,15 +90,16 @@ def list_areas():
 def create_area(data):
     """Create an area (administrators)."""
     _require_admin()
-    area = area_services.create_area(data["name"], data.get("region_id"))
-    return {"id": area.id, "name": area.name, "region_id": area.region_id, "agencies": []}
+    area = area_services.create_area(data["name"], data.get("region_id"), data.get("name_cy"))
+    return {"id": area.id, "name": area.name, "name_cy": area.name_cy, "region_id": area.region_id, "agencies": []}
 
 
 @bp.get("/areas/<int:area_id>")
 @bp.response(200, AreaSchema)
 def get_area(area_id):
     area = get_area_or_404(current_api_user(), area_id)
-    return {"id": area.id, "name": area.name, "region_id": area.region_id, "agencies": list(area.agencies)}
+    return {"id": area.id, "name": area.name, "name_cy": area.name_cy, "region_id": area.region_id,
+            "agencies": list(area.agencies)}
 
 
 @bp.get("/areas/<int:area_id>/agencies")
@@ -115,7 +116,7 @@ def list_agencies(area_id):
 def create_agency(data, area_id):
     """Add a partner agency to an area (administrators and the area's board managers)."""
     area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
-    return area_services.create_agency(area, data["name"])
+    return area_services.create_agency(area, data["name"], data.get("name_cy"))
 
 
 @bp.get("/areas/<int:area_id>/members")
@@ -156,7 +157,7 @@ def list_regions():
             select(Area.id, Area.region_id).where(Area.region_id.in_([r.id for r in regions]))
         ):
             area_ids.setdefault(region_id, []).append(area_id)
-    return [{"id": r.id, "name": r.name, "area_ids": sorted(area_ids.get(r.id, []))} for r in regions]
+    return [{"id": r.id, "name": r.name, "name_cy": r.name_cy, "area_ids": sorted(area_ids.get(r.id, []))} for r in regions]
 
 
 @bp.post("/regions")
@@ -166,8 +167,8 @@ def list_regions():
 def create_region(data):
     """Create a region (administrators)."""
     _require_admin()
-    region = area_services.create_region(data["name"])
-    return {"id": region.id, "name": region.name, "area_ids": []}
+    region = area_services.create_region(data["name"], data.get("name_cy"))
+    return {"id": region.id, "name": region.name, "name_cy": region.name_cy, "area_ids": []}
 
 
 @bp.post("/regions/<int:region_id>/members")

@@ -63,11 +63,13 @@ class AgencySchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     area_id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True)
+    name_cy = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "Welsh name, if any"})
 
 
 class AreaSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True)
+    name_cy = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "Welsh name, if any"})
     region_id = Id(allow_none=True, load_default=None)
     agencies = ma.fields.List(ma.fields.Nested(AgencySchema), dump_only=True)
 
@@ -75,6 +77,7 @@ class AreaSchema(ma.Schema):
 class RegionSchema(ma.Schema):
     id = ma.fields.Integer(dump_only=True)
     name = ma.fields.String(required=True)
+    name_cy = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "Welsh name, if any"})
     area_ids = ma.fields.List(ma.fields.Integer(), dump_only=True)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from wtforms.validators import DataRequired, Length
 
 from hsbtrack.areas import forms, services
-from hsbtrack.areas.models import Agency, Area, Membership, Region
+from hsbtrack.areas.models import Agency, Area, Membership, Region, pick_name
 from hsbtrack.auth.models import User
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
@@ -55,11 +55,11 @@ def regions():
     form.submit.label.text = _("Add region")
     if form.validate_on_submit():
         try:
-            region = services.create_region(form.name.data)
+            region = services.create_region(form.name.data, form.name_cy.data)
         except ServiceError as error:
             apply_service_errors(form, error)
         else:
-            flash(_("%(name)s has been added", name=region.name), "success")
+            flash(_("%(name)s has been added", name=region.display_name), "success")
             return redirect(url_for("admin.regions"))
     rows = db.session.execute(
         select(Region, func.count(Area.id)).outerjoin(Area, Area.region_id == Region.id).group_by(Region.id)
@@ -72,23 +72,25 @@ def regions():
 def areas():
     form = forms.AreaForm()
     form.region_id.choices = [("", _("No region"))] + [
-        (str(r.id), r.name) for r in db.session.scalars(select(Region).order_by(Region.name))
+        (str(r.id), r.display_name) for r in db.session.scalars(select(Region).order_by(Region.name))
     ]
     if form.validate_on_submit():
         try:
-            area = services.create_area(form.name.data, form.region_id.data or None)
+            area = services.create_area(form.name.data, form.region_id.data or None, form.name_cy.data)
         except ServiceError as error:
             apply_service_errors(form, error)
         else:
-            flash(_("%(name)s has been added", name=area.name), "success")
+            flash(_("%(name)s has been added", name=area.display_name), "success")
             return redirect(url_for("admin.areas"))
     rows = db.session.execute(
-        select(Area, Region.name, func.count(Agency.id))
+        select(Area, Region.name, Region.name_cy, func.count(Agency.id))
         .outerjoin(Region, Region.id == Area.region_id)
         .outerjoin(Agency, Agency.area_id == Area.id)
-        .group_by(Area.id, Region.name)
+        .group_by(Area.id, Region.name, Region.name_cy)
         .order_by(Area.name)
     ).all()
+    rows = [(area, pick_name(region_name, region_name_cy) if region_name else None, n)
+            for area, region_name, region_name_cy, n in rows]
     return render_template("admin/areas.html", form=form, rows=rows)
 
 

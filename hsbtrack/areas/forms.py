@@ -12,8 +12,15 @@ from hsbtrack.forms import (
 )
 
 
+def welsh_name_field():
+    return StringField(_l("Name in Welsh (optional)"), widget=GovTextInput(),
+                       description=_l("Shown on pages in Welsh, for example Ynys Môn for Anglesey"),
+                       validators=[Length(max=200, message=_l("Name must be %(n)d characters or fewer", n=200))])
+
+
 class NameForm(FlaskForm):
     name = StringField(_l("Name"), widget=GovTextInput(), validators=[DataRequired(_l("Enter a name")), Length(max=200)])
+    name_cy = welsh_name_field()
     submit = SubmitField(_l("Add"), widget=GovSubmitInput())
 
 
@@ -21,6 +28,7 @@ class AreaForm(FlaskForm):
     name = StringField(_l("Name of the area"), widget=GovTextInput(),
                        description=_l("For example, the name of the local authority"),
                        validators=[DataRequired(_l("Enter a name")), Length(max=200)])
+    name_cy = welsh_name_field()
     # validate_choice=False on selects: the services check the value and say what is wrong
     # ("Choose a region that exists") instead of WTForms' "Not a valid choice".
     region_id = SelectField(_l("Region"), widget=GovSelect(), validators=[Optional()], coerce=str,

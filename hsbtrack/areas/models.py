@@ -4,10 +4,31 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hsbtrack.extensions import db
+from hsbtrack.i18n import current_language
 from hsbtrack.timeutil import utcnow
 
 
-class Region(db.Model):
+def pick_name(name: str, name_cy: str | None) -> str:
+    """The name to show in the language being written (for rows read without their model)."""
+    return name_cy if name_cy and current_language() == "cy" else name
+
+
+class WelshName:
+    """Places and partners in Wales have official Welsh names (Ynys Môn, Heddlu Gogledd Cymru).
+
+    ``name`` stays the record's identity (unique, looked up, sorted, matched in imports);
+    ``display_name`` is what pages, charts, exports and emails show: the Welsh name when they are
+    written in Welsh and one is known, else ``name`` (Welsh Language Standards: a Welsh page must
+    not fall back to English where Welsh exists)."""
+
+    name_cy: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def display_name(self) -> str:
+        return pick_name(self.name, self.name_cy)
+
+
+class Region(WelshName, db.Model):
     """A group of areas with a regional board (e.g. North Wales: six authorities)."""
 
     __tablename__ = "regions"
@@ -19,7 +40,7 @@ class Region(db.Model):
     areas = relationship("Area", back_populates="region", order_by="Area.name")
 
 
-class Area(db.Model):
+class Area(WelshName, db.Model):
     """A local safeguarding partnership (in Scotland: a child protection committee)."""
 
     __tablename__ = "areas"
@@ -34,7 +55,7 @@ class Area(db.Model):
     agencies = relationship("Agency", back_populates="area", order_by="Agency.name", cascade="all, delete-orphan")
 
 
-class Agency(db.Model):
+class Agency(WelshName, db.Model):
     """A partner agency of an area (police, health, children's social care, education, ...)."""
 
     __tablename__ = "agencies"

@@ -37,7 +37,7 @@ def detail(region_id):
             else:
                 if created or not user.password_hash:
                     send_set_password_email(user, "invite", inviter=current_user)
-                flash(_("%(email)s has been added to %(region)s", email=user.email, region=region.name), "success")
+                flash(_("%(email)s has been added to %(region)s", email=user.email, region=region.display_name), "success")
                 return redirect(url_for("regions.detail", region_id=region.id))
     members = db.session.scalars(
         select(Membership).where(Membership.region_id == region.id).options(db.joinedload(Membership.user))

@@ -2,7 +2,7 @@
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from hsbtrack.areas.models import Agency, Area, Membership, Region
 from hsbtrack.areas.roles import AREA, REGION
@@ -24,18 +24,29 @@ def _clean_name(name, field="name", limit=200) -> str:
     return value
 
 
+def _clean_welsh_name(name_cy) -> str | None:
+    """The optional Welsh name: blank means none."""
+    value = (name_cy or "").strip()
+    if len(value) > 200:
+        raise ServiceError.field("name_cy", _("Name must be %(n)d characters or fewer", n=200))
+    return value or None
+
+
 def _name_taken(model, name, **scope) -> bool:
-    query = select(func.count()).select_from(model).where(func.lower(model.name) == name.lower())
+    # lower() on both sides; the exact comparison as well because SQLite's lower() folds ASCII only,
+    # so "Ä" would otherwise slip past the check and hit the unique constraint (a 500, not a 409)
+    query = select(func.count()).select_from(model).where(
+        or_(model.name == name, func.lower(model.name) == name.lower()))
     for column, value in scope.items():
         query = query.where(getattr(model, column) == value)
     return db.session.scalar(query) > 0
 
 
-def create_region(name) -> Region:
-    name = _clean_name(name)
+def create_region(name, name_cy=None) -> Region:
+    name, name_cy = _clean_name(name), _clean_welsh_name(name_cy)
     if _name_taken(Region, name):
         raise ConflictError.field("name", _("A region called %(name)s already exists", name=name))
-    region = Region(name=name)
+    region = Region(name=name, name_cy=name_cy)
     db.session.add(region)
     db.session.commit()
     return region
@@ -51,11 +62,11 @@ def _region_id(value) -> int | None:
     return region.id
 
 
-def create_area(name, region_id=None) -> Area:
-    name = _clean_name(name)
+def create_area(name, region_id=None, name_cy=None) -> Area:
+    name, name_cy = _clean_name(name), _clean_welsh_name(name_cy)
     if _name_taken(Area, name):
         raise ConflictError.field("name", _("An area called %(name)s already exists", name=name))
-    area = Area(name=name, region_id=_region_id(region_id), settings={})
+    area = Area(name=name, name_cy=name_cy, region_id=_region_id(region_id), settings={})
     db.session.add(area)
     db.session.commit()
     return area
@@ -67,11 +78,11 @@ def set_area_region(area: Area, region_id) -> Area:
     return area
 
 
-def create_agency(area: Area, name) -> Agency:
-    name = _clean_name(name)
+def create_agency(area: Area, name, name_cy=None) -> Agency:
+    name, name_cy = _clean_name(name), _clean_welsh_name(name_cy)
     if _name_taken(Agency, name, area_id=area.id):
-        raise ConflictError.field("name", _("%(area)s already has an agency called %(name)s", area=area.name, name=name))
-    agency = Agency(area_id=area.id, name=name)
+        raise ConflictError.field("name", _("%(area)s already has an agency called %(name)s", area=area.display_name, name=name))
+    agency = Agency(area_id=area.id, name=name, name_cy=name_cy)
     db.session.add(agency)
     db.session.commit()
     return agency
@@ -121,7 +132,7 @@ def add_area_member(area: Area, email, role, agency_id=None, name="") -> tuple[M
     if agency_id not in (None, ""):
         agency = get_by_id(Agency, agency_id)
         if agency is None or agency.area_id != area.id:
-            raise ServiceError.field("agency_id", _("Choose an agency of %(area)s", area=area.name))
+            raise ServiceError.field("agency_id", _("Choose an agency of %(area)s", area=area.display_name))
     if definition is not None and definition.needs_agency and agency is None:
         raise ServiceError.field("agency_id", _("An agency lead must belong to an agency: choose one"))
     user, created = get_or_create_user(email, name)

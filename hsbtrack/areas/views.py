@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from hsbtrack.areas import forms, services
-from hsbtrack.areas.models import Agency, Membership
+from hsbtrack.areas.models import Agency, Membership, pick_name
 from hsbtrack.areas.roles import AREA, Perm
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
@@ -73,11 +73,11 @@ def agencies(area_id):
             abort(403)
         if form.validate_on_submit():
             try:
-                agency = services.create_agency(area, form.name.data)
+                agency = services.create_agency(area, form.name.data, form.name_cy.data)
             except ServiceError as error:
                 apply_service_errors(form, error)
             else:
-                flash(_("%(name)s has been added", name=agency.name), "success")
+                flash(_("%(name)s has been added", name=agency.display_name), "success")
                 return redirect(url_for("areas.agencies", area_id=area.id))
     return render_template("areas/agencies.html", area=area, form=form, manage=manage)
 
@@ -91,7 +91,7 @@ def members(area_id):
     manage = can(current_user, Perm.MANAGE_AREA, area.id)
     form = forms.MemberForm()
     form.role.choices = forms.role_select_choices(AREA, include_admin=current_user.is_admin)
-    form.agency_id.choices = [("", _("No agency"))] + [(str(a.id), a.name) for a in area.agencies]
+    form.agency_id.choices = [("", _("No agency"))] + [(str(a.id), a.display_name) for a in area.agencies]
     if request.method == "POST":
         if not manage:
             abort(403)
@@ -113,12 +113,13 @@ def members(area_id):
                     flash(_("%(email)s has been given the role", email=user.email), "success")
                 return redirect(url_for("areas.members", area_id=area.id))
     rows = db.session.execute(
-        select(Membership, Agency.name)
+        select(Membership, Agency.name, Agency.name_cy)
         .outerjoin(Agency, Agency.id == Membership.agency_id)
         .where(Membership.area_id == area.id)
         .order_by(Membership.role, Membership.id)
         .options(db.joinedload(Membership.user))
     ).all()
+    rows = [(membership, pick_name(name, name_cy) if name else None) for membership, name, name_cy in rows]
     return render_template("areas/members.html", area=area, form=form, rows=rows, manage=manage,
                            roles=services.role_labels())
 

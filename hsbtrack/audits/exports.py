@@ -127,7 +127,7 @@ def build_csv(data: AuditExport) -> bytes:
             response = data.response(agency.id, statement.code)
             writer.writerow([csv_safe(v) for v in (
                 data.audit.title, data.audit.label, statement.domain_number, statement.code,
-                data.statement_text(statement), agency.name,
+                data.statement_text(statement), agency.display_name,
                 response.score if response is not None else None,
                 response.evidence if response is not None else "",
                 response.assurance if response is not None else "",
@@ -235,7 +235,7 @@ def _summary_sheet(workbook, data, taken):
     sheet.row += 1
     status = _("Open") if audit.is_open else _("Closed")
     for label, value in (
-        (term("Partnership", data.area), data.area.name),
+        (term("Partnership", data.area), data.area.display_name),
         (_("Audit"), audit.title),
         (_("Cycle"), audit.label),
         (_("Framework"), f"{framework.title_for(data.lang)}, {framework.edition} ({framework.publisher}), "
@@ -254,7 +254,7 @@ def _summary_sheet(workbook, data, taken):
     sheet.line([_("Participating agencies")], bold=True, size=12, wrap=False)
     sheet.header([_("Agency"), _("Statements scored"), _("Submitted")])
     for link, agency in data.agencies:
-        sheet.line([agency.name, f"{data.scored_count(agency.id)} / {total}", link.submitted_at])
+        sheet.line([agency.display_name, f"{data.scored_count(agency.id)} / {total}", link.submitted_at])
 
     sheet.row += 1
     sheet.line([_("Domain scores (mean of the agreed scores)")], bold=True, size=12, wrap=False)
@@ -304,14 +304,14 @@ def _domain_sheet(workbook, data, domain, taken):
     framework = data.framework
     agency_columns = []
     for _link, agency in data.agencies:
-        agency_columns += [f"{agency.name}: {_('score')}",
-                           f"{agency.name}: {framework.field_label('evidence', data.lang, _('Evidence'))}",
-                           f"{agency.name}: {framework.field_label('assurance', data.lang, _('Assurance'))}"]
+        agency_columns += [f"{agency.display_name}: {_('score')}",
+                           f"{agency.display_name}: {framework.field_label('evidence', data.lang, _('Evidence'))}",
+                           f"{agency.display_name}: {framework.field_label('assurance', data.lang, _('Assurance'))}"]
     fixed = [_("Code"), _("Statement"), _("Agreed score"), _("Lowest score"), _("Spread"),
              _("Disagreement (2 or more apart)"), _("Justification of the agreed score")]
     widths = (8, 60, 10, 10, 9, 16, 36) + (12, 40, 40) * len(data.agencies)
     sheet = _Sheet(workbook, _sheet_name(f"{domain.number} {domain.short_title_for(data.lang)}", taken), widths)
-    sheet.line([None, _("%(area)s, %(cycle)s: domain %(n)d. %(title)s", area=data.area.name,
+    sheet.line([None, _("%(area)s, %(cycle)s: domain %(n)d. %(title)s", area=data.area.display_name,
                          cycle=data.audit.label, n=domain.number, title=domain.title_for(data.lang))],
                bold=True, size=13, wrap=False)
     sheet.header(fixed + agency_columns)
@@ -341,10 +341,10 @@ def _domain_sheet(workbook, data, domain, taken):
     last = len(fixed)
     for _link, agency in data.agencies:
         row_data = data.domain_responses.get((agency.id, domain.number))
-        sheet.line([None, f"{agency.name}: {comments_label}"], bold=True)
+        sheet.line([None, f"{agency.display_name}: {comments_label}"], bold=True)
         sheet.put(sheet.row, 3, (row_data.comments if row_data else "") or None)
         sheet.merge_right(sheet.row, 3, last)
-        sheet.line([None, f"{agency.name}: {date_label}"], bold=True)
+        sheet.line([None, f"{agency.display_name}: {date_label}"], bold=True)
         sheet.put(sheet.row, 3, row_data.date_completed if row_data else None, fmt="yyyy-mm-dd", horizontal="left")
         sheet.merge_right(sheet.row, 3, 4)
     sheet.attribution(data, column=2)
@@ -353,10 +353,10 @@ def _domain_sheet(workbook, data, domain, taken):
 
 def _agency_sheet(workbook, data, link, agency, taken):
     framework = data.framework
-    sheet = _Sheet(workbook, _sheet_name(agency.name, taken), (8, 60, 10, 30, 45, 45))
+    sheet = _Sheet(workbook, _sheet_name(agency.display_name, taken), (8, 60, 10, 30, 45, 45))
     submitted = (_("submitted %(date)s", date=link.submitted_at.date().isoformat())
                  if link.submitted_at else _("not submitted"))
-    sheet.line([None, _("%(agency)s, %(area)s, %(cycle)s (%(submitted)s)", agency=agency.name, area=data.area.name,
+    sheet.line([None, _("%(agency)s, %(area)s, %(cycle)s (%(submitted)s)", agency=agency.display_name, area=data.area.display_name,
                          cycle=data.audit.label, submitted=submitted)], bold=True, size=13, wrap=False)
     sheet.header([_("Code"), _("Statement"), _("Score"), _("Score meaning"),
                   framework.field_label("evidence", data.lang, _("Evidence")),
@@ -395,7 +395,7 @@ def build_xlsx(data: AuditExport) -> bytes:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    workbook.properties.title = f"{data.area.name}: {data.audit.title} ({data.audit.label})"
+    workbook.properties.title = f"{data.area.display_name}: {data.audit.title} ({data.audit.label})"
     workbook.properties.creator = "hsbtrack"
     taken = set()
     _summary_sheet(workbook, data, taken)

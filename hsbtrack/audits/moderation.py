@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import HiddenField
 
-from hsbtrack.areas.models import Agency
+from hsbtrack.areas.models import Agency, pick_name
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services
 from hsbtrack.audits.models import Response
@@ -89,8 +89,9 @@ def _agency_names_for_responses(response_ids) -> dict[int, str]:
     if not ids:
         return {}
     rows = db.session.execute(
-        select(Response.id, Agency.name).join(Agency, Agency.id == Response.agency_id).where(Response.id.in_(ids)))
-    return {response_id: name for response_id, name in rows}
+        select(Response.id, Agency.name, Agency.name_cy).join(Agency, Agency.id == Response.agency_id)
+        .where(Response.id.in_(ids)))
+    return {response_id: pick_name(name, name_cy) for response_id, name, name_cy in rows}
 
 
 # -- the matrix -------------------------------------------------------------------------------
@@ -109,8 +110,8 @@ class ScoreCells:
         read, lowest = _("read the evidence"), _("lowest")
         self.columns = [
             (agency.id, str(agency.id), " hsb-matrix__sep" if index == 0 else "",
-             escape(f" – {agency.name}: {read}"), escape(f" – {agency.name}, {lowest}: {read}"),
-             escape(_("%(agency)s: not scored yet", agency=agency.name)))
+             escape(f" – {agency.display_name}: {read}"), escape(f" – {agency.display_name}, {lowest}: {read}"),
+             escape(_("%(agency)s: not scored yet", agency=agency.display_name)))
             for index, (_participant, agency) in enumerate(participants)]
 
     def __call__(self, result, url: str) -> Markup:

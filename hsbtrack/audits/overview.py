@@ -404,7 +404,7 @@ def compare(area_id):
     if asked:
         ids = [int(v) for v in asked if v.isdigit()]
         if len(ids) != len(asked) or any(i not in by_id for i in ids):
-            error = _("Choose cycles of %(area)s from the list", area=area.name)
+            error = _("Choose cycles of %(area)s from the list", area=area.display_name)
         else:
             chosen = sorted({by_id[i] for i in ids}, key=lambda a: (a.framework, a.cycle))
             if not 2 <= len(chosen) <= MAX_OVERLAID:

@@ -154,7 +154,7 @@ def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=No
         raise ServiceError.field("framework", _("Choose a framework from the catalogue")) from None
     existing = audits_for_area(area.id, framework.slug)
     if any(a.status == OPEN for a in existing):
-        raise ConflictError.field("framework", _("An audit of this framework is already open in %(area)s", area=area.name))
+        raise ConflictError.field("framework", _("An audit of this framework is already open in %(area)s", area=area.display_name))
     agencies = {a.id: a for a in area.agencies}
     if agency_ids is None:
         chosen = list(agencies)
@@ -166,7 +166,7 @@ def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=No
             except (TypeError, ValueError):
                 agency_id = None
             if agency_id not in agencies:
-                raise ServiceError.field("agency_ids", _("Choose agencies of %(area)s", area=area.name))
+                raise ServiceError.field("agency_ids", _("Choose agencies of %(area)s", area=area.display_name))
             chosen.append(agency_id)
     if not chosen:
         raise ServiceError.field("agency_ids", _("Choose at least one agency to take part"))

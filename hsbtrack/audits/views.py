@@ -133,10 +133,10 @@ def index(area_id):
 @login_required
 def new(area_id):
     area = set_current_area(get_area_or_404(current_user, area_id, Perm.MANAGE_AREA))
-    agencies = sorted(area.agencies, key=lambda a: a.name.lower())
+    agencies = sorted(area.agencies, key=lambda a: a.display_name.lower())
     form = OpenAuditForm()
     form.framework.choices = [(f.slug, f.title_for(_lang())) for f in services.catalogue().all()]
-    form.agency_ids.choices = [(a.id, a.name) for a in agencies]
+    form.agency_ids.choices = [(a.id, a.display_name) for a in agencies]
     if request.method == "GET":
         form.framework.data = services.DEFAULT_FRAMEWORK
         form.agency_ids.data = [a.id for a in agencies]
@@ -218,7 +218,7 @@ def submit(area_id, audit_id, agency_id):
         services.submit_agency(audit, agency.id, user=current_user)
     except ServiceError as error:
         return _render_detail(area, audit, submit_errors={agency.id: error.message})
-    flash(_("%(agency)s has submitted its scores", agency=agency.name), "success")
+    flash(_("%(agency)s has submitted its scores", agency=agency.display_name), "success")
     return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
 
 
@@ -364,7 +364,7 @@ def score(area_id, audit_id, agency_id, number):
                                             agency_id=agency.id, number=following[0]))
                 if request.form.get("action") == "next":
                     flash(_("Domain %(n)d is saved. When every statement has a score, submit %(agency)s’s "
-                            "scores below.", n=domain.number, agency=agency.name), "success")
+                            "scores below.", n=domain.number, agency=agency.display_name), "success")
                     return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id)
                                     + f"#agency-{agency.id}")
                 flash(_("Domain %(n)d is saved", n=domain.number), "success")

@@ -27,7 +27,7 @@ from sqlalchemy import text
 PAGE_BUDGET = 5.0  # × the trivial page (median)
 IMPORT_BUDGET = 0.25  # import rate ÷ bare executemany rate
 TRIVIAL_TEMPLATE = ('{% extends "layout.html" %}{% block title %}Benchmark{% endblock %}'
-                    '{% block page %}<h1 class="govuk-heading-l">{{ area.name }}</h1>{% endblock %}')
+                    '{% block page %}<h1 class="govuk-heading-l">{{ area.display_name }}</h1>{% endblock %}')
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SVG_SRC_RE = re.compile(r'<img src="([^"]+\.svg[^"]*)"')
 

@@ -80,9 +80,9 @@ def region_plugins(region_id):
         services.set_region_plugin(region, name, enabled, user=current_user)
         title = services.registry().infos[name].title
         if enabled:
-            flash(_("%(title)s is now on in every area of %(region)s", title=title, region=region.name), "success")
+            flash(_("%(title)s is now on in every area of %(region)s", title=title, region=region.display_name), "success")
         else:
-            flash(_("%(title)s is now off in every area of %(region)s", title=title, region=region.name), "success")
+            flash(_("%(title)s is now off in every area of %(region)s", title=title, region=region.display_name), "success")
         return redirect(url_for("plugins.region_plugins", region_id=region.id))
     from hsbtrack.extensions import db
     from hsbtrack.plugins.models import PluginState

@@ -149,7 +149,7 @@ def scan_reaudits(app, now) -> int:
             continue
         area = areas[slot.area_id]
         with in_language_of(user):
-            values = {"cycle": slot.cycle, "area": area.name, "date": _date(slot.due_on)}
+            values = {"cycle": slot.cycle, "area": area.display_name, "date": _date(slot.due_on)}
             if stage.startswith("overdue"):
                 subject = _("The T%(cycle)d re-audit of %(area)s is overdue (it was due on %(date)s)", **values)
             elif stage == "due":
@@ -184,7 +184,7 @@ def scan_actions(app, now) -> int:
             continue
         owner = action.owner
         with in_language_of(owner):
-            values = {"date": _date(action.due_on), "title": action.title, "area": action.area.name}
+            values = {"date": _date(action.due_on), "title": action.title, "area": action.area.display_name}
             if stage == "due-soon":
                 subject = _("Action due on %(date)s: %(title)s", **values)
             else:
@@ -197,7 +197,7 @@ def scan_actions(app, now) -> int:
 
 
 def _action_line(action) -> str:
-    return f"- {action.title} ({action.area.name}, {_date(action.due_on)})"
+    return f"- {action.title} ({action.area.display_name}, {_date(action.due_on)})"
 
 
 def send_digests(app, now) -> int:

@@ -19,18 +19,18 @@ def build_annual_report(region) -> bytes:
     lang = language()
     workbook = Workbook()
     workbook.remove(workbook.active)
-    workbook.properties.title = _("%(region)s: regional annual report", region=region.name)
+    workbook.properties.title = _("%(region)s: regional annual report", region=region.display_name)
     workbook.properties.creator = "hsbtrack"
     rounds = services.rounds_for_region(region.id)
     latest = rounds[-1] if rounds else None
 
     sheet = _Sheet(workbook, _("Roll-up")[:31], [12, 50] + [14] * 9)
-    sheet.line([_("%(region)s: regional annual report", region=region.name)], bold=True, size=14)
+    sheet.line([_("%(region)s: regional annual report", region=region.display_name)], bold=True, size=14)
     if latest is None:
         sheet.line([_("No regional round has been opened yet.")])
     else:
         rollup = services.rollup(latest)
-        names = [m.area.name for m in rollup.members]
+        names = [m.area.display_name for m in rollup.members]
         sheet.line([latest.title])
         sheet.row += 1
         sheet.header([_("Code"), _("Statement"), *names, _("Lowest"), _("Median"), _("Spread")])
@@ -56,7 +56,7 @@ def build_annual_report(region) -> bytes:
     labels = status_labels()
     for regional, assignments in services.regional_plan(region.id):
         for area, action in assignments:
-            sheet.line([regional.title, regional.due_on, area.name, str(labels.get(action.status, action.status)),
+            sheet.line([regional.title, regional.due_on, area.display_name, str(labels.get(action.status, action.status)),
                         action.progress])
     out = io.BytesIO()
     workbook.save(out)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hsbtrack.actions import services as actions
 from hsbtrack.actions.models import Action
 from hsbtrack.areas import services as areas
-from hsbtrack.areas.models import Agency, Area, Membership, Region
+from hsbtrack.areas.models import Agency, Area, Membership, Region, pick_name
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import CLOSED, Audit
 from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
@@ -39,6 +39,20 @@ NORTH_WALES_AGENCIES = (
     "Children's services",
     "Education",
 )
+# The official Welsh names, shown on Welsh pages (authorities whose name is the same in both
+# languages, Gwynedd and Conwy, need none).
+NORTH_WALES_WELSH_NAMES = {
+    NORTH_WALES: "Gogledd Cymru",
+    "Anglesey": "Ynys Môn",
+    "Denbighshire": "Sir Ddinbych",
+    "Flintshire": "Sir y Fflint",
+    "Wrexham": "Wrecsam",
+    "North Wales Police": "Heddlu Gogledd Cymru",
+    "Betsi Cadwaladr University Health Board": "Bwrdd Iechyd Prifysgol Betsi Cadwaladr",
+    "Probation Service": "Y Gwasanaeth Prawf",
+    "Children's services": "Gwasanaethau plant",
+    "Education": "Addysg",
+}
 COMMISSIONING_CODE = "1.7"
 REVIEW_NOTICE_DAYS = 30
 REPORT_DUE = (7, 31)  # the annual report is published by 31 July
@@ -68,22 +82,27 @@ def preset_north_wales(user=None) -> PresetResult:
     if clash:
         raise ConflictError(_("%(area)s already belongs to another region: the preset changed nothing",
                               area=clash[0]))
+    welsh = NORTH_WALES_WELSH_NAMES
     result = PresetResult(region=region)
     if region is None:
-        region = result.region = areas.create_region(NORTH_WALES)
+        region = result.region = areas.create_region(NORTH_WALES, welsh[NORTH_WALES])
         result.created.append(region.name)
+    region.name_cy = region.name_cy or welsh[NORTH_WALES]  # records made before Welsh names existed
     for name in names:
         area = existing.get(name)
         if area is None:
-            area = areas.create_area(name, region.id)
+            area = areas.create_area(name, region.id, welsh.get(name))
             result.created.append(name)
         elif area.region_id != region.id:
             areas.set_area_region(area, region.id)
-        have = {a.name for a in area.agencies}
+        area.name_cy = area.name_cy or welsh.get(name)
+        have = {a.name: a for a in area.agencies}
         for agency in NORTH_WALES_AGENCIES:
             if agency not in have:
-                areas.create_agency(area, agency)
+                areas.create_agency(area, agency, welsh.get(agency))
                 result.created.append(f"{name}: {agency}")
+            else:
+                have[agency].name_cy = have[agency].name_cy or welsh.get(agency)
         if result.created:
             history.record(area_id=area.id, entity="regional_preset", entity_id=region.id, user=user,
                            changes={"preset": (None, NORTH_WALES)})
@@ -134,7 +153,7 @@ def open_round(region, framework_slug=audits.DEFAULT_FRAMEWORK, title=None, user
     open_audits = {a.area_id: a for a in db.session.scalars(
         select(Audit).where(Audit.area_id.in_([a.id for a in members]), Audit.framework == framework.slug,
                             Audit.status != CLOSED))}
-    missing = [a.name for a in members if not agency_counts.get(a.id) and a.id not in open_audits]
+    missing = [a.display_name for a in members if not agency_counts.get(a.id) and a.id not in open_audits]
     if missing:
         raise ServiceError.field("framework", _("%(area)s has no agencies to take part: add them first",
                                                 area=missing[0]))
@@ -314,7 +333,7 @@ def _parse_area_ids(region, values) -> list[Area]:
         except (TypeError, ValueError):
             area_id = None
         if area_id not in members:
-            raise ServiceError.field("area_ids", _("Choose authorities of %(region)s", region=region.name))
+            raise ServiceError.field("area_ids", _("Choose authorities of %(region)s", region=region.display_name))
         if members[area_id] not in chosen:
             chosen.append(members[area_id])
     if not chosen:
@@ -447,7 +466,9 @@ def arrangements_for_area(area) -> list[CommissioningArrangement]:
 
 
 def area_names(region_id: int) -> dict:
-    return dict(db.session.execute(select(Area.id, Area.name).where(Area.region_id == region_id)).all())
+    """``{area id: name}`` of the region's authorities, in the language being written."""
+    rows = db.session.execute(select(Area.id, Area.name, Area.name_cy).where(Area.region_id == region_id))
+    return {area_id: pick_name(name, name_cy) for area_id, name, name_cy in rows}
 
 
 # -- reminders ---------------------------------------------------------------------------------------------

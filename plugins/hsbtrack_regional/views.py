@@ -54,7 +54,7 @@ def _radar(axes, series, title, chart_id) -> bytes:
 
 
 def _member_choices():
-    return [(str(a.id), a.name) for a in services.member_areas(g.region)]
+    return [(str(a.id), a.display_name) for a in services.member_areas(g.region)]
 
 
 # -- admin: the North Wales preset ---------------------------------------------------------------------
@@ -77,7 +77,7 @@ def preset():
                 flash(_("North Wales was already set up: nothing to add"), "success")
             return redirect(url_for("regions.detail", region_id=result.region.id))
     return render_template("regional/preset.html", form=form, authorities=services.NORTH_WALES_AUTHORITIES,
-                           agencies=services.NORTH_WALES_AGENCIES)
+                           agencies=services.NORTH_WALES_AGENCIES, welsh=services.NORTH_WALES_WELSH_NAMES)
 
 
 # -- the region's pages ----------------------------------------------------------------------------
@@ -122,12 +122,12 @@ def round_radar(round_id):
     members = services.round_status(round_)
     lang = language()
     key = ("regional-radar", round_.id, lang, services.data_version_key([m.audit for m in members]),
-           tuple(m.area.name for m in members))
+           tuple(m.area.display_name for m in members))
 
     def render():
         rollup = services.rollup(round_, members)
         axes = [d.short_title_for(lang) for d, _s in rollup.domains]
-        series = [charts.Series(m.area.name, tuple(s.by_area.get(m.area.id) for _d, s in rollup.domains))
+        series = [charts.Series(m.area.display_name, tuple(s.by_area.get(m.area.id) for _d, s in rollup.domains))
                   for m in members]
         return _radar(axes, series, _("Domain scores by authority: %(round)s", round=round_.title),
                       f"regional-{round_.id}")

@@ -210,7 +210,7 @@ def create_school(area, name, phase="secondary", dsl_name="", dsl_email="", user
     taken = db.session.scalar(select(func.count()).select_from(School).where(
         School.area_id == area.id, func.lower(School.name) == values["name"].lower()))
     if taken:
-        raise ConflictError.field("name", _("%(area)s already has a school called %(name)s", area=area.name,
+        raise ConflictError.field("name", _("%(area)s already has a school called %(name)s", area=area.display_name,
                                             name=values["name"]))
     school = School(area_id=area.id, **values)
     db.session.add(school)

@@ -172,8 +172,13 @@ class Lookups:
 
     def __init__(self, area):
         self.area = area
-        self.agencies = {n.strip().lower(): i for i, n in db.session.execute(
-            select(Agency.id, Agency.name).where(Agency.area_id == area.id))}
+        # an agency is found by its name or its Welsh name (a file may come from a Welsh-language system)
+        self.agencies = {}
+        for i, name, name_cy in db.session.execute(
+                select(Agency.id, Agency.name, Agency.name_cy).where(Agency.area_id == area.id)):
+            if name_cy:
+                self.agencies.setdefault(name_cy.strip().lower(), i)
+            self.agencies[name.strip().lower()] = i
         self.courses = {t.strip().lower(): (i, months) for i, t, months in db.session.execute(
             select(TrainingCourse.id, TrainingCourse.title, TrainingCourse.refresher_months)
             .where(TrainingCourse.area_id == area.id))}

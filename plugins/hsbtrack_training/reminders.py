@@ -100,7 +100,7 @@ def send_people_reminders(areas, day) -> int:
         else:
             subject = _("Your %(course)s training has expired", course=title)
         body = _("Dear %(name)s,\n\nyour %(course)s training recorded by %(area)s expires on %(date)s. Please book "
-                 "a refresher with your training lead.", name=name, course=title, area=area.name,
+                 "a refresher with your training lead.", name=name, course=title, area=area.display_name,
                  date=expires_on.isoformat())
         try:
             send_email(email, subject, body)
@@ -137,10 +137,10 @@ def send_refresher_reminders(app, now) -> int:
         due, expired = counts[area_id]
         with in_language_of(user):
             subject = _("Refresher training in %(area)s: %(due)d due soon, %(expired)d expired",
-                        area=area.name, due=due, expired=expired)
+                        area=area.display_name, due=due, expired=expired)
             body = _("In the next 30 days, %(due)d people’s training at %(area)s reaches the end of its refresher "
                      "period; in the last 30 days, %(expired)d people’s training expired without being renewed. "
-                     "The coverage page lists them.", area=area.name, due=due, expired=expired)
+                     "The coverage page lists them.", area=area.display_name, due=due, expired=expired)
             link = url_for("training.coverage", area_id=area.id) + "#expiring"
         if notify(user, key=key, kind="training_refresher", subject=subject, body=body, link=link, area_id=area.id):
             sent += 1

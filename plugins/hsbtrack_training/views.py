@@ -82,7 +82,7 @@ def people():
     area = current_area()
     _require_manage(area)  # names are personal data: training leads and admins only
     form = PersonForm()
-    form.agency_id.choices = [(a.id, a.name) for a in services.agencies(area)]
+    form.agency_id.choices = [(a.id, a.display_name) for a in services.agencies(area)]
     form.discipline.choices = [(k, str(v)) for k, v in services.DISCIPLINES.items()]
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -324,7 +324,7 @@ def impact_answers():
     _require_manage(area)  # answers are per named person
     form = ImpactResponseForm()
     form.course_id.choices = [(c.id, c.title) for c in services.courses(area)]
-    form.person_id.choices = [(p.id, f"{p.name} – {p.agency.name}") for p in services.people(area)]
+    form.person_id.choices = [(p.id, f"{p.name} – {p.agency.display_name}") for p in services.people(area)]
     item_list = impact.items(area)
     scores = {}
     item_errors = {}
@@ -361,7 +361,7 @@ def supervision_log():
     manage = services.can_manage(current_user, area)
     form = SupervisionForm()
     if manage:
-        form.person_id.choices = [(p.id, f"{p.name} – {p.agency.name}") for p in services.people(area)]
+        form.person_id.choices = [(p.id, f"{p.name} – {p.agency.display_name}") for p in services.people(area)]
     if request.method == "POST":
         _require_manage(area)
         if form.validate_on_submit():

@@ -38,18 +38,11 @@ WORD = re.compile(r"[A-Za-z][\w'’]*")  # dsl_email is one (code) word
 TEST_PLUGIN_TEXTS = ("Example plugin", "Proves every hook in the tests.", "Example role")
 
 
-def _names_and_codes():
-    """Texts that are data although no table holds them yet: the organisations the North Wales preset
-    will create (its page lists them), the column names of the uploaded file the walk's import shows
-    (tests/test_routes_access.py), the column names of the schools CSV, and the status codes the
-    training import accepts as they are."""
-    from hsbtrack_regional.services import NORTH_WALES, NORTH_WALES_AGENCIES, NORTH_WALES_AUTHORITIES
-
-    return (NORTH_WALES, *NORTH_WALES_AGENCIES, *NORTH_WALES_AUTHORITIES, "Name", "Agency", "name",
-            "completed", "attended", "did not attend")
-
-
-NAMES_AND_CODES = _names_and_codes()
+# Texts that are data although no table holds them: the column names of the uploaded file the walk's
+# import shows (tests/test_routes_access.py), the column names of the schools CSV, and the status codes
+# the training import accepts as they are. (The North Wales preset's page lists its organisations in
+# Welsh, with the English names marked lang="en", so none of them is excused here.)
+NAMES_AND_CODES = ("Name", "Agency", "name", "completed", "attended", "did not attend")
 
 TEXTS_JS = """() => {
     const out = [];

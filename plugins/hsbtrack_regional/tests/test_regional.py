@@ -167,6 +167,51 @@ def test_round_page_heatmap_radar_and_trend(client, world, t1):
     assert trend.status_code == 200 and "T1" in trend.get_data(as_text=True)
 
 
+def test_welsh_pages_and_charts_name_the_authorities_in_welsh(client, world, t1):
+    """Welsh Language Standards: on Welsh pages the region, its authorities and partners take their
+    Welsh names (Ynys Môn, Wrecsam, Gogledd Cymru); English pages keep the English ones."""
+    region_id = t1.region_id
+    login(client, _coordinator(world, region_id))
+    round_url = f"/regions/{region_id}/regional/rounds/{t1.id}/"
+    english = client.get(round_url).get_data(as_text=True)
+    assert "Anglesey" in english and "Wrexham" in english and "Ynys Môn" not in english
+
+    client.get("/language/cy")
+    welsh = client.get(round_url).get_data(as_text=True)
+    for name in ("Ynys Môn", "Sir Ddinbych", "Sir y Fflint", "Wrecsam", "Gogledd Cymru", "Gwynedd", "Conwy"):
+        assert name in welsh, name
+    for name in ("Anglesey", "Denbighshire", "Flintshire", "Wrexham"):
+        assert name not in welsh, name
+    # "North Wales" is left only in the round's own title, which is data typed in English
+    assert welsh.count("North Wales") == welsh.count("North Wales regional audit T1") > 0
+    svg = client.get(f"{round_url}radar.svg").get_data(as_text=True)
+    assert "Wrecsam" in svg and "Wrexham" not in svg  # the chart cache is kept per language
+    from hsbtrack.areas.models import Region
+
+    wrexham = _areas(db.session.get(Region, region_id))["Wrexham"]
+    agencies = client.get(f"/areas/{wrexham.id}/agencies").get_data(as_text=True)
+    assert "Heddlu Gogledd Cymru" in agencies and "Bwrdd Iechyd Prifysgol Betsi Cadwaladr" in agencies
+    assert "North Wales Police" not in agencies
+
+
+def test_the_preset_gives_welsh_names_to_records_made_before_them(ctx):
+    from hsbtrack.areas.models import Agency, Area
+    from hsbtrack_regional import services
+
+    region = services.preset_north_wales().region
+    for model in (Area, Agency):
+        for record in db.session.scalars(select(model)):
+            record.name_cy = None
+    region.name_cy = None
+    db.session.commit()
+    assert services.preset_north_wales().created == []
+    names = dict(db.session.execute(select(Area.name, Area.name_cy)).all())
+    assert names["Anglesey"] == "Ynys Môn" and names["Wrexham"] == "Wrecsam" and names["Conwy"] is None
+    assert region.name_cy == "Gogledd Cymru"
+    assert set(db.session.scalars(select(Agency.name_cy).where(Agency.name == "North Wales Police"))) == {
+        "Heddlu Gogledd Cymru"}
+
+
 def _forget_figures(app):
     """Empty the roll-up and trend cache, so that a request does all of its work (and its queries)."""
     cache = app.extensions.get("hsbtrack_regional_figures")
