@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from wtforms.validators import DataRequired, Length
 
 from hsbtrack.areas import forms, services
-from hsbtrack.areas.models import Agency, Area, Membership, Region, pick_name
+from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order, pick_name
 from hsbtrack.auth.models import User
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
@@ -89,8 +89,8 @@ def areas():
         .group_by(Area.id, Region.name, Region.name_cy)
         .order_by(Area.name)
     ).all()
-    rows = [(area, pick_name(region_name, region_name_cy) if region_name else None, n)
-            for area, region_name, region_name_cy, n in rows]
+    rows = in_display_order([(area, pick_name(region_name, region_name_cy) if region_name else None, n)
+                             for area, region_name, region_name_cy, n in rows], lambda row: row[0])
     return render_template("admin/areas.html", form=form, rows=rows)
 
 

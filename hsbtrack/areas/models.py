@@ -13,6 +13,12 @@ def pick_name(name: str, name_cy: str | None) -> str:
     return name_cy if name_cy and current_language() == "cy" else name
 
 
+def in_display_order(items, name=lambda item: item):
+    """``items`` sorted by the name shown (``name(item)`` is a region, area or agency): on Welsh
+    pages Ynys Môn sorts under Y, not where Anglesey would."""
+    return sorted(items, key=lambda item: name(item).display_name.casefold())
+
+
 class WelshName:
     """Places and partners in Wales have official Welsh names (Ynys Môn, Heddlu Gogledd Cymru).
 

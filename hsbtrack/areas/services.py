@@ -4,7 +4,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
-from hsbtrack.areas.models import Agency, Area, Membership, Region
+from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order
 from hsbtrack.areas.roles import AREA, REGION
 from hsbtrack.auth.models import User
 from hsbtrack.auth.services import normalise_email
@@ -192,7 +192,7 @@ def areas_for_user(user) -> list[Area]:
         if not ids:
             return []
         query = query.where(Area.id.in_(ids))
-    return list(db.session.scalars(query))
+    return in_display_order(db.session.scalars(query))
 
 
 def regions_for_user(user) -> list[Region]:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hsbtrack.actions import services as actions
 from hsbtrack.actions.models import Action
 from hsbtrack.areas import services as areas
-from hsbtrack.areas.models import Agency, Area, Membership, Region, pick_name
+from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order, pick_name
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import CLOSED, Audit
 from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
@@ -114,7 +114,7 @@ def preset_north_wales(user=None) -> PresetResult:
 
 
 def member_areas(region) -> list[Area]:
-    return list(db.session.scalars(select(Area).where(Area.region_id == region.id).order_by(Area.name)))
+    return in_display_order(db.session.scalars(select(Area).where(Area.region_id == region.id)))
 
 
 def rounds_for_region(region_id: int) -> list[RegionalRound]:
@@ -185,8 +185,8 @@ def round_status(round_: RegionalRound) -> list[MemberStatus]:
     rows = db.session.execute(
         select(Area, Audit).join(RegionalRoundAudit, RegionalRoundAudit.area_id == Area.id)
         .join(Audit, Audit.id == RegionalRoundAudit.audit_id)
-        .where(RegionalRoundAudit.round_id == round_.id).order_by(Area.name)).all()
-    return [MemberStatus(area, audit) for area, audit in rows]
+        .where(RegionalRoundAudit.round_id == round_.id)).all()
+    return in_display_order((MemberStatus(area, audit) for area, audit in rows), lambda member: member.area)
 
 
 def round_for_audit(audit_id: int) -> RegionalRound | None:

@@ -182,6 +182,10 @@ def test_welsh_pages_and_charts_name_the_authorities_in_welsh(client, world, t1)
         assert name in welsh, name
     for name in ("Anglesey", "Denbighshire", "Flintshire", "Wrexham"):
         assert name not in welsh, name
+    # listed in the order of the names shown: Ynys Môn comes last in Welsh, first (Anglesey) in English
+    order = ["Conwy", "Gwynedd", "Sir Ddinbych", "Sir y Fflint", "Wrecsam", "Ynys Môn"]
+    status = welsh[welsh.index('id="round-status"'):welsh.index('id="domains"')]
+    assert sorted(order, key=status.index) == order
     # "North Wales" is left only in the round's own title, which is data typed in English
     assert welsh.count("North Wales") == welsh.count("North Wales regional audit T1") > 0
     svg = client.get(f"{round_url}radar.svg").get_data(as_text=True)
