@@ -80,7 +80,16 @@ def list_areas():
     if areas:
         for agency in db.session.scalars(select(Agency).where(Agency.area_id.in_([a.id for a in areas]))):
             agencies.setdefault(agency.area_id, []).append(agency)
-    return [{"id": a.id, "name": a.name, "name_cy": a.name_cy, "region_id": a.region_id, "agencies": agencies.get(a.id, [])} for a in areas]
+    return [_area_out(a, agencies.get(a.id, [])) for a in areas]
+
+
+def _area_out(area, agencies) -> dict:
+    return {"id": area.id, "name": area.name, "name_cy": area.name_cy, "region_id": area.region_id,
+            "agencies": agencies}
+
+
+def _region_out(region, area_ids) -> dict:
+    return {"id": region.id, "name": region.name, "name_cy": region.name_cy, "area_ids": area_ids}
 
 
 @bp.post("/areas")
@@ -91,15 +100,14 @@ def create_area(data):
     """Create an area (administrators)."""
     _require_admin()
     area = area_services.create_area(data["name"], data.get("region_id"), data.get("name_cy"))
-    return {"id": area.id, "name": area.name, "name_cy": area.name_cy, "region_id": area.region_id, "agencies": []}
+    return _area_out(area, [])
 
 
 @bp.get("/areas/<int:area_id>")
 @bp.response(200, AreaSchema)
 def get_area(area_id):
     area = get_area_or_404(current_api_user(), area_id)
-    return {"id": area.id, "name": area.name, "name_cy": area.name_cy, "region_id": area.region_id,
-            "agencies": list(area.agencies)}
+    return _area_out(area, list(area.agencies))
 
 
 @bp.get("/areas/<int:area_id>/agencies")
@@ -157,7 +165,7 @@ def list_regions():
             select(Area.id, Area.region_id).where(Area.region_id.in_([r.id for r in regions]))
         ):
             area_ids.setdefault(region_id, []).append(area_id)
-    return [{"id": r.id, "name": r.name, "name_cy": r.name_cy, "area_ids": sorted(area_ids.get(r.id, []))} for r in regions]
+    return [_region_out(r, sorted(area_ids.get(r.id, []))) for r in regions]
 
 
 @bp.post("/regions")
@@ -168,7 +176,7 @@ def create_region(data):
     """Create a region (administrators)."""
     _require_admin()
     region = area_services.create_region(data["name"], data.get("name_cy"))
-    return {"id": region.id, "name": region.name, "name_cy": region.name_cy, "area_ids": []}
+    return _region_out(region, [])
 
 
 @bp.post("/regions/<int:region_id>/members")

@@ -59,25 +59,26 @@ class FrameworkSchema(FrameworkSummarySchema):
     domains = ma.fields.List(ma.fields.Nested(DomainSchema))
 
 
-class AgencySchema(ma.Schema):
+class NamedSchema(ma.Schema):
+    """Regions, areas and agencies: ``name`` (their identity) and an optional Welsh name."""
+
+    name = ma.fields.String(required=True)
+    name_cy = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "Welsh name, if any"})
+
+
+class AgencySchema(NamedSchema):
     id = ma.fields.Integer(dump_only=True)
     area_id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True)
-    name_cy = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "Welsh name, if any"})
 
 
-class AreaSchema(ma.Schema):
+class AreaSchema(NamedSchema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True)
-    name_cy = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "Welsh name, if any"})
     region_id = Id(allow_none=True, load_default=None)
     agencies = ma.fields.List(ma.fields.Nested(AgencySchema), dump_only=True)
 
 
-class RegionSchema(ma.Schema):
+class RegionSchema(NamedSchema):
     id = ma.fields.Integer(dump_only=True)
-    name = ma.fields.String(required=True)
-    name_cy = ma.fields.String(allow_none=True, load_default=None, metadata={"description": "Welsh name, if any"})
     area_ids = ma.fields.List(ma.fields.Integer(), dump_only=True)
 
 

@@ -15,21 +15,18 @@ from hsbtrack.permissions import forget_grants
 from hsbtrack.security import get_by_id
 
 
-def _clean_name(name, field="name", limit=200) -> str:
+def _clean_name(name, field="name", limit=200, required=True) -> str | None:
+    """The name trimmed; blank is refused, or means none when ``required`` is false (a Welsh name)."""
     value = (name or "").strip()
-    if not value:
+    if not value and required:
         raise ServiceError.field(field, _("Enter a name"))
     if len(value) > limit:
         raise ServiceError.field(field, _("Name must be %(n)d characters or fewer", n=limit))
-    return value
-
-
-def _clean_welsh_name(name_cy) -> str | None:
-    """The optional Welsh name: blank means none."""
-    value = (name_cy or "").strip()
-    if len(value) > 200:
-        raise ServiceError.field("name_cy", _("Name must be %(n)d characters or fewer", n=200))
     return value or None
+
+
+def _clean_names(name, name_cy) -> tuple[str, str | None]:
+    return _clean_name(name), _clean_name(name_cy, "name_cy", required=False)
 
 
 def _name_taken(model, name, **scope) -> bool:
@@ -43,7 +40,7 @@ def _name_taken(model, name, **scope) -> bool:
 
 
 def create_region(name, name_cy=None) -> Region:
-    name, name_cy = _clean_name(name), _clean_welsh_name(name_cy)
+    name, name_cy = _clean_names(name, name_cy)
     if _name_taken(Region, name):
         raise ConflictError.field("name", _("A region called %(name)s already exists", name=name))
     region = Region(name=name, name_cy=name_cy)
@@ -63,7 +60,7 @@ def _region_id(value) -> int | None:
 
 
 def create_area(name, region_id=None, name_cy=None) -> Area:
-    name, name_cy = _clean_name(name), _clean_welsh_name(name_cy)
+    name, name_cy = _clean_names(name, name_cy)
     if _name_taken(Area, name):
         raise ConflictError.field("name", _("An area called %(name)s already exists", name=name))
     area = Area(name=name, name_cy=name_cy, region_id=_region_id(region_id), settings={})
@@ -79,7 +76,7 @@ def set_area_region(area: Area, region_id) -> Area:
 
 
 def create_agency(area: Area, name, name_cy=None) -> Agency:
-    name, name_cy = _clean_name(name), _clean_welsh_name(name_cy)
+    name, name_cy = _clean_names(name, name_cy)
     if _name_taken(Agency, name, area_id=area.id):
         raise ConflictError.field("name", _("%(area)s already has an agency called %(name)s", area=area.display_name, name=name))
     agency = Agency(area_id=area.id, name=name, name_cy=name_cy)
@@ -187,7 +184,7 @@ def areas_for_user(user) -> list[Area]:
     from hsbtrack.permissions import visible_area_ids
 
     ids = visible_area_ids(user)
-    query = select(Area).order_by(Area.name)
+    query = select(Area)  # sorted by the name shown, below
     if ids is not None:
         if not ids:
             return []
