@@ -106,13 +106,29 @@ def configure_plugins(app: Flask, extra: dict | None) -> None:
 
 
 def configure_roles(app: Flask) -> None:
+    """Roles and permissions from the core's and the plugins' ``hsbtrack_roles`` hooks: a role may
+    only name declared permissions, so that a typo cannot grant or withhold anything quietly."""
+    from hsbtrack.areas.roles import Permission, Role
+
     registry = app.extensions["hsbtrack_plugins"]
-    roles = {}
-    for role in registry.collect("hsbtrack_roles"):
-        if role.id in roles or role.id == "admin":
-            raise RuntimeError(f"Role {role.id!r} is declared twice (by {role.plugin or 'the core'})")
-        roles[role.id] = role
+    roles, permissions = {}, {}
+    for item in registry.collect("hsbtrack_roles"):
+        if isinstance(item, Permission):
+            if item.id in permissions:
+                raise RuntimeError(f"Permission {item.id!r} is declared twice (by {item.plugin or 'the core'})")
+            permissions[item.id] = item
+        elif isinstance(item, Role):
+            if item.id in roles or item.id == "admin":
+                raise RuntimeError(f"Role {item.id!r} is declared twice (by {item.plugin or 'the core'})")
+            roles[item.id] = item
+        else:
+            raise RuntimeError(f"hsbtrack_roles returned {item!r}: return Role and Permission objects")
+    for role in roles.values():
+        unknown = set(role.permissions) - set(permissions)
+        if unknown:
+            raise RuntimeError(f"Role {role.id!r} names undeclared permissions: {sorted(unknown)}")
     app.extensions["hsbtrack_roles"] = roles
+    app.extensions["hsbtrack_permissions"] = permissions
 
 
 def configure_catalogue(app: Flask) -> None:
@@ -177,6 +193,10 @@ def configure_security(app: Flask) -> None:
     def make_csp_nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
 
+    from hsbtrack.downloads.services import record_download_if_any
+
+    app.after_request(record_download_if_any)  # every file and report that leaves, page or API
+
     @app.after_request
     def security_headers(response):
         nonce = getattr(g, "csp_nonce", "")
@@ -202,7 +222,10 @@ def configure_security(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     app.extensions["hsbtrack_plugins"].hook.hsbtrack_load_blueprints(app=app, api=app.extensions["hsbtrack_api"])
 
+    from hsbtrack.permissions import PUBLIC, requires
+
     @app.get("/healthz")
+    @requires(PUBLIC)
     def healthz():
         """Liveness for load balancers and the load test; touches nothing (no session, no database)."""
         return "ok", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}

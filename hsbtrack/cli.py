@@ -151,11 +151,21 @@ def users_token(email, name):
     click.echo(token)
 
 
+@click.command("roles")
+@with_appcontext
+def roles_command():
+    """Print the roles x permissions table (core and installed plugins) as Markdown."""
+    from hsbtrack.permissions import role_table_markdown
+
+    click.echo(role_table_markdown())
+
+
 def register_core_commands(cli) -> None:
     from hsbtrack import backup
     from hsbtrack.bench.cli import bench_command
 
     cli.add_command(db_group)
     cli.add_command(users_group)
+    cli.add_command(roles_command)
     cli.add_command(bench_command)
     backup.register(cli)

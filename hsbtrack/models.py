@@ -4,12 +4,13 @@ from hsbtrack.actions.models import Action, ActionStatement, ActionUpdate, Findi
 from hsbtrack.areas.models import Agency, Area, Membership, Region
 from hsbtrack.audits.models import AgreedScore, Audit, AuditAgency, DomainResponse, Response, ScheduledAudit
 from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
+from hsbtrack.downloads.models import DownloadEntry
 from hsbtrack.history.models import HistoryEntry
 from hsbtrack.notifications.models import Notification, SchedulerLock
 from hsbtrack.plugins.models import PluginState
 
 __all__ = [
     "Action", "ActionStatement", "ActionUpdate", "FindingDecision", "Notification", "SchedulerLock",
-    "Agency", "AgreedScore", "ApiToken", "Area", "Audit", "AuditAgency", "DomainResponse", "HistoryEntry",
+    "Agency", "AgreedScore", "DownloadEntry", "ApiToken", "Area", "Audit", "AuditAgency", "DomainResponse", "HistoryEntry",
     "LoginAttempt", "Membership", "OneTimeToken", "PluginState", "Region", "Response", "ScheduledAudit", "User",
 ]

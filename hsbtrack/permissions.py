@@ -1,31 +1,56 @@
-"""The one permission service every view and API call goes through.
+"""The one permission check every page and API call goes through.
 
-Rule: objects of an area where the user holds no role answer 404 (they do not exist for that
-user); a role without the needed permission answers 403.
+Each view names the permission it needs with :func:`requires` (per HTTP method where a page both
+shows and changes). Before the view runs (and before an API body is parsed), :func:`authorize_request`
+
+1. finds the records the URL names with the *record loaders* (``area_id``, ``audit_id``,
+   ``action_id``, a plugin's ``case_id``...; registered with :func:`record_loader`). A loader
+   returns the record with the area, region and agency it belongs to, or None (404). A record
+   may carry its own wall (a CARM plan action: only readers of its case) as ``Target.visible``;
+2. applies one rule: the caller needs the permission in the records' area (or region, or
+   install); without the permission's *read* permission the records do not exist for them (404);
+   with it but without the write, 403.
+
+Pages, the API with a bearer token and the API with the browser session all pass here. Holding
+some role in an area is never enough by itself: a permission that no role grants, or a view
+that names none, is a programming error (the route walk in tests/test_access_matrix.py fails).
 """
 
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from flask import abort, current_app, g
+from flask import abort, current_app, g, request
 from sqlalchemy import select
 
-from hsbtrack.areas.models import Area, Membership, Region
+from hsbtrack.areas.models import Agency, Area, Membership, Region
+from hsbtrack.areas.roles import AREA, INSTALL, Perm
 from hsbtrack.extensions import db
 
 
 @dataclass
 class Grants:
-    """What one user may do, loaded once per request in two queries."""
+    """What one user holds, loaded once per request in two queries."""
 
     is_admin: bool = False
-    area_roles: dict[int, set[str]] = field(default_factory=dict)
+    # area -> [(role, agency id or None)]
+    area_memberships: dict[int, list[tuple[str, int | None]]] = field(default_factory=dict)
     region_roles: dict[int, set[str]] = field(default_factory=dict)
-    agency_ids: dict[int, set[int]] = field(default_factory=dict)  # area -> agencies the user leads
     region_area_ids: dict[int, set[int]] = field(default_factory=dict)
+
+    @property
+    def area_roles(self) -> dict[int, set[str]]:
+        return {area_id: {role for role, _a in rows} for area_id, rows in self.area_memberships.items()}
 
 
 def roles_registry() -> dict:
     return current_app.extensions["hsbtrack_roles"]
+
+
+def permissions_registry() -> dict:
+    return current_app.extensions["hsbtrack_permissions"]
 
 
 def _load_grants(user) -> Grants:
@@ -37,9 +62,7 @@ def _load_grants(user) -> Grants:
     ).all()
     for area_id, region_id, role, agency_id in rows:
         if area_id is not None:
-            grants.area_roles.setdefault(area_id, set()).add(role)
-            if agency_id is not None:
-                grants.agency_ids.setdefault(area_id, set()).add(agency_id)
+            grants.area_memberships.setdefault(area_id, []).append((role, agency_id))
         else:
             grants.region_roles.setdefault(region_id, set()).add(role)
     if grants.region_roles:
@@ -64,62 +87,62 @@ def forget_grants() -> None:
     g.pop("_grants", None)
 
 
-def area_roles(user, area_id: int, region_id: int | None = None) -> set[str]:
+def is_admin(user) -> bool:
+    return grants_for(user).is_admin
+
+
+def area_roles(user, area_id: int) -> set[str]:
     """Roles the user holds in an area, including regional roles over it."""
     grants = grants_for(user)
-    roles = set(grants.area_roles.get(area_id, set()))
+    roles = {role for role, _agency in grants.area_memberships.get(area_id, ())}
     for rid, area_ids in grants.region_area_ids.items():
         if area_id in area_ids:
             roles |= grants.region_roles.get(rid, set())
     return roles
 
 
-def permissions_in_area(user, area_id: int) -> set[str]:
+def _permission(permission: str):
+    definition = permissions_registry().get(permission)
+    if definition is None:  # a typo must not quietly mean "nobody" or "anybody"
+        raise LookupError(f"Unknown permission {permission!r}: declare it through the hsbtrack_roles hook")
+    return definition
+
+
+def permissions_in_area(user, area_id: int, agency_id: int | None = None) -> set[str]:
+    """Permissions the user holds in an area. Per-agency permissions (an agency lead's scoring)
+    count only from a membership for ``agency_id`` (any agency's membership when it is None)."""
     registry = roles_registry()
-    perms = set()
-    for role in area_roles(user, area_id):
+    grants = grants_for(user)
+    perms: set[str] = set()
+    memberships = list(grants.area_memberships.get(area_id, ()))
+    for rid, area_ids in grants.region_area_ids.items():
+        if area_id in area_ids:
+            memberships += [(role, None) for role in grants.region_roles.get(rid, ())]
+    per_agency = {p.id for p in permissions_registry().values() if p.per_agency}
+    for role, membership_agency in memberships:
         definition = registry.get(role)
-        if definition is not None:
-            perms |= definition.permissions
+        if definition is None:
+            continue
+        for perm in definition.permissions:
+            if perm in per_agency and agency_id is not None and membership_agency != agency_id:
+                continue
+            if perm in per_agency and membership_agency is None:
+                continue  # an agency lead's rights need the agency of the membership
+            perms.add(perm)
     return perms
 
 
-def can_see_area(user, area_id: int) -> bool:
-    return grants_for(user).is_admin or bool(area_roles(user, area_id))
-
-
-def can(user, permission: str, area_id: int) -> bool:
+def can(user, permission: str, area_id: int, agency_id: int | None = None) -> bool:
+    """Does the user hold ``permission`` in the area (for ``agency_id``, if the permission is per agency)?"""
+    definition = _permission(permission)
     if grants_for(user).is_admin:
         return True
-    return permission in permissions_in_area(user, area_id)
-
-
-def can_score_for(user, area_id: int, agency_id: int) -> bool:
-    """Agency leads score only for their own agency; board managers and admins for any."""
-    from hsbtrack.areas.roles import Perm
-
-    if can(user, Perm.SCORE_ANY_AGENCY, area_id):
-        return True
-    return can(user, Perm.SCORE, area_id) and agency_id in grants_for(user).agency_ids.get(area_id, set())
-
-
-def visible_area_ids(user) -> set[int] | None:
-    """Ids of the areas the user may see; None means every area (admins)."""
-    grants = grants_for(user)
-    if grants.is_admin:
-        return None
-    ids = set(grants.area_roles)
-    for area_ids in grants.region_area_ids.values():
-        ids |= area_ids
-    return ids
-
-
-def can_see_region(user, region_id: int) -> bool:
-    grants = grants_for(user)
-    return grants.is_admin or region_id in grants.region_roles
+    held = permissions_in_area(user, area_id, agency_id)
+    return permission in held or (definition.any_agency is not None and definition.any_agency in held)
 
 
 def can_in_region(user, permission: str, region_id: int) -> bool:
+    _permission(permission)
     grants = grants_for(user)
     if grants.is_admin:
         return True
@@ -127,29 +150,291 @@ def can_in_region(user, permission: str, region_id: int) -> bool:
     return any(permission in registry[r].permissions for r in grants.region_roles.get(region_id, ()) if r in registry)
 
 
-def get_area_or_404(user, area_id: int, permission: str | None = None) -> Area:
-    """Load an area the user may see, else 404; check ``permission`` there, else 403."""
-    if not can_see_area(user, area_id):
-        abort(404)
+def can_score_for(user, area_id: int, agency_id: int) -> bool:
+    """Board managers and admins score for any agency; an agency lead only through an agency-lead
+    membership of that very agency (a viewer membership tagged with another agency gives nothing)."""
+    return can(user, Perm.SCORE, area_id, agency_id)
+
+
+def agencies_user_scores_for(user, area_id: int) -> set[int]:
+    """Agencies whose responses the user may enter through an agency-lead membership."""
+    registry = roles_registry()
+    return {agency for role, agency in grants_for(user).area_memberships.get(area_id, ())
+            if agency is not None and role in registry and Perm.SCORE in registry[role].permissions}
+
+
+def can_read_responses_of(user, area, agency_id: int, all_submitted: bool = False) -> bool:
+    """Every agency's responses for those who read them all; an agency lead its own agency's; and,
+    when the area shares evidence once every agency has submitted, every agency's for those leads."""
+    if can(user, Perm.READ_OWN_RESPONSES, area.id, agency_id):  # (READ_RESPONSES covers every agency)
+        return True
+    return all_submitted and shares_evidence(area) and can(user, Perm.READ_OWN_RESPONSES, area.id)
+
+
+def shares_evidence(area) -> bool:
+    """Area setting (default off): agency leads read each other's evidence once all have submitted,
+    for the moderation meeting."""
+    return bool((area.settings or {}).get("share_evidence_after_submission"))
+
+
+def readable_restrictions(user, area_id: int) -> set[str]:
+    """The walls a user may look behind in an area: restricted records (``restricted_to``) whose
+    permission they hold. Admins see every record."""
+    return permissions_in_area(user, area_id)
+
+
+def visible_area_ids(user, permission: str = Perm.VIEW_AREA) -> set[int] | None:
+    """Ids of the areas where the user holds ``permission``; None means every area (admins)."""
+    grants = grants_for(user)
+    if grants.is_admin:
+        return None
+    candidates = set(grants.area_memberships)
+    for area_ids in grants.region_area_ids.values():
+        candidates |= area_ids
+    return {area_id for area_id in candidates if can(user, permission, area_id)}
+
+
+def users_holding(users, permissions: set[str], area) -> list:
+    """Those of ``users`` who hold every one of ``permissions`` in ``area`` (through a role there or
+    over its region, or as admins), in one query: for owner lists and recipients, not per person."""
+    from sqlalchemy import or_
+
+    users = list(users)
+    registry = roles_registry()
+    for permission in permissions:
+        _permission(permission)
+    scope = Membership.area_id == area.id
+    if area.region_id is not None:
+        scope = or_(scope, Membership.region_id == area.region_id)
+    held: dict[int, set[str]] = {}
+    for user_id, role in db.session.execute(
+            select(Membership.user_id, Membership.role).where(scope, Membership.user_id.in_([u.id for u in users]))):
+        definition = registry.get(role)
+        if definition is not None:
+            held.setdefault(user_id, set()).update(definition.permissions)
+    return [u for u in users if u.is_admin or permissions <= held.get(u.id, set())]
+
+
+def can_see_region(user, region_id: int) -> bool:
+    return can_in_region(user, Perm.VIEW_REGION, region_id)
+
+
+# -- record loaders and the one check ---------------------------------------------------------
+
+
+@dataclass
+class Target:
+    """A record named by a URL, with what decides who may reach it."""
+
+    record: object
+    area_id: int | None = None
+    region_id: int | None = None
+    agency_id: int | None = None
+    # A wall of the record's own (e.g. a restricted action): called with the user; False -> 404.
+    visible: Callable | None = None
+
+
+_LOADERS: dict[tuple[str | None, str], Callable] = {}
+
+
+def record_loader(argument: str, blueprint: str | None = None):
+    """Register the loader of a URL argument (``audit_id``): ``loader(value) -> Target | None``.
+
+    ``blueprint`` limits it to one blueprint's routes where an argument name means something else
+    there (a schools round and a regional round are both ``round_id``)."""
+
+    def decorator(loader):
+        _LOADERS[blueprint, argument] = loader
+        return loader
+
+    return decorator
+
+
+def _loader_for(argument: str):
+    blueprint = request.blueprint or ""
+    for key in ((blueprint, argument), (blueprint.rsplit(".", 1)[0], argument), (None, argument)):
+        if key in _LOADERS:
+            return _LOADERS[key]
+    return None
+
+
+def current_actor():
+    """The caller: the API's authenticated user, else the signed-in browser user."""
+    from flask_login import current_user
+
+    return g.get("api_user") or current_user
+
+
+def loaded(argument: str):
+    """The record a URL argument named, as loaded by the check (no second query)."""
+    return g._loaded[argument].record
+
+
+def _deny(user, permission: str, area_id, region_id, agency_id):
+    definition = _permission(permission)
+    read = definition.read_permission
+    if read != permission and _holds(user, read, area_id, region_id, None):
+        abort(403)
+    abort(404)
+
+
+def _holds(user, permission, area_id, region_id, agency_id) -> bool:
+    definition = _permission(permission)
+    grants = grants_for(user)
+    if grants.is_admin:
+        return True
+    if definition.scope == INSTALL:
+        return permission == Perm.SIGNED_IN and getattr(user, "is_authenticated", False)
+    if area_id is not None:
+        return can(user, permission, area_id, agency_id)  # (regional roles count in member areas)
+    if region_id is not None:
+        return can_in_region(user, permission, region_id)
+    return False
+
+
+def authorize(user, permission: str, *, area_id=None, region_id=None, agency_id=None) -> None:
+    """Abort with 404 (no read permission) or 403 (read but not this write) unless allowed."""
+    if not _holds(user, permission, area_id, region_id, agency_id):
+        _deny(user, permission, area_id, region_id, agency_id)
+
+
+def authorize_request(permission: str) -> None:
+    """Load every record the URL names and check ``permission`` on them (see the module text)."""
+    user = current_actor()
+    found = {}
+    for argument, value in (request.view_args or {}).items():
+        loader = _loader_for(argument)
+        if loader is None:
+            continue
+        target = loader(value)
+        if target is None:
+            abort(404)
+        found[argument] = target
+    area_ids = {t.area_id for t in found.values() if t.area_id is not None}
+    region_ids = {t.region_id for t in found.values() if t.region_id is not None}
+    agency_ids = {t.agency_id for t in found.values() if t.agency_id is not None}
+    if g.get("area") is not None and not found.get("area_id"):  # a plugin page: its area was pulled
+        area_ids.add(g.area.id)
+    if g.get("region") is not None and not found.get("region_id"):
+        region_ids.add(g.region.id)
+    if len(area_ids) > 1 or len(region_ids) > 1 or len(agency_ids) > 1:
+        abort(404)  # /areas/<A>/members/<a membership of B>: B's record is not in A
+    area_id = next(iter(area_ids), None)
+    region_id = next(iter(region_ids), None)
+    agency_id = next(iter(agency_ids), None)
+    if area_id is not None and region_id is not None:
+        area = db.session.get(Area, area_id)
+        if area is None or area.region_id != region_id:
+            abort(404)
+    definition = _permission(permission)
+    if definition.scope == AREA and area_id is None and region_id is None:
+        raise LookupError(f"{request.endpoint} names area permission {permission!r} but no record of an area")
+    authorize(user, permission, area_id=area_id, region_id=region_id,
+              agency_id=agency_id if definition.per_agency else None)
+    for target in found.values():
+        if target.visible is not None and not target.visible(user):
+            abort(404)
+    g._loaded = found
+
+
+PUBLIC = "public"  # pages anyone may open without signing in (sign-in, reset links, health)
+
+
+def requires(permission: str, **per_method: str):
+    """Name the permission a view needs (``requires(Perm.VIEW_AREA, POST=Perm.MANAGE_AREA)``).
+
+    Place it directly under the route decorator: on API views it then runs before the request
+    body is parsed, so a caller without access gets 404/403, never a validation error that
+    reveals the record. The route walk reads ``view.required_permissions``."""
+    table = {"GET": permission, **{method.upper(): perm for method, perm in per_method.items()}}
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            wanted = table.get(request.method, permission)
+            if wanted != PUBLIC:
+                authorize_request(wanted)
+            return view(*args, **kwargs)
+
+        wrapper.required_permissions = table
+        return wrapper
+
+    return decorator
+
+
+def required_permission(view, method: str) -> str | None:
+    table = getattr(view, "required_permissions", None)
+    if table is None:
+        return None
+    return table.get(method, table["GET"])
+
+
+# -- the core's own loaders: areas, regions, agencies, memberships ------------------------------
+
+
+@record_loader("area_id")
+def _load_area(area_id):
+    area = db.session.get(Area, area_id)
+    return Target(area, area_id=area.id) if area is not None else None
+
+
+@record_loader("region_id")
+def _load_region(region_id):
+    region = db.session.get(Region, region_id)
+    return Target(region, region_id=region.id) if region is not None else None
+
+
+@record_loader("agency_id")
+def _load_agency(agency_id):
+    agency = db.session.get(Agency, agency_id)
+    return Target(agency, area_id=agency.area_id, agency_id=agency.id) if agency is not None else None
+
+
+@record_loader("membership_id")
+def _load_membership(membership_id):
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        return None
+    return Target(membership, area_id=membership.area_id, region_id=membership.region_id)
+
+
+# -- helpers for views that load by hand ------------------------------------------------------
+
+
+def get_area_or_404(user, area_id: int, permission: str) -> Area:
+    """The area, if the user holds ``permission`` there (404 without its read permission, else 403)."""
     area = db.session.get(Area, area_id)
     if area is None:
         abort(404)
-    if permission is not None and not can(user, permission, area_id):
-        abort(403)
+    authorize(user, permission, area_id=area.id)
     return area
 
 
-def get_region_or_404(user, region_id: int, permission: str | None = None) -> Region:
-    if not can_see_region(user, region_id):
-        abort(404)
+def get_region_or_404(user, region_id: int, permission: str) -> Region:
     region = db.session.get(Region, region_id)
     if region is None:
         abort(404)
-    if permission is not None and not can_in_region(user, permission, region_id):
-        abort(403)
+    authorize(user, permission, region_id=region.id)
     return region
 
 
 def require_admin(user) -> None:
     if not grants_for(user).is_admin:
         abort(404)
+
+
+# -- the role table (docs/security.md and ``hsbtrack roles``) -----------------------------------
+
+
+def role_table_markdown() -> str:
+    """Roles × permissions as a Markdown table, from the registry in force (core and plugins)."""
+    roles = sorted(roles_registry().values(), key=lambda r: (r.order, r.id))
+    permissions = sorted(permissions_registry().values(), key=lambda p: (p.plugin or "", p.id))
+    header = "| permission | what it allows | " + " | ".join(f"`{r.id}`" for r in roles) + " |"
+    lines = [header, "| --- | --- | " + " | ".join(":---:" for _r in roles) + " |"]
+    for permission in permissions:
+        if permission.scope == INSTALL:
+            continue
+        marks = " | ".join("✓" if permission.id in role.permissions else "" for role in roles)
+        lines.append(f"| `{permission.id}` | {permission.label} | {marks} |")
+    return "\n".join(lines)

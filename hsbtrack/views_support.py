@@ -104,6 +104,15 @@ def english_text_attr(context):
     return Markup(' lang="en"')
 
 
+def may(permission: str, area=None) -> bool:
+    """Template helper: does the signed-in user hold ``permission`` in the page's area? (Links to
+    pages the reader could not open are left out; the pages themselves check again.)"""
+    from hsbtrack.permissions import can
+
+    area = area if area is not None else current_area()
+    return current_user.is_authenticated and area is not None and can(current_user, permission, area.id)
+
+
 def register_template_helpers(app) -> None:
     from flask_babel import get_locale
     from govuk_frontend_wtf.main import WTFormsHelpers
@@ -114,6 +123,7 @@ def register_template_helpers(app) -> None:
     app.add_template_global(get_locale)
     app.add_template_global(english_text_attr)
     app.add_template_global(url_each)
+    app.add_template_global(may)
 
     @app.context_processor
     def inject_helpers():

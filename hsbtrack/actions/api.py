@@ -9,59 +9,49 @@ parsed: an action or audit of an area the caller cannot see answers 404, never 4
 
 
 import marshmallow as ma
-from flask import abort, g
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from hsbtrack.actions import services
+from hsbtrack.actions import (
+    loaders,  # noqa: F401  (the action_id loader)
+    services,
+)
 from hsbtrack.actions.models import STATUSES, Action, ActionUpdate
-from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, before_body, current_api_user
+from hsbtrack.api.auth import api_blueprint, current_api_user
 from hsbtrack.api.schemas import Id, UtcDateTime
 from hsbtrack.areas.roles import Perm
-from hsbtrack.audits.api import audit_or_404
+from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
-from hsbtrack.permissions import can_see_area, get_area_or_404
+from hsbtrack.permissions import loaded, requires
 from hsbtrack.timeutil import today
 
 bp = api_blueprint("api_actions", __name__, "Actions, progress updates and the action plan")
 
 
-# -- scope ------------------------------------------------------------------------------------
-
-
-def _get_action(action_id) -> Action | None:
-    return db.session.get(Action, action_id, options=[selectinload(Action.statements), selectinload(Action.owner)])
-
-
-def _action_guard(action_id):
-    action = _get_action(action_id)
-    return action is not None and can_see_area(g.api_user, action.area_id)
-
-
-SCOPE_GUARDS["action_id"] = _action_guard
+# -- access: ``requires`` names each operation's permission; the shared loaders (the action_id
+# loader in hsbtrack.actions.loaders, the audit_id one in hsbtrack.audits.loaders) find and check
+# the records before the body is parsed ----------------------------------------------------------
 
 
 def _action(action_id) -> Action:
-    action = _get_action(action_id)  # identity map: no second query after the scope guard
-    if action is None or not can_see_area(current_api_user(), action.area_id):
-        abort(404)
-    return action
+    return loaded("action_id")
 
 
+def _owner_or_editor(view):
+    """Progress updates: the action's owner, or those who edit actions (403 for other readers),
+    checked before the body is parsed."""
+    import functools
 
-def _may_edit_area(area_id=None, audit_id=None, **_ignored):
-    if audit_id is not None:
-        audit_or_404(audit_id, Perm.EDIT_ACTIONS)
-    else:
-        get_area_or_404(current_api_user(), area_id, Perm.EDIT_ACTIONS)
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not services.can_update(current_api_user(), loaded("action_id")):
+            abort(403, description=_("Only the owner or the board can change this action"))
+        return view(*args, **kwargs)
 
-
-def _may_update(action_id, **_ignored):
-    action = _action(action_id)
-    if not services.can_update(current_api_user(), action):
-        abort(403, description=_("Only the owner or the board can change this action"))
+    return wrapper
 
 
 # -- schemas ----------------------------------------------------------------------------------
@@ -232,14 +222,14 @@ def _finding_out(finding):
 def _reload(action_id) -> Action:
     """The action as saved, with its statements and owner (after a change)."""
     db.session.expire_all()
-    return _get_action(action_id)
+    return db.session.get(Action, action_id, options=[selectinload(Action.statements), selectinload(Action.owner)])
 
 
 # -- the plan ---------------------------------------------------------------------------------
 
 
 @bp.post("/areas/<int:area_id>/actions")
-@before_body(_may_edit_area)
+@requires(Perm.EDIT_ACTIONS)
 @bp.arguments(ActionInSchema)
 @bp.response(201, ActionSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -252,7 +242,7 @@ def create_action(data, area_id):
     of the framework (headings such as 1.6 are refused); ``due_on`` an ISO date. Bad values answer
     422 with a message per field, and nothing is saved.
     """
-    area = get_area_or_404(current_api_user(), area_id, Perm.EDIT_ACTIONS)
+    area = loaded("area_id")
     audit = None
     if data["audit_id"] not in (None, ""):
         from hsbtrack.audits.services import get_audit
@@ -271,6 +261,7 @@ def create_action(data, area_id):
 
 
 @bp.get("/areas/<int:area_id>/actions")
+@requires(Perm.READ_ACTIONS)
 @bp.arguments(PlanQuerySchema, location="query")
 @bp.response(200, ActionSchema(many=True))
 @bp.alt_response(404, response="NOT_FOUND")
@@ -278,7 +269,7 @@ def create_action(data, area_id):
 def list_actions(query, area_id):
     """The area's action plan, soonest due first, filtered by status, overdue, statement, domain,
     owner or agency. Everyone with a role in the area."""
-    area = get_area_or_404(current_api_user(), area_id)
+    area = loaded("area_id")
     owner_id = None
     if query["owner_email"]:
         from hsbtrack.auth.models import User
@@ -291,13 +282,15 @@ def list_actions(query, area_id):
                                   domain=query["domain"], owner_id=owner_id, agency_id=query["agency_id"],
                                   sort=query["sort"])
     on = today()
-    return [_action_out(a, on) for a in db.session.scalars(services.plan_query(area.id, filters, on))]
+    return [_action_out(a, on) for a in db.session.scalars(services.plan_query(area.id, filters, on,
+                                                                                reader=current_api_user()))]
 
 
 # -- one action -------------------------------------------------------------------------------
 
 
 @bp.get("/actions/<int:action_id>")
+@requires(Perm.READ_ACTIONS)
 @bp.response(200, ActionSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_action(action_id):
@@ -306,7 +299,7 @@ def get_action(action_id):
 
 
 @bp.patch("/actions/<int:action_id>")
-@before_body(_may_update)
+@requires(Perm.EDIT_ACTIONS)
 @bp.arguments(ActionPatchSchema)
 @bp.response(200, ActionSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -327,7 +320,8 @@ def patch_action(data, action_id):
 
 
 @bp.post("/actions/<int:action_id>/updates")
-@before_body(_may_update)
+@requires(Perm.READ_ACTIONS)
+@_owner_or_editor
 @bp.arguments(UpdateInSchema)
 @bp.response(201, UpdateSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -342,6 +336,7 @@ def post_update(data, action_id):
 
 
 @bp.get("/actions/<int:action_id>/updates")
+@requires(Perm.READ_ACTIONS)
 @bp.response(200, UpdateSchema(many=True))
 @bp.alt_response(404, response="NOT_FOUND")
 def list_updates(action_id):
@@ -357,16 +352,17 @@ def list_updates(action_id):
 
 
 @bp.get("/audits/<int:audit_id>/findings")
+@requires(Perm.READ_AUDIT)
 @bp.response(200, FindingSchema(many=True))
 @bp.alt_response(404, response="NOT_FOUND")
 def list_findings(audit_id):
     """The audit's findings: agreed scores at or below the area's threshold (default 1) and
     disagreements (agencies 2 or more apart), each with the decision taken, if any."""
-    return [_finding_out(f) for f in services.findings(audit_or_404(audit_id))]
+    return [_finding_out(f) for f in services.findings(loaded("audit_id"))]
 
 
 @bp.post("/audits/<int:audit_id>/findings/accept")
-@before_body(_may_edit_area)
+@requires(Perm.EDIT_ACTIONS)
 @bp.arguments(AcceptInSchema)
 @bp.response(201, ActionSchema(many=True))
 @bp.alt_response(403, response="FORBIDDEN")
@@ -379,7 +375,7 @@ def accept_findings(data, audit_id):
     409 if a code has already been accepted or dismissed; 422 for a code that is not a finding,
     an owner without a role in the area or a due date that is not a date.
     """
-    audit = audit_or_404(audit_id, Perm.EDIT_ACTIONS)
+    audit = loaded("audit_id")
     actions = services.accept_findings(
         audit, data["codes"], owner=data["owner_email"], due_on=data["due_on"], title=data["title"],
         description=data["description"] or "", agency_id=data["agency_id"], priority=data["priority"],
@@ -393,7 +389,7 @@ def accept_findings(data, audit_id):
 
 
 @bp.post("/audits/<int:audit_id>/findings/<code>/dismiss")
-@before_body(_may_edit_area)
+@requires(Perm.EDIT_ACTIONS)
 @bp.arguments(DismissInSchema)
 @bp.response(200, FindingSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -403,7 +399,7 @@ def accept_findings(data, audit_id):
 def dismiss_finding(data, audit_id, code):
     """Dismiss a finding with a reason (kept in the history). 404 if ``code`` is not a finding of
     the audit; 409 if it was already decided."""
-    audit = audit_or_404(audit_id, Perm.EDIT_ACTIONS)
+    audit = loaded("audit_id")
     if code not in {f.code for f in services.findings(audit)}:
         abort(404, description=_("%(code)s is not a finding of this audit", code=code))
     services.dismiss_finding(audit, code, data["reason"], user=current_api_user())

@@ -143,15 +143,16 @@ def latest_updates(area_id) -> dict:
 
 
 def gather(area, filters=None, lang=None, overdue_first=False, with_updates=False, page=None,
-           per_page=PLAN_PAGE_SIZE) -> PlanData:
+           per_page=PLAN_PAGE_SIZE, reader=None) -> PlanData:
     """The plan of ``area`` filtered by ``filters``, grouped by domain, with the counts of the whole plan.
 
     With ``page`` (from 1), only that page of ``per_page`` actions: a national-scale plan has
     hundreds, and rendering them all made the page ten times slower than a trivial one (make bench).
+    ``reader``: who will read it; walled actions (and their counts) only for those who may see them.
     """
     filters = filters or services.PlanFilter()
     on = today()
-    query = services.plan_query(area.id, filters, on=on)
+    query = services.plan_query(area.id, filters, on=on, reader=reader)
     pages = 1
     if page is None:
         actions = list(db.session.scalars(query))
@@ -164,7 +165,7 @@ def gather(area, filters=None, lang=None, overdue_first=False, with_updates=Fals
         actions = list(db.session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
     if overdue_first:
         actions.sort(key=lambda a: not a.is_overdue(on))  # stable: keeps the chosen order within each part
-    counts, overdue_total = services.counts_and_overdue(area.id, on)
+    counts, overdue_total = services.counts_and_overdue(area.id, on, reader=reader)
     return PlanData(
         area=area, filters=filters, actions=actions,
         groups=group_by_domain(actions, lang, only_domain=filters.domain),
@@ -311,8 +312,8 @@ def build_xlsx(data: PlanData) -> bytes:
     return out.getvalue()
 
 
-def download(area, filters, kind: str, lang=None) -> Response:
-    data = gather(area, filters, lang=lang, with_updates=True)
+def download(area, filters, kind: str, lang=None, reader=None) -> Response:
+    data = gather(area, filters, lang=lang, with_updates=True, reader=reader)
     if kind == "xlsx":
         body, mimetype = build_xlsx(data), XLSX_MIMETYPE
     else:

@@ -32,6 +32,9 @@ class Action(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     version: Mapped[int] = mapped_column(nullable=False, default=1)
+    # A walled action (e.g. a CARM risk-management-plan action): only readers holding this
+    # permission in the area see it, in every list, count, export, paper, reminder and API answer.
+    restricted_to: Mapped[str | None] = mapped_column(String(80))
 
     owner = relationship("User", foreign_keys=[owner_id])
     agency = relationship("Agency")

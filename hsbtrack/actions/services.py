@@ -104,18 +104,21 @@ def _parse_progress(value) -> int:
     return number
 
 
-def resolve_owner(area, owner_email=None, owner_id=None) -> User:
-    """The owner must be an active user holding a role in the area (or in its region)."""
+def resolve_owner(area, owner_email=None, owner_id=None, restricted_to=None) -> User:
+    """The owner must be an active user who may read the area's action plan (in the area or over its
+    region) and, for a walled action, who may look behind its wall."""
     from hsbtrack.auth.services import normalise_email
-    from hsbtrack.permissions import area_roles
 
     user = None
     if owner_id not in (None, ""):
         user = get_by_id(User, owner_id)
     elif owner_email:
         user = db.session.scalar(select(User).where(User.email == normalise_email(owner_email)))
-    if user is None or not user.active or not area_roles(user, area.id):
-        raise ServiceError.field("owner", _("The owner must be someone with a role in %(area)s", area=area.display_name))
+    if user is None or not user.active or not can(user, Perm.READ_ACTIONS, area.id):
+        raise ServiceError.field("owner", _("The owner must be someone who can see the action plan of %(area)s",
+                                            area=area.display_name))
+    if restricted_to is not None and not _holds(user, restricted_to, area.id):
+        raise ServiceError.field("owner", _("The owner must be someone who may see this confidential record"))
     return user
 
 
@@ -137,12 +140,51 @@ def _parse_title(value) -> str:
     return title
 
 
+# -- walls: actions that only some readers may see --------------------------------------------
+#
+# An action may carry ``restricted_to``, a permission (e.g. the Scotland plugin's case permission
+# on a CARM risk-management-plan action). Only readers holding it in the action's area see the
+# action, wherever it would show: lists, counts, exports, papers, reminders, digests, the API.
+# Every reading function below hides walled actions unless it is told who reads (``reader``) and
+# that reader may look behind the wall: the safe default is "not shown".
+
+
+def may_see(user, action) -> bool:
+    """May ``user`` see this action at all (its wall, not the plan permission)?"""
+    return action.restricted_to is None or _holds(user, action.restricted_to, action.area_id)
+
+
+def _holds(user, permission, area_id) -> bool:
+    from hsbtrack.permissions import is_admin, permissions_in_area
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return is_admin(user) or permission in permissions_in_area(user, area_id)
+
+
+def walls(reader, area_id):
+    """SQL condition: the actions of ``area_id`` that ``reader`` may see (None: nobody's walls open)."""
+    from sqlalchemy import or_, true
+
+    from hsbtrack.permissions import is_admin, permissions_in_area
+
+    if reader is not None and getattr(reader, "is_authenticated", False):
+        if is_admin(reader):
+            return true()
+        held = permissions_in_area(reader, area_id) if area_id is not None else set()
+        if held:
+            return or_(Action.restricted_to.is_(None), Action.restricted_to.in_(sorted(held)))
+    return Action.restricted_to.is_(None)
+
+
 # -- creating and changing --------------------------------------------------------------------
 
 
 def create_action(area, *, title, owner, due_on, statements, description="", agency_id=None, priority="medium",
-                  status="not_started", audit=None, framework_slug=None, user=None, commit=True) -> Action:
-    """Create an action. ``commit=False`` leaves it in the caller's transaction (several at once)."""
+                  status="not_started", audit=None, framework_slug=None, user=None, commit=True,
+                  restricted_to=None) -> Action:
+    """Create an action. ``commit=False`` leaves it in the caller's transaction (several at once).
+    ``restricted_to``: a permission only whose holders see the action (see "walls" above)."""
     framework_slug = framework_slug or (audit.framework if audit is not None else "nspcc-hsb-2019")
     if audit is not None and audit.area_id != area.id:
         raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.display_name))
@@ -163,16 +205,18 @@ def create_action(area, *, title, owner, due_on, statements, description="", age
             errors.update(error.fields)
     if not isinstance(owner, User):
         try:
-            owner = resolve_owner(area, owner_email=owner)
+            owner = resolve_owner(area, owner_email=owner, restricted_to=restricted_to)
         except ServiceError as error:
             errors.update(error.fields)
+    elif restricted_to is not None and not _holds(owner, restricted_to, area.id):
+        errors["owner"] = _("The owner must be someone who may see this confidential record")
     if errors:
         raise ServiceError(_("The action was not saved: check the fields"), errors)
     action = Action(area_id=area.id, audit_id=audit.id if audit else None, framework=framework_slug,
                     title=values["title"], description=(description or "").strip(), owner_id=owner.id,
                     agency_id=values["agency_id"], due_on=values["due_on"], priority=values["priority"],
                     status=values["status"], progress=100 if values["status"] == "done" else 0,
-                    created_by_id=getattr(user, "id", None))
+                    created_by_id=getattr(user, "id", None), restricted_to=restricted_to)
     action.statements = [ActionStatement(code=c) for c in values["statements"]]
     db.session.add(action)
     db.session.flush()
@@ -415,11 +459,14 @@ class PlanFilter:
     sort: str = "due_on"
 
 
-def plan_query(area_ids, filters: PlanFilter | None = None, on: date | None = None):
+def plan_query(area_ids, filters: PlanFilter | None = None, on: date | None = None, reader=None):
+    """The plan of one area (or several), as ``reader`` may see it (walled actions only for those
+    who may look behind the wall; with several areas, walled actions are left out)."""
     filters = filters or PlanFilter()
     on = on or today()
-    query = (select(Action).where(Action.area_id.in_(area_ids) if isinstance(area_ids, list | set | tuple)
-                                  else Action.area_id == area_ids)
+    several = isinstance(area_ids, list | set | tuple)
+    query = (select(Action).where(Action.area_id.in_(area_ids) if several else Action.area_id == area_ids)
+             .where(walls(None if several else reader, None if several else area_ids))
              .options(selectinload(Action.statements), joinedload(Action.owner), joinedload(Action.agency)))
     if filters.status:
         query = query.where(Action.status == filters.status)
@@ -440,32 +487,34 @@ def plan_query(area_ids, filters: PlanFilter | None = None, on: date | None = No
     return query.order_by(*order)
 
 
-def plan(area_id, filters: PlanFilter | None = None) -> list[Action]:
-    return list(db.session.scalars(plan_query(area_id, filters)))
+def plan(area_id, filters: PlanFilter | None = None, reader=None) -> list[Action]:
+    return list(db.session.scalars(plan_query(area_id, filters, reader=reader)))
 
 
 def actions_for_user(user) -> list[Action]:
-    """'My actions': every action the user owns, in every area, open ones first."""
+    """'My actions': every action the user owns, in every area, open ones first (the owner of a
+    walled action may see it: owners are chosen among those who may)."""
     query = (select(Action).where(Action.owner_id == user.id)
              .options(selectinload(Action.statements), selectinload(Action.area))
              .order_by(Action.status.in_(CLOSED_STATUSES), Action.due_on))
     return list(db.session.scalars(query))
 
 
-def status_counts(area_id) -> dict:
-    rows = db.session.execute(select(Action.status, func.count()).where(Action.area_id == area_id).group_by(Action.status))
+def status_counts(area_id, reader=None) -> dict:
+    rows = db.session.execute(select(Action.status, func.count())
+                              .where(Action.area_id == area_id, walls(reader, area_id)).group_by(Action.status))
     counts = dict.fromkeys(STATUSES, 0)
     counts.update({status: number for status, number in rows})  # (dict() would read a Result as a mapping)
     return counts
 
 
-def counts_and_overdue(area_id, on=None) -> tuple[dict, int]:
+def counts_and_overdue(area_id, on=None, reader=None) -> tuple[dict, int]:
     """:func:`status_counts` and how many open actions are past their due date, in one query (the
     plan page loaded every overdue action just to count them)."""
     on = on or today()
     rows = db.session.execute(
         select(Action.status, func.count(), func.sum(case((Action.due_on < on, 1), else_=0)))
-        .where(Action.area_id == area_id).group_by(Action.status))
+        .where(Action.area_id == area_id, walls(reader, area_id)).group_by(Action.status))
     counts = dict.fromkeys(STATUSES, 0)
     overdue = 0
     for status, number, late in rows:
@@ -475,21 +524,21 @@ def counts_and_overdue(area_id, on=None) -> tuple[dict, int]:
     return counts, overdue
 
 
-def due_soon_and_overdue(area_id, days=7, on=None) -> tuple[list[Action], list[Action]]:
+def due_soon_and_overdue(area_id, days=7, on=None, reader=None) -> tuple[list[Action], list[Action]]:
     on = on or today()
     from datetime import timedelta
 
     rows = list(db.session.scalars(
         select(Action).where(Action.area_id == area_id, Action.status.not_in(CLOSED_STATUSES),
-                             Action.due_on <= on + timedelta(days=days))
+                             Action.due_on <= on + timedelta(days=days), walls(reader, area_id))
         .options(selectinload(Action.owner)).order_by(Action.due_on)))
     return [a for a in rows if a.due_on >= on], [a for a in rows if a.due_on < on]
 
 
-def actions_for_statements(area_id, codes) -> dict[str, list[Action]]:
+def actions_for_statements(area_id, codes, reader=None) -> dict[str, list[Action]]:
     rows = db.session.execute(
         select(ActionStatement.code, Action).join(Action, Action.id == ActionStatement.action_id)
-        .where(Action.area_id == area_id, ActionStatement.code.in_(list(codes)))
+        .where(Action.area_id == area_id, ActionStatement.code.in_(list(codes)), walls(reader, area_id))
         .options(selectinload(Action.owner)).order_by(Action.due_on))
     out = {}
     for code, action in rows:
@@ -499,8 +548,9 @@ def actions_for_statements(area_id, codes) -> dict[str, list[Action]]:
 
 
 
-def owner_choices(area) -> list[User]:
-    """Active users who may own an action of ``area`` (a role there or over its region), by name, in one query."""
+def owner_choices(area, restricted_to=None) -> list[User]:
+    """Active users who may own an action of ``area`` (who may read its plan, there or over its region;
+    for a walled action, who may also look behind the wall), by name."""
     from sqlalchemy import or_
 
     from hsbtrack.areas.models import Membership
@@ -508,6 +558,10 @@ def owner_choices(area) -> list[User]:
     scope = Membership.area_id == area.id
     if area.region_id is not None:
         scope = or_(scope, Membership.region_id == area.region_id)
-    return list(db.session.scalars(
+    from hsbtrack.permissions import users_holding
+
+    candidates = db.session.scalars(
         select(User).where(User.active.is_(True), User.id.in_(select(Membership.user_id).where(scope)))
-        .order_by(func.lower(func.coalesce(func.nullif(User.name, ""), User.email)), User.id)))
+        .order_by(func.lower(func.coalesce(func.nullif(User.name, ""), User.email)), User.id))
+    needed = {Perm.READ_ACTIONS} | ({restricted_to} if restricted_to else set())
+    return users_holding(candidates, needed, area)

@@ -14,10 +14,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import Forbidden
 
-from hsbtrack.actions import exports, services
+from hsbtrack.actions import (
+    exports,
+    loaders,  # noqa: F401  (the action_id loader)
+    services,
+)
 from hsbtrack.actions.forms import (
     AcceptFindingsForm,
     ActionForm,
@@ -28,15 +32,17 @@ from hsbtrack.actions.forms import (
 )
 from hsbtrack.actions.models import CLOSED_STATUSES, Action, ActionUpdate, FindingDecision
 from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
 from hsbtrack.auth.models import User
+from hsbtrack.downloads.services import logged_as_download
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
 from hsbtrack.history import services as history
 from hsbtrack.i18n import current_language
-from hsbtrack.permissions import can, get_area_or_404, visible_area_ids
+from hsbtrack.permissions import can, loaded, requires, visible_area_ids
 from hsbtrack.timeutil import today
 from hsbtrack.views_support import scored_statement_or_404, set_current_area, url_each
 
@@ -59,22 +65,14 @@ def _framework(slug):
         return None
 
 
-def _load_audit(area_id: int, audit_id: int, permission=None):
-    area = set_current_area(get_area_or_404(current_user, area_id, permission))
-    audit = audits.get_audit(audit_id)
-    if audit is None or audit.area_id != area.id:
-        abort(404)
-    return area, audit
+def _load_audit(area_id: int, audit_id: int):
+    """The area and its audit, as loaded and checked by ``requires``."""
+    return set_current_area(loaded("area_id")), loaded("audit_id")
 
 
 def _load_action(area_id: int, action_id: int):
-    area = set_current_area(get_area_or_404(current_user, area_id))
-    action = db.session.scalar(
-        select(Action).where(Action.id == action_id)
-        .options(selectinload(Action.statements), joinedload(Action.owner), joinedload(Action.agency)))
-    if action is None or action.area_id != area.id:
-        abort(404)
-    return area, action
+    """The area and its action, as loaded and checked by ``requires`` (the action's wall included)."""
+    return set_current_area(loaded("area_id")), loaded("action_id")
 
 
 def _owner_choices(area, current=None):
@@ -221,12 +219,11 @@ def _render_findings(area, audit, accept_form=None, dismiss_form=None, title_err
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/findings", methods=["GET", "POST"])
 @login_required
+@requires(Perm.READ_AUDIT, POST=Perm.EDIT_ACTIONS)
 def findings(area_id, audit_id):
     area, audit = _load_audit(area_id, audit_id)
     if request.method == "GET":
         return _render_findings(area, audit)
-    if not can(current_user, Perm.EDIT_ACTIONS, area.id):
-        abort(403)
     form = _accept_form(area, formdata=request.form)
     title_errors = {}
     if _ready(form):
@@ -256,8 +253,9 @@ def findings(area_id, audit_id):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/findings/dismiss", methods=["POST"])
 @login_required
+@requires(Perm.EDIT_ACTIONS)
 def dismiss_finding(area_id, audit_id):
-    area, audit = _load_audit(area_id, audit_id, Perm.EDIT_ACTIONS)
+    area, audit = _load_audit(area_id, audit_id)
     form = DismissFindingForm()
     code = (form.code.data or "").strip()
     if form.validate_on_submit():
@@ -322,11 +320,12 @@ class PlanRows:
 
 @bp.route("/areas/<int:area_id>/actions/")
 @login_required
+@requires(Perm.READ_ACTIONS)
 def plan(area_id):
-    area = set_current_area(get_area_or_404(current_user, area_id))
+    area = set_current_area(loaded("area_id"))
     framework = _framework(audits.DEFAULT_FRAMEWORK)
     filters = plan_filters(request.args, framework)
-    data = exports.gather(area, filters, lang=_lang(), page=request.args.get("page", 1, type=int))
+    data = exports.gather(area, filters, lang=_lang(), page=request.args.get("page", 1, type=int), reader=current_user)
     owners = services.owner_choices(area)
     statuses = services.status_labels()
     return render_template(
@@ -340,10 +339,12 @@ def plan(area_id):
 
 @bp.route("/areas/<int:area_id>/actions/board-paper")
 @login_required
+@requires(Perm.READ_ACTIONS)
+@logged_as_download("actions.board_paper")
 def board_paper(area_id):
-    area = set_current_area(get_area_or_404(current_user, area_id))
+    area = set_current_area(loaded("area_id"))
     filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
-    data = exports.gather(area, filters, lang=_lang(), overdue_first=True)
+    data = exports.gather(area, filters, lang=_lang(), overdue_first=True, reader=current_user)
     return render_template("actions/board_paper.html", area=area, data=data, filters=filters,
                            statuses=services.status_labels(), priorities=services.priority_labels(),
                            filter_args=_filter_args(filters), lang=_lang())
@@ -351,18 +352,20 @@ def board_paper(area_id):
 
 @bp.route("/areas/<int:area_id>/actions/export.xlsx")
 @login_required
+@requires(Perm.READ_ACTIONS)
 def export_xlsx(area_id):
-    area = get_area_or_404(current_user, area_id)
+    area = loaded("area_id")
     filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
-    return exports.download(area, filters, "xlsx", lang=_lang())
+    return exports.download(area, filters, "xlsx", lang=_lang(), reader=current_user)
 
 
 @bp.route("/areas/<int:area_id>/actions/export.csv")
 @login_required
+@requires(Perm.READ_ACTIONS)
 def export_csv(area_id):
-    area = get_area_or_404(current_user, area_id)
+    area = loaded("area_id")
     filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
-    return exports.download(area, filters, "csv", lang=_lang())
+    return exports.download(area, filters, "csv", lang=_lang(), reader=current_user)
 
 
 # -- adding and editing -----------------------------------------------------------------------
@@ -413,8 +416,9 @@ def _create_with_owner(area, form):
 
 @bp.route("/areas/<int:area_id>/actions/new", methods=["GET", "POST"])
 @login_required
+@requires(Perm.EDIT_ACTIONS)
 def new(area_id):
-    area = set_current_area(get_area_or_404(current_user, area_id, Perm.EDIT_ACTIONS))
+    area = set_current_area(loaded("area_id"))
     framework = _framework(audits.DEFAULT_FRAMEWORK)
     if framework is None:
         abort(404)
@@ -474,6 +478,7 @@ def _edit_data(form, action, board) -> dict:
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @login_required
+@requires(Perm.READ_ACTIONS)
 def edit(area_id, action_id):
     area, action = _load_action(area_id, action_id)
     board = services.can_edit(current_user, action)
@@ -615,6 +620,7 @@ def _render_detail(area, action, update_form=None, status=200):
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>")
 @login_required
+@requires(Perm.READ_ACTIONS)
 def detail(area_id, action_id):
     area, action = _load_action(area_id, action_id)
     return _render_detail(area, action)
@@ -622,6 +628,7 @@ def detail(area_id, action_id):
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>/updates", methods=["POST"])
 @login_required
+@requires(Perm.READ_ACTIONS)
 def add_update(area_id, action_id):
     area, action = _load_action(area_id, action_id)
     if not services.can_update(current_user, action):
@@ -651,7 +658,7 @@ def add_update(area_id, action_id):
 
 
 def _render_mine(failed_form=None, failed_id=None, status=200):
-    visible = visible_area_ids(current_user)
+    visible = visible_area_ids(current_user, Perm.READ_ACTIONS)
     actions = [a for a in services.actions_for_user(current_user) if visible is None or a.area_id in visible]
     groups = {}
     for action in actions:
@@ -673,6 +680,7 @@ def _render_mine(failed_form=None, failed_id=None, status=200):
 
 @bp.route("/my-actions")
 @login_required
+@requires(Perm.SIGNED_IN)
 def mine():
     return _render_mine()
 
@@ -682,8 +690,9 @@ def mine():
 
 @bp.route("/areas/<int:area_id>/statements/<code>")
 @login_required
+@requires(Perm.READ_AUDIT)
 def statement(area_id, code):
-    area = set_current_area(get_area_or_404(current_user, area_id))
+    area = set_current_area(loaded("area_id"))
     framework = _framework(request.args.get("framework") or audits.DEFAULT_FRAMEWORK)
     if framework is None:
         abort(404)
@@ -698,7 +707,8 @@ def statement(area_id, code):
             agencies[agency.id] = agency
     agency_list = sorted(agencies.values(), key=lambda a: a.display_name.lower())
     taking_part = {audit_id: {agency.id for _link, agency in rows} for audit_id, rows in participants.items()}
-    actions = services.actions_for_statements(area.id, [code]).get(code, [])
+    actions = (services.actions_for_statements(area.id, [code], reader=current_user).get(code, [])
+               if can(current_user, Perm.READ_ACTIONS, area.id) else [])
     return render_template(
         "actions/statement.html", area=area, framework=framework, statement=item,
         domain=framework.domain(item.domain_number), trail=score_trail(cycle_audits, results, code),

@@ -1,6 +1,7 @@
 """Core API resources: frameworks, regions, areas, agencies, members, plugins."""
 
 from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from hsbtrack.api.auth import api_blueprint, current_api_user
@@ -15,19 +16,20 @@ from hsbtrack.api.schemas import (
     PluginStateInSchema,
     PluginStateSchema,
     RegionSchema,
+    RoleSchema,
 )
 from hsbtrack.areas import services as area_services
 from hsbtrack.areas.models import Agency, Area
 from hsbtrack.areas.roles import Perm
 from hsbtrack.extensions import db
-from hsbtrack.permissions import get_area_or_404, get_region_or_404, grants_for
+from hsbtrack.permissions import is_admin, loaded, requires
 from hsbtrack.plugins import services as plugin_services
 
 bp = api_blueprint("api_core", __name__, "Frameworks, regions, areas, agencies, members and plugins")
 
 
 def _require_admin():
-    if not grants_for(current_api_user()).is_admin:
+    if not is_admin(current_api_user()):
         abort(403, description="Only administrators can do this")
 
 
@@ -53,6 +55,7 @@ def _invite_if_new(user, created):
 
 
 @bp.get("/frameworks")
+@requires(Perm.SIGNED_IN)
 @bp.response(200, FrameworkSummarySchema(many=True))
 def list_frameworks():
     """Frameworks in the catalogue."""
@@ -60,6 +63,7 @@ def list_frameworks():
 
 
 @bp.get("/frameworks/<slug>")
+@requires(Perm.SIGNED_IN)
 @bp.response(200, FrameworkSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_framework(slug):
@@ -72,6 +76,7 @@ def get_framework(slug):
 
 
 @bp.get("/areas")
+@requires(Perm.SIGNED_IN)
 @bp.response(200, AreaSchema(many=True))
 def list_areas():
     """Areas the caller has a role in (every area for administrators)."""
@@ -93,46 +98,50 @@ def _region_out(region, area_ids) -> dict:
 
 
 @bp.post("/areas")
+@requires(Perm.ADMIN)
 @bp.arguments(AreaSchema)
 @bp.response(201, AreaSchema)
 @bp.alt_response(409, response="CONFLICT")
 def create_area(data):
     """Create an area (administrators)."""
-    _require_admin()
     area = area_services.create_area(data["name"], data.get("region_id"), data.get("name_cy"))
     return _area_out(area, [])
 
 
 @bp.get("/areas/<int:area_id>")
+@requires(Perm.VIEW_AREA)
 @bp.response(200, AreaSchema)
 def get_area(area_id):
-    area = get_area_or_404(current_api_user(), area_id)
+    area = loaded("area_id")
     return _area_out(area, list(area.agencies))
 
 
 @bp.get("/areas/<int:area_id>/agencies")
+@requires(Perm.VIEW_AREA)
 @bp.response(200, AgencySchema(many=True))
 def list_agencies(area_id):
-    area = get_area_or_404(current_api_user(), area_id)
+    area = loaded("area_id")
     return list(area.agencies)
 
 
 @bp.post("/areas/<int:area_id>/agencies")
+@requires(Perm.MANAGE_AREA)
 @bp.arguments(AgencySchema)
 @bp.response(201, AgencySchema)
 @bp.alt_response(409, response="CONFLICT")
 def create_agency(data, area_id):
     """Add a partner agency to an area (administrators and the area's board managers)."""
-    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
+    area = loaded("area_id")
     return area_services.create_agency(area, data["name"], data.get("name_cy"))
 
 
 @bp.get("/areas/<int:area_id>/members")
+@requires(Perm.READ_MEMBERS)
 @bp.response(200, MemberSchema(many=True))
 def list_members(area_id):
     from hsbtrack.areas.models import Membership
 
-    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
+    area = loaded("area_id")
     rows = db.session.scalars(
         select(Membership).where(Membership.area_id == area.id).options(db.joinedload(Membership.user))
     ).all()
@@ -140,12 +149,13 @@ def list_members(area_id):
 
 
 @bp.post("/areas/<int:area_id>/members")
+@requires(Perm.MANAGE_MEMBERS)
 @bp.arguments(MemberInSchema)
 @bp.response(201, MemberSchema)
 @bp.alt_response(409, response="CONFLICT")
 def add_member(data, area_id):
     """Give a user (created if new) a role in the area. Role ``admin`` is install-wide."""
-    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
+    area = loaded("area_id")
     if data["role"] == "admin":
         _require_admin()
     membership, user, created = area_services.add_area_member(
@@ -156,6 +166,7 @@ def add_member(data, area_id):
 
 
 @bp.get("/regions")
+@requires(Perm.SIGNED_IN)
 @bp.response(200, RegionSchema(many=True))
 def list_regions():
     regions = area_services.regions_for_user(current_api_user())
@@ -169,29 +180,50 @@ def list_regions():
 
 
 @bp.post("/regions")
+@requires(Perm.ADMIN)
 @bp.arguments(RegionSchema)
 @bp.response(201, RegionSchema)
 @bp.alt_response(409, response="CONFLICT")
 def create_region(data):
     """Create a region (administrators)."""
-    _require_admin()
     region = area_services.create_region(data["name"], data.get("name_cy"))
     return _region_out(region, [])
 
 
 @bp.post("/regions/<int:region_id>/members")
+@requires(Perm.MANAGE_REGION)
 @bp.arguments(MemberInSchema)
 @bp.response(201, MemberSchema)
 @bp.alt_response(409, response="CONFLICT")
 def add_region_member(data, region_id):
-    region = get_region_or_404(current_api_user(), region_id, Perm.MANAGE_REGION)
+    region = loaded("region_id")
     membership, user, created = area_services.add_region_member(region, data["email"], data["role"],
                                                                  data.get("name", ""))
     _invite_if_new(user, created)
     return _member_out(membership, user, created)
 
 
+@bp.get("/roles")
+@requires(Perm.SIGNED_IN)
+@bp.response(200, RoleSchema(many=True))
+def list_roles():
+    """Every role (core and plugins) with the permissions it holds: the access model in force.
+
+    ``scope`` says where a role is given (an area, or a region whose member areas it covers);
+    ``admin`` is install-wide and holds every permission."""
+    from hsbtrack.permissions import permissions_registry, roles_registry
+
+    permissions = permissions_registry()
+    roles = sorted(roles_registry().values(), key=lambda r: (r.order, r.id))
+    out = [{"id": "admin", "title": str(_l("Administrator")), "scope": "install", "permissions": sorted(permissions)}]
+    for role in roles:
+        out.append({"id": role.id, "title": str(role.label), "scope": role.scope,
+                    "permissions": sorted(role.permissions)})
+    return out
+
+
 @bp.get("/plugins")
+@requires(Perm.SIGNED_IN)
 @bp.response(200, PluginSchema(many=True))
 def list_plugins():
     """Installed plugins."""
@@ -204,19 +236,21 @@ def _plugin_or_404(name):
 
 
 @bp.get("/areas/<int:area_id>/plugins")
+@requires(Perm.VIEW_AREA)
 @bp.response(200, PluginStateSchema(many=True))
 def area_plugins(area_id):
-    area = get_area_or_404(current_api_user(), area_id)
+    area = loaded("area_id")
     return [{"name": n, **s} for n, s in plugin_services.effective_states(area).items()]
 
 
 @bp.put("/areas/<int:area_id>/plugins/<name>")
+@requires(Perm.MANAGE_PLUGINS)
 @bp.arguments(PluginStateInSchema)
 @bp.response(200, PluginStateSchema)
 @bp.alt_response(409, response="CONFLICT")
 def set_area_plugin(data, area_id, name):
     """Switch a plugin on or off in one area."""
-    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_PLUGINS)
+    area = loaded("area_id")
     _plugin_or_404(name)
     from hsbtrack.errors import ConflictError
 
@@ -227,11 +261,12 @@ def set_area_plugin(data, area_id, name):
 
 
 @bp.put("/regions/<int:region_id>/plugins/<name>")
+@requires(Perm.MANAGE_PLUGINS)
 @bp.arguments(PluginStateInSchema)
 @bp.response(200, PluginStateSchema)
 def set_region_plugin(data, region_id, name):
     """Switch a plugin on or off for every member area of a region at once."""
-    region = get_region_or_404(current_api_user(), region_id, Perm.MANAGE_PLUGINS)
+    region = loaded("region_id")
     _plugin_or_404(name)
     row = plugin_services.set_region_plugin(region, name, data["enabled"], data.get("settings"),
                                             user=current_api_user())

@@ -126,3 +126,10 @@ class PluginStateSchema(ma.Schema):
     enabled = ma.fields.Boolean()
     source = ma.fields.String(allow_none=True)
     settings = ma.fields.Dict()
+
+
+class RoleSchema(ma.Schema):
+    id = ma.fields.String(metadata={"description": "Role identifier, e.g. agency_lead"})
+    title = ma.fields.String(metadata={"description": "The role's name in the reader's language"})
+    scope = ma.fields.String(metadata={"description": "area, region or install"})
+    permissions = ma.fields.List(ma.fields.String(), metadata={"description": "Permission ids, e.g. audit.read"})

@@ -9,6 +9,7 @@ from wtforms.validators import DataRequired, Length
 
 from hsbtrack.areas import forms, services
 from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order, pick_name
+from hsbtrack.areas.roles import Perm
 from hsbtrack.auth.models import User
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
@@ -20,15 +21,15 @@ from hsbtrack.forms import (
     SubmitField,
     apply_service_errors,
 )
-from hsbtrack.permissions import require_admin
+from hsbtrack.permissions import requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.before_request
 @login_required
-def admins_only():
-    require_admin(current_user)
+def signed_in_only():
+    """Sends anonymous visitors to sign in; each view's ``requires(Perm.ADMIN)`` decides the rest."""
 
 
 class UserForm(FlaskForm):
@@ -38,6 +39,7 @@ class UserForm(FlaskForm):
 
 
 @bp.route("/")
+@requires(Perm.ADMIN)
 def index():
     counts = {
         "regions": db.session.scalar(select(func.count()).select_from(Region)),
@@ -49,6 +51,7 @@ def index():
 
 
 @bp.route("/regions", methods=["GET", "POST"])
+@requires(Perm.ADMIN)
 def regions():
     form = forms.NameForm()
     form.name.label.text = _("Name of the region")
@@ -69,6 +72,7 @@ def regions():
 
 
 @bp.route("/areas", methods=["GET", "POST"])
+@requires(Perm.ADMIN)
 def areas():
     form = forms.AreaForm()
     form.region_id.choices = [("", _("No region"))] + [
@@ -95,6 +99,7 @@ def areas():
 
 
 @bp.route("/users", methods=["GET", "POST"])
+@requires(Perm.ADMIN)
 def users():
     from hsbtrack.auth.views import send_set_password_email
 
@@ -121,6 +126,7 @@ def users():
 
 
 @bp.route("/users/<int:user_id>", methods=["POST"])
+@requires(Perm.ADMIN)
 def update_user(user_id):
     user = db.session.get(User, user_id)
     if user is None:
@@ -143,3 +149,12 @@ def update_user(user_id):
     db.session.commit()
     flash(_("%(email)s has been updated", email=user.email), "success")
     return redirect(url_for("admin.users"))
+
+
+@bp.route("/downloads")
+@requires(Perm.ADMIN)
+def downloads():
+    """The download log: every export, report and file, who took it and when (newest first)."""
+    from hsbtrack.downloads.services import recent
+
+    return render_template("admin/downloads.html", entries=recent())

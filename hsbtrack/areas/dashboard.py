@@ -20,7 +20,8 @@ def latest_pair(area):
     return latest, previous
 
 
-def dashboard_data(area) -> dict:
+def dashboard_data(area, user=None) -> dict:
+    """The dashboard's figures (the page shows the audit part to audit readers, the plan part to plan readers)."""
     latest, previous = latest_pair(area)
     overlaid = [a for a in (previous, latest) if a is not None]
     domain_rows = []
@@ -34,14 +35,14 @@ def dashboard_data(area) -> dict:
             means = [results[a.id].domains[domain.number - 1].mean for a in overlaid]
             domain_rows.append({"domain": domain, "means": means})
         chart = chart_url(area, latest, overlaid)
-    due_soon, overdue = actions.due_soon_and_overdue(area.id)
+    due_soon, overdue = actions.due_soon_and_overdue(area.id, reader=user)
     upcoming = [s for s in audits.schedule(area.id) if s.audit_id is None]
     return {
         "latest": latest,
         "overlaid": overlaid,
         "domain_rows": domain_rows,
         "radar_url": chart,
-        "status_counts": actions.status_counts(area.id),
+        "status_counts": actions.status_counts(area.id, reader=user),
         "status_labels": actions.status_labels(),
         "due_soon": due_soon,
         "overdue": overdue,
@@ -52,14 +53,14 @@ def dashboard_data(area) -> dict:
     }
 
 
-def actions_chart_response(area) -> Response:
+def actions_chart_response(area, user=None) -> Response:
     """The status chart, rendered once per distinct set of counts (the counts are the cache key)."""
     from flask_babel import get_locale
 
     from hsbtrack.actions.charts import status_bar
     from hsbtrack.audits.overview import cached_svg_response
 
-    counts = actions.status_counts(area.id)
+    counts = actions.status_counts(area.id, reader=user)
     labels = actions.status_labels()
     key = ("action-status", str(get_locale()), tuple(counts.items()))
     return cached_svg_response(key, lambda: status_bar(counts, labels, _("Actions by status")))

@@ -18,9 +18,9 @@ def hsbtrack_load_blueprints(app, api):
 
 @hookimpl
 def hsbtrack_roles():
-    from hsbtrack.areas.roles import core_roles
+    from hsbtrack.areas.roles import core_permissions, core_roles
 
-    return core_roles()
+    return core_permissions() + core_roles()
 
 
 @hookimpl
@@ -30,7 +30,7 @@ def hsbtrack_nav_items(area, user):
 
     items = [NavItem(_l("Overview"), url_for("areas.dashboard", area_id=area.id), order=0)]
     items.append(NavItem(_l("Agencies"), url_for("areas.agencies", area_id=area.id), order=80))
-    if can(user, Perm.MANAGE_AREA, area.id):
+    if can(user, Perm.READ_MEMBERS, area.id):
         items.append(NavItem(_l("Members"), url_for("areas.members", area_id=area.id), order=85))
     if can(user, Perm.MANAGE_PLUGINS, area.id):
         items.append(NavItem(_l("Plugins"), url_for("plugins.area_plugins", area_id=area.id), order=90))

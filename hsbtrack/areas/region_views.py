@@ -1,6 +1,6 @@
 """A region's page: its member areas and its regional members (regional coordinators, admins)."""
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -11,24 +11,23 @@ from hsbtrack.areas.roles import REGION, Perm
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
-from hsbtrack.permissions import can_in_region, get_region_or_404
+from hsbtrack.permissions import can_in_region, loaded, requires
 
 bp = Blueprint("regions", __name__, url_prefix="/regions")
 
 
 @bp.route("/<int:region_id>/", methods=["GET", "POST"])
 @login_required
+@requires(Perm.VIEW_REGION, POST=Perm.MANAGE_REGION)
 def detail(region_id):
     from hsbtrack.auth.views import send_set_password_email
 
-    region = get_region_or_404(current_user, region_id)
+    region = loaded("region_id")
     manage = can_in_region(current_user, Perm.MANAGE_REGION, region.id)
     form = forms.MemberForm()
     del form.agency_id
     form.role.choices = forms.role_select_choices(REGION)
     if request.method == "POST":
-        if not manage:
-            abort(403)
         if form.validate_on_submit():
             try:
                 _m, user, created = services.add_region_member(region, form.email.data, form.role.data, form.name.data)

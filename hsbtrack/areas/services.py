@@ -208,3 +208,14 @@ def role_labels() -> dict:
     labels = {r.id: r.label for r in current_app.extensions["hsbtrack_roles"].values()}
     labels["admin"] = _("Administrator")
     return labels
+
+
+def landing_page(area, user) -> str | None:
+    """The first page of the area's menu beyond its overview and agencies (a plugin's page), for
+    people whose roles there are a plugin's only; None when there is none."""
+    from flask import url_for
+
+    from hsbtrack.views_support import area_nav_items
+
+    skip = {url_for("areas.dashboard", area_id=area.id), url_for("areas.agencies", area_id=area.id)}
+    return next((item.url for item in area_nav_items(area) if item.url not in skip), None)

@@ -11,7 +11,7 @@ from hsbtrack.areas.roles import AREA, Perm
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
-from hsbtrack.permissions import can, get_area_or_404
+from hsbtrack.permissions import can, get_area_or_404, loaded, requires
 from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("areas", __name__)
@@ -19,6 +19,7 @@ bp = Blueprint("areas", __name__)
 
 @bp.route("/")
 @login_required
+@requires(Perm.SIGNED_IN)
 def home():
     areas = services.areas_for_user(current_user)
     if len(areas) == 1 and not current_user.is_admin:
@@ -29,48 +30,58 @@ def home():
 
 @bp.route("/areas/switch")
 @login_required
+@requires(Perm.SIGNED_IN)
 def switch():
     try:
         area_id = int(request.args.get("area_id", ""))
     except ValueError:
         abort(404)
-    get_area_or_404(current_user, area_id)
+    get_area_or_404(current_user, area_id, Perm.VIEW_AREA)
     return redirect(url_for("areas.dashboard", area_id=area_id))
 
 
 @bp.route("/areas/<int:area_id>/")
 @login_required
+@requires(Perm.VIEW_AREA)
 def dashboard(area_id):
     """The area's home: latest radar against the previous cycle, actions by status, what is due."""
     from hsbtrack.areas.dashboard import dashboard_data
     from hsbtrack.plugins.services import collect
 
-    area = set_current_area(get_area_or_404(current_user, area_id))
-    data = dashboard_data(area)
+    area = set_current_area(loaded("area_id"))
+    read_audit = can(current_user, Perm.READ_AUDIT, area.id)
+    read_actions = can(current_user, Perm.READ_ACTIONS, area.id)
     widgets = collect("hsbtrack_dashboard_widgets", area, user=current_user)
-    return render_template("areas/dashboard.html", area=area, widgets=widgets, **data)
+    if not (read_audit or read_actions or widgets):
+        # Someone whose roles here are a plugin's only (a school lead): their first page is the plugin's.
+        landing = services.landing_page(area, current_user)
+        if landing is not None:
+            return redirect(landing)
+    data = dashboard_data(area, current_user) if (read_audit or read_actions) else {}
+    return render_template("areas/dashboard.html", area=area, widgets=widgets, read_audit=read_audit,
+                           read_actions=read_actions, **data)
 
 
 @bp.route("/areas/<int:area_id>/actions-by-status.svg")
 @login_required
+@requires(Perm.READ_ACTIONS)
 def actions_chart(area_id):
     from hsbtrack.areas.dashboard import actions_chart_response
 
-    area = get_area_or_404(current_user, area_id)
-    return actions_chart_response(area)
+    area = loaded("area_id")
+    return actions_chart_response(area, current_user)
 
 
 @bp.route("/areas/<int:area_id>/agencies", methods=["GET", "POST"])
 @login_required
+@requires(Perm.VIEW_AREA, POST=Perm.MANAGE_AREA)
 def agencies(area_id):
-    area = set_current_area(get_area_or_404(current_user, area_id))
+    area = set_current_area(loaded("area_id"))
     manage = can(current_user, Perm.MANAGE_AREA, area.id)
     form = forms.NameForm()
     form.name.label.text = _("Name of the agency")
     form.submit.label.text = _("Add agency")
     if request.method == "POST":
-        if not manage:
-            abort(403)
         if form.validate_on_submit():
             try:
                 agency = services.create_agency(area, form.name.data, form.name_cy.data)
@@ -84,17 +95,16 @@ def agencies(area_id):
 
 @bp.route("/areas/<int:area_id>/members", methods=["GET", "POST"])
 @login_required
+@requires(Perm.READ_MEMBERS, POST=Perm.MANAGE_MEMBERS)
 def members(area_id):
     from hsbtrack.auth.views import send_set_password_email
 
-    area = set_current_area(get_area_or_404(current_user, area_id))
-    manage = can(current_user, Perm.MANAGE_AREA, area.id)
+    area = set_current_area(loaded("area_id"))
+    manage = can(current_user, Perm.MANAGE_MEMBERS, area.id)
     form = forms.MemberForm()
     form.role.choices = forms.role_select_choices(AREA, include_admin=current_user.is_admin)
     form.agency_id.choices = [("", _("No agency"))] + [(str(a.id), a.display_name) for a in area.agencies]
     if request.method == "POST":
-        if not manage:
-            abort(403)
         if form.validate_on_submit() and form.role.data == "admin" and not current_user.is_admin:
             # The role select offers "admin" to administrators only; the service would grant it.
             form.role.errors = [_("Only administrators can make someone an administrator")]
@@ -126,8 +136,9 @@ def members(area_id):
 
 @bp.route("/areas/<int:area_id>/members/<int:membership_id>/remove", methods=["POST"])
 @login_required
+@requires(Perm.MANAGE_MEMBERS)
 def remove_member(area_id, membership_id):
-    area = get_area_or_404(current_user, area_id, Perm.MANAGE_AREA)
+    area = loaded("area_id")
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.area_id != area.id:
         abort(404)

@@ -8,55 +8,31 @@ a validation message about a record they may not touch.
 
 
 import marshmallow as ma
-from flask import abort, g
+from flask import abort
 from flask_babel import gettext as _
 
-from hsbtrack.api.auth import SCOPE_GUARDS, api_blueprint, before_body, current_api_user
+from hsbtrack.api.auth import api_blueprint, current_api_user
 from hsbtrack.api.schemas import Id, UtcDateTime
 from hsbtrack.areas.roles import Perm
-from hsbtrack.audits import services
-from hsbtrack.permissions import can_score_for, can_see_area, get_area_or_404
+from hsbtrack.audits import (
+    loaders,  # noqa: F401  (the audit_id loader)
+    services,
+)
+from hsbtrack.permissions import can_read_responses_of, loaded, requires
 
 bp = api_blueprint("api_audits", __name__, "Audits, responses, agreed scores, schedule, graphs and exports")
 
 
-# -- scope: an audit of an area the caller cannot see does not exist for them -----------------
+# -- access: ``requires`` names each operation's permission; the shared loaders find and check the
+# records before the body is parsed (hsbtrack.permissions) ----------------------------------------
 
 
-def _audit_guard(audit_id):
-    audit = services.get_audit(audit_id)
-    return audit is not None and can_see_area(g.api_user, audit.area_id)
-
-
-SCOPE_GUARDS["audit_id"] = _audit_guard
-
-
-def audit_or_404(audit_id, permission=None):
-    """The audit (404 if missing or in an area the caller cannot see; 403 without ``permission``)."""
-    audit = services.get_audit(audit_id)  # identity map: no second query after the scope guard
-    if audit is None:
-        abort(404)
-    get_area_or_404(current_api_user(), audit.area_id, permission)
-    return audit
-
-
-def _require_scoring(audit, agency_id):
-    if not can_score_for(current_api_user(), audit.area_id, agency_id):
-        abort(403, description=_("You can only score for your own agency"))
-
-
-def _may_score(audit_id, agency_id, **_ignored):
-    _require_scoring(audit_or_404(audit_id, Perm.SCORE), agency_id)
-
-
-def _may(permission):
-    def check(audit_id=None, area_id=None, **_ignored):
-        if audit_id is not None:
-            audit_or_404(audit_id, permission)
-        else:
-            get_area_or_404(current_api_user(), area_id, permission)
-
-    return check
+def _readable_agencies(audit) -> set[int]:
+    """Agencies whose responses the caller may read in this audit."""
+    participants = services.participants(audit)
+    all_submitted = all(p.submitted_at is not None for p, _a in participants)
+    return {a.id for _p, a in participants
+            if can_read_responses_of(current_api_user(), audit.area, a.id, all_submitted)}
 
 
 def _version(value):
@@ -241,7 +217,7 @@ def _schedule_out(slot):
 
 
 @bp.post("/areas/<int:area_id>/audits")
-@before_body(_may(Perm.MANAGE_AREA))
+@requires(Perm.MANAGE_AREA)
 @bp.arguments(AuditInSchema)
 @bp.response(201, AuditSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -255,34 +231,36 @@ def open_audit(data, area_id):
     re-audit starts from the previous cycle with empty scores. 409 while another audit of the
     framework is open.
     """
-    area = get_area_or_404(current_api_user(), area_id, Perm.MANAGE_AREA)
+    area = loaded("area_id")
     audit = services.open_audit(area, data["framework"], title=data["title"], agency_ids=data["agency_ids"],
                                 user=current_api_user())
     return _audit_out(audit, services.participants(audit))
 
 
 @bp.get("/areas/<int:area_id>/audits")
+@requires(Perm.READ_AUDIT)
 @bp.response(200, AuditSchema(many=True))
 @bp.alt_response(404, response="NOT_FOUND")
 def list_audits(area_id):
     """The area's audits, oldest cycle first."""
-    area = get_area_or_404(current_api_user(), area_id)
+    area = loaded("area_id")
     audits = services.audits_for_area(area.id)
     by_audit = services.participants_by_audit([a.id for a in audits])
     return [_audit_out(a, by_audit.get(a.id, [])) for a in audits]
 
 
 @bp.get("/audits/<int:audit_id>")
+@requires(Perm.READ_AUDIT)
 @bp.response(200, AuditSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_audit(audit_id):
     """One audit with its participating agencies."""
-    audit = audit_or_404(audit_id)
+    audit = loaded("audit_id")
     return _audit_out(audit, services.participants(audit))
 
 
 @bp.post("/audits/<int:audit_id>/close")
-@before_body(_may(Perm.MANAGE_AREA))
+@requires(Perm.MANAGE_AREA)
 @bp.arguments(CloseInSchema, required=False)
 @bp.response(200, AuditSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -294,17 +272,18 @@ def close_audit(data, audit_id):
 
     Board managers and administrators. ``completed_on`` defaults to today. 409 if already closed.
     """
-    audit = audit_or_404(audit_id, Perm.MANAGE_AREA)
+    audit = loaded("audit_id")
     services.close_audit(audit, user=current_api_user(), completed_on=data["completed_on"])
     return _audit_out(audit, services.participants(audit))
 
 
 @bp.get("/areas/<int:area_id>/schedule")
+@requires(Perm.READ_AUDIT)
 @bp.response(200, ScheduleSchema(many=True))
 @bp.alt_response(404, response="NOT_FOUND")
 def area_schedule(area_id):
     """Re-audits due in the area (T2 at +6 months, T3 at +12 months), soonest first."""
-    area = get_area_or_404(current_api_user(), area_id)
+    area = loaded("area_id")
     return [_schedule_out(slot) for slot in services.schedule(area.id)]
 
 
@@ -312,7 +291,7 @@ def area_schedule(area_id):
 
 
 @bp.put("/audits/<int:audit_id>/responses/<int:agency_id>/<code>")
-@before_body(_may_score)
+@requires(Perm.SCORE)
 @bp.arguments(ResponseInSchema)
 @bp.response(200, AgencyResponseSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -327,7 +306,7 @@ def put_response(data, audit_id, agency_id, code):
     else changed it meanwhile. A score outside 0-4 or not a whole number answers 422 with
     ``fields.score``; an unknown code 404; a heading (e.g. 1.6) 422; a closed audit 409.
     """
-    audit = audit_or_404(audit_id, Perm.SCORE)
+    audit = loaded("audit_id")
     fields = tuple(name for name in ("score", "evidence", "assurance") if name in data)
     row = services.save_response(audit, agency_id, code, score=data.get("score"), evidence=data.get("evidence"),
                                  assurance=data.get("assurance"), user=current_api_user(),
@@ -336,20 +315,23 @@ def put_response(data, audit_id, agency_id, code):
 
 
 @bp.get("/audits/<int:audit_id>/responses")
+@requires(Perm.READ_OWN_RESPONSES)
 @bp.arguments(ResponsesQuerySchema, location="query")
 @bp.response(200, AgencyResponseSchema(many=True))
 @bp.alt_response(404, response="NOT_FOUND")
 def list_responses(query, audit_id):
-    """Every agency's responses (optionally one agency's), in the framework's printed order."""
-    audit = audit_or_404(audit_id)
+    """The responses the caller may read (every agency's for board managers; an agency lead its own), optionally
+    one agency's, in the framework's printed order."""
+    audit = loaded("audit_id")
     agency_id = query["agency_id"]
-    if agency_id is not None and agency_id not in services.participant_ids(audit):
+    readable = _readable_agencies(audit)
+    if agency_id is not None and agency_id not in readable:
         abort(404, description=_("This agency is not taking part in the audit"))
-    return [_response_out(r) for r in services.audit_responses(audit, agency_id)]
+    return [_response_out(r) for r in services.audit_responses(audit, agency_id) if r.agency_id in readable]
 
 
 @bp.put("/audits/<int:audit_id>/domain-responses/<int:agency_id>/<int:number>")
-@before_body(_may_score)
+@requires(Perm.SCORE)
 @bp.arguments(DomainResponseInSchema)
 @bp.response(200, DomainResponseSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -361,7 +343,7 @@ def put_domain_response(data, audit_id, agency_id, number):
 
     Fields left out keep their value.
     """
-    audit = audit_or_404(audit_id, Perm.SCORE)
+    audit = loaded("audit_id")
     existing = services.domain_responses_for_agency(audit, agency_id).get(number)
     comments = data["comments"] if "comments" in data else (existing.comments if existing else "")
     completed = data["date_completed"] if "date_completed" in data else (existing.date_completed if existing else None)
@@ -371,16 +353,18 @@ def put_domain_response(data, audit_id, agency_id, number):
 
 
 @bp.get("/audits/<int:audit_id>/domain-responses")
+@requires(Perm.READ_OWN_RESPONSES)
 @bp.response(200, DomainResponseSchema(many=True))
 @bp.alt_response(404, response="NOT_FOUND")
 def list_domain_responses(audit_id):
     """Every agency's domain comments and dates completed."""
-    audit = audit_or_404(audit_id)
-    return [_domain_response_out(r) for r in services.audit_domain_responses(audit)]
+    audit = loaded("audit_id")
+    readable = _readable_agencies(audit)
+    return [_domain_response_out(r) for r in services.audit_domain_responses(audit) if r.agency_id in readable]
 
 
 @bp.post("/audits/<int:audit_id>/agencies/<int:agency_id>/submit")
-@before_body(_may_score)
+@requires(Perm.SCORE)
 @bp.response(200, AuditSchema)
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
@@ -388,7 +372,7 @@ def list_domain_responses(audit_id):
 @bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
 def submit_agency(audit_id, agency_id):
     """An agency says its scores are complete (every scored statement must have a score)."""
-    audit = audit_or_404(audit_id, Perm.SCORE)
+    audit = loaded("audit_id")
     services.submit_agency(audit, agency_id, user=current_api_user())
     return _audit_out(audit, services.participants(audit))
 
@@ -397,13 +381,14 @@ def submit_agency(audit_id, agency_id):
 
 
 @bp.get("/audits/<int:audit_id>/scores")
+@requires(Perm.READ_AUDIT)
 @bp.response(200, ScoresSchema)
 @bp.alt_response(404, response="NOT_FOUND")
 def get_scores(audit_id):
     """The partnership's picture: per statement every agency's score, the lowest, the agreed score
     (the lowest unless moderated), the spread and the disagreement flag; per domain the mean of the
     agreed scores and its % of the maximum."""
-    audit = audit_or_404(audit_id)
+    audit = loaded("audit_id")
     result = services.consolidated(audit)
     versions = services.agreed_rows(audit)
     return {
@@ -419,7 +404,7 @@ def _statement_now(audit, code):
 
 
 @bp.put("/audits/<int:audit_id>/scores/<code>")
-@before_body(_may(Perm.MODERATE))
+@requires(Perm.MODERATE)
 @bp.arguments(AgreedInSchema)
 @bp.response(200, StatementScoreSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -432,14 +417,14 @@ def put_agreed_score(data, audit_id, code):
     Above the lowest agency score it needs a ``justification`` (422 ``fields.justification``
     otherwise); every change is kept in the history.
     """
-    audit = audit_or_404(audit_id, Perm.MODERATE)
+    audit = loaded("audit_id")
     services.set_agreed_score(audit, code, data.get("score"), data.get("justification") or "",
                               user=current_api_user(), expected_version=_version(data.get("version")))
     return _statement_now(audit, code)
 
 
 @bp.delete("/audits/<int:audit_id>/scores/<code>")
-@before_body(_may(Perm.MODERATE))
+@requires(Perm.MODERATE)
 @bp.arguments(VersionQuerySchema, location="query")
 @bp.response(200, StatementScoreSchema)
 @bp.alt_response(403, response="FORBIDDEN")
@@ -447,7 +432,7 @@ def put_agreed_score(data, audit_id, code):
 @bp.alt_response(409, response="CONFLICT")
 def reset_agreed_score(query, audit_id, code):
     """Drop a moderated score: the agreed score goes back to the lowest agency score."""
-    audit = audit_or_404(audit_id, Perm.MODERATE)
+    audit = loaded("audit_id")
     services.scored_statement(services.framework_of(audit), code)
     services.reset_agreed_score(audit, code, user=current_api_user(), expected_version=_version(query["version"]))
     return _statement_now(audit, code)
@@ -477,6 +462,7 @@ def _compare_ids(raw):
 
 
 @bp.get("/audits/<int:audit_id>/radar.svg")
+@requires(Perm.READ_AUDIT)
 @bp.arguments(RadarQuerySchema, location="query")
 @bp.response(200)
 @bp.doc(responses=_file_content("image/svg+xml", "The 5-axis domain radar (means of the agreed scores), with "
@@ -491,7 +477,7 @@ def radar_svg(query, audit_id):
     """
     from hsbtrack.audits import overview
 
-    audit = audit_or_404(audit_id)
+    audit = loaded("audit_id")
     _compare_ids(query["compare"])  # 422 for anything but ids; unknown or foreign ids answer 404 below
     return overview.chart_response(overview.compare_audits(audit, query["compare"]), "domains")
 
@@ -503,6 +489,7 @@ def _export_response(audit, kind):
 
 
 @bp.get("/audits/<int:audit_id>/export.xlsx")
+@requires(Perm.READ_RESPONSES)
 @bp.response(200)
 @bp.doc(responses=_file_content("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                 "The audit laid out like the printed audit tool: a summary, a sheet per domain, "
@@ -510,10 +497,11 @@ def _export_response(audit, kind):
 @bp.alt_response(404, response="NOT_FOUND")
 def export_xlsx(audit_id):
     """The audit as an Excel workbook."""
-    return _export_response(audit_or_404(audit_id), "xlsx")
+    return _export_response(loaded("audit_id"), "xlsx")
 
 
 @bp.get("/audits/<int:audit_id>/export.csv")
+@requires(Perm.READ_RESPONSES)
 @bp.response(200)
 @bp.doc(responses=_file_content("text/csv", "One row per scored statement and agency: audit, cycle, domain, code, "
                                             "statement, agency, score, evidence, assurance, agreed, lowest, spread, "
@@ -521,5 +509,5 @@ def export_xlsx(audit_id):
 @bp.alt_response(404, response="NOT_FOUND")
 def export_csv(audit_id):
     """The audit as CSV: one row per scored statement and agency."""
-    return _export_response(audit_or_404(audit_id), "csv")
+    return _export_response(loaded("audit_id"), "csv")
 

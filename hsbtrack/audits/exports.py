@@ -19,11 +19,15 @@ from datetime import date, datetime
 
 from flask import Blueprint, Response, abort
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from hsbtrack.audits import services
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import (
+    loaders,  # noqa: F401  (the audit_id loader)
+    services,
+)
 from hsbtrack.i18n import current_language
-from hsbtrack.permissions import get_area_or_404
+from hsbtrack.permissions import loaded, requires
 from hsbtrack.timeutil import utcnow
 from hsbtrack.views_support import term
 
@@ -427,22 +431,20 @@ def download(audit, kind: str) -> Response:
 
 
 def _audit_in_area(area_id, audit_id):
-    area = get_area_or_404(current_user, area_id)
-    audit = services.get_audit(audit_id)
-    if audit is None or audit.area_id != area.id:
-        abort(404)
-    return audit
+    return loaded("audit_id")  # loaded and checked by ``requires``
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/export.xlsx")
 @login_required
+@requires(Perm.READ_RESPONSES)
 def xlsx(area_id, audit_id):
-    """The audit as an Excel workbook (anyone with a role in the area)."""
+    """The audit as an Excel workbook (every agency's evidence: readers of all responses)."""
     return download(_audit_in_area(area_id, audit_id), "xlsx")
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/export.csv")
 @login_required
+@requires(Perm.READ_RESPONSES)
 def csv_file(area_id, audit_id):
-    """The audit as CSV (anyone with a role in the area)."""
+    """The audit as CSV (every agency's evidence: readers of all responses)."""
     return download(_audit_in_area(area_id, audit_id), "csv")

@@ -5,7 +5,7 @@ only users with ``Perm.MODERATE`` (board managers, admins) may change an agreed 
 while the audit is open. The rules themselves live in :mod:`hsbtrack.audits.services`.
 """
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -15,7 +15,10 @@ from wtforms import HiddenField
 
 from hsbtrack.areas.models import Agency, pick_name
 from hsbtrack.areas.roles import Perm
-from hsbtrack.audits import services
+from hsbtrack.audits import (
+    loaders,  # noqa: F401  (the audit_id loader)
+    services,
+)
 from hsbtrack.audits.models import Response
 from hsbtrack.auth.models import User
 from hsbtrack.errors import ConflictError, ServiceError
@@ -32,7 +35,7 @@ from hsbtrack.forms import (
 )
 from hsbtrack.history import services as history
 from hsbtrack.i18n import current_language
-from hsbtrack.permissions import can, get_area_or_404
+from hsbtrack.permissions import can, can_read_responses_of, loaded, requires
 from hsbtrack.views_support import scored_statement_or_404, set_current_area
 
 bp = Blueprint("moderation", __name__)
@@ -52,16 +55,9 @@ class AgreedScoreForm(FlaskForm):
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _load(area_id: int, audit_id: int, permission=Perm.VIEW_AREA):
-    """The area (404 without a role there, 403 without ``permission``) and its audit (else 404)."""
-    area = get_area_or_404(current_user, area_id, permission)
-    audit = services.get_audit(audit_id)
-    if audit is None or audit.area_id != area.id:
-        abort(404)
-    set_current_area(area)
-    return area, audit
-
-
+def _load(area_id: int, audit_id: int):
+    """The area and its audit, as loaded and checked by ``requires``."""
+    return set_current_area(loaded("area_id")), loaded("audit_id")
 
 
 def _active_filters() -> dict:
@@ -134,6 +130,7 @@ class ScoreCells:
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/moderation")
 @login_required
+@requires(Perm.READ_RESPONSES)
 def matrix(area_id, audit_id):
     area, audit = _load(area_id, audit_id)
     framework = services.framework_of(audit)
@@ -187,6 +184,16 @@ def matrix(area_id, audit_id):
 # -- one statement ----------------------------------------------------------------------------
 
 
+def _response_agencies(response_ids) -> dict[int, int]:
+    """Response id -> agency id, in one query (to keep other agencies' evidence history hidden)."""
+    from hsbtrack.audits.models import Response
+
+    ids = set(response_ids)
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(Response.id, Response.agency_id).where(Response.id.in_(ids))).all())
+
+
 def _render_statement(area, audit, code, form=None, status=200, conflict=False, error_message=None):
     """The statement page. ``form``: the submitted agreed-score form (with its errors);
     ``conflict``: it was stale, so it now carries the current version; ``error_message``: a problem
@@ -199,8 +206,16 @@ def _render_statement(area, audit, code, form=None, status=200, conflict=False, 
     participants = services.participants(audit)
     result = services.consolidated(audit).by_code[code]
     agreed_row = services.agreed_rows(audit).get(code)
-    responses = services.responses_for_statement(audit, code)
+    # Evidence and assurance text (and their history) only of the agencies whose responses the reader
+    # may read: every agency for board managers, their own for an agency lead (all, once every agency
+    # has submitted, where the area shares evidence for the moderation meeting).
+    all_submitted = all(p.submitted_at is not None for p, _a in participants)
+    readable = {a.id for _p, a in participants if can_read_responses_of(current_user, area, a.id, all_submitted)}
+    responses = {agency_id: row for agency_id, row in services.responses_for_statement(audit, code).items()
+                 if agency_id in readable}
     entries = history.entries_for_statement(audit.id, code)
+    agency_of = _response_agencies(e.entity_id for e in entries if e.entity == "response")
+    entries = [e for e in entries if e.entity != "response" or agency_of.get(e.entity_id) in readable]
     agency_names = _agency_names_for_responses(e.entity_id for e in entries if e.entity == "response")
     users = _users_by_id([r.updated_by_id for r in responses.values()]
                          + [agreed_row.moderated_by_id if agreed_row else None])
@@ -248,6 +263,7 @@ def _render_statement(area, audit, code, form=None, status=200, conflict=False, 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>")
 @login_required
+@requires(Perm.READ_AUDIT)
 def statement(area_id, audit_id, code):
     area, audit = _load(area_id, audit_id)
     return _render_statement(area, audit, code)
@@ -255,8 +271,9 @@ def statement(area_id, audit_id, code):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>/agreed", methods=["POST"])
 @login_required
+@requires(Perm.MODERATE)
 def set_agreed(area_id, audit_id, code):
-    area, audit = _load(area_id, audit_id, Perm.MODERATE)
+    area, audit = _load(area_id, audit_id)
     framework = services.framework_of(audit)
     scored_statement_or_404(framework, code)
     form = AgreedScoreForm()
@@ -278,8 +295,9 @@ def set_agreed(area_id, audit_id, code):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>/reset", methods=["POST"])
 @login_required
+@requires(Perm.MODERATE)
 def reset(area_id, audit_id, code):
-    area, audit = _load(area_id, audit_id, Perm.MODERATE)
+    area, audit = _load(area_id, audit_id)
     scored_statement_or_404(services.framework_of(audit), code)
     try:
         services.reset_agreed_score(audit, code, user=current_user, expected_version=request.form.get("version"))

@@ -18,18 +18,23 @@ from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import format_percent as format_percent_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
 from wtforms import SelectMultipleField
 
 from hsbtrack.areas.roles import Perm
-from hsbtrack.audits import charts, services
+from hsbtrack.audits import (
+    charts,
+    loaders,  # noqa: F401  (the audit_id loader)
+    services,
+)
 from hsbtrack.audits.models import Audit
+from hsbtrack.downloads.services import logged_as_download
 from hsbtrack.forms import FlaskForm
 from hsbtrack.i18n import current_language
-from hsbtrack.permissions import get_area_or_404
+from hsbtrack.permissions import loaded, requires
 from hsbtrack.timeutil import today
 from hsbtrack.views_support import set_current_area
 
@@ -43,11 +48,7 @@ CACHE_CONTROL = "private, max-age=0, must-revalidate"
 
 
 def _area_and_audit(area_id: int, audit_id: int):
-    area = set_current_area(get_area_or_404(current_user, area_id, Perm.VIEW_AREA))
-    audit = services.get_audit(audit_id)
-    if audit is None or audit.area_id != area.id:
-        abort(404)
-    return area, audit
+    return set_current_area(loaded("area_id")), loaded("audit_id")
 
 
 language = current_language  # what the plugins' chart views import from here
@@ -166,6 +167,7 @@ def chart_url(area, audit: Audit, overlaid: list[Audit], kind: str = "domains", 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/charts/domains.svg")
 @login_required
+@requires(Perm.READ_AUDIT)
 def domains_chart(area_id, audit_id):
     _area, audit = _area_and_audit(area_id, audit_id)
     return chart_response(compare_audits(audit, request.args.get("compare")), "domains")
@@ -173,6 +175,7 @@ def domains_chart(area_id, audit_id):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/charts/domain-<int:number>.svg")
 @login_required
+@requires(Perm.READ_AUDIT)
 def domain_chart(area_id, audit_id, number):
     _area, audit = _area_and_audit(area_id, audit_id)
     return chart_response(compare_audits(audit, request.args.get("compare")), "domain", number)
@@ -355,6 +358,7 @@ def _page_data(area, audit, *, overlaid):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/overview")
 @login_required
+@requires(Perm.READ_AUDIT)
 def audit_overview(area_id, audit_id):
     area, audit = _area_and_audit(area_id, audit_id)
     data = _page_data(area, audit, overlaid=overlay_audits(audit))
@@ -363,6 +367,8 @@ def audit_overview(area_id, audit_id):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/report")
 @login_required
+@requires(Perm.READ_AUDIT)
+@logged_as_download("audit.report")
 def report(area_id, audit_id):
     area, audit = _area_and_audit(area_id, audit_id)
     comparable = services.comparable_audits(audit)
@@ -391,9 +397,10 @@ def _requested_ids(args) -> list[str]:
 
 @bp.route("/areas/<int:area_id>/audits/compare")
 @login_required
+@requires(Perm.READ_AUDIT)
 def compare(area_id):
     """Any two or three cycles of the area side by side. Without a choice: the latest two."""
-    area = set_current_area(get_area_or_404(current_user, area_id, Perm.VIEW_AREA))
+    area = set_current_area(loaded("area_id"))
     all_audits = services.audits_for_area(area.id)
     by_id = {a.id: a for a in all_audits}
     asked = _requested_ids(request.args)

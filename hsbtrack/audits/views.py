@@ -12,15 +12,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 from wtforms import DateField, SelectMultipleField
 from wtforms.validators import Length, Optional
 
 from hsbtrack.areas.roles import Perm
-from hsbtrack.audits import services
-from hsbtrack.audits.models import Audit
+from hsbtrack.audits import (
+    loaders,  # noqa: F401  (the audit_id loader)
+    services,
+)
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import (
@@ -34,7 +34,7 @@ from hsbtrack.forms import (
     apply_service_errors,
 )
 from hsbtrack.i18n import current_language
-from hsbtrack.permissions import can, can_score_for, get_area_or_404
+from hsbtrack.permissions import can, can_score_for, loaded, requires
 from hsbtrack.timeutil import today
 from hsbtrack.views_support import _error_code, set_current_area
 
@@ -66,20 +66,14 @@ class CloseAuditForm(FlaskForm):
 # -- loading, with the permission rules -----------------------------------------------------
 
 
-def _load_audit(area_id: int, audit_id: int, permission=None):
-    """The area (404 without a role there, 403 without ``permission``) and its audit (404 elsewhere)."""
-    area = set_current_area(get_area_or_404(current_user, area_id, permission))
-    audit = db.session.scalar(select(Audit).where(Audit.id == audit_id).options(joinedload(Audit.previous)))
-    if audit is None or audit.area_id != area.id:
-        abort(404)
-    return area, audit
+def _load_audit(area_id: int, audit_id: int):
+    """The area and its audit, as loaded and checked by ``requires`` (404 for another area's audit)."""
+    return set_current_area(loaded("area_id")), loaded("audit_id")
 
 
 def _load_scoring(area_id: int, audit_id: int, agency_id: int):
-    """Area, audit, and the agency's participation row: only for users who may score for the agency."""
+    """Area, audit, and the agency's participation row (``requires(Perm.SCORE)`` checked the agency)."""
     area, audit = _load_audit(area_id, audit_id)
-    if not can_score_for(current_user, area.id, agency_id):
-        abort(403)
     rows = services.participants(audit)
     match = next(((p, a) for p, a in rows if a.id == agency_id), None)
     if match is None:
@@ -108,8 +102,9 @@ def _has_endpoint(name: str) -> bool:
 
 @bp.route("/areas/<int:area_id>/audits/")
 @login_required
+@requires(Perm.READ_AUDIT)
 def index(area_id):
-    area = set_current_area(get_area_or_404(current_user, area_id))
+    area = set_current_area(loaded("area_id"))
     audits = services.audits_for_area(area.id)
     summaries = services.progress_summaries(area.id)
     frameworks = {}
@@ -131,8 +126,9 @@ def index(area_id):
 
 @bp.route("/areas/<int:area_id>/audits/new", methods=["GET", "POST"])
 @login_required
+@requires(Perm.MANAGE_AREA)
 def new(area_id):
-    area = set_current_area(get_area_or_404(current_user, area_id, Perm.MANAGE_AREA))
+    area = set_current_area(loaded("area_id"))
     agencies = sorted(area.agencies, key=lambda a: a.display_name.lower())
     form = OpenAuditForm()
     form.framework.choices = [(f.slug, f.title_for(_lang())) for f in services.catalogue().all()]
@@ -169,7 +165,7 @@ def _render_detail(area, audit, close_form=None, submit_errors=None, status=200)
                  if s.framework == audit.framework and s.baseline_id == audit.id] if not audit.is_open else []
     links = {
         "moderation": (url_for("moderation.matrix", area_id=area.id, audit_id=audit.id)
-                       if _has_endpoint("moderation.matrix") and can(current_user, Perm.MODERATE, area.id) else None),
+                       if _has_endpoint("moderation.matrix") and can(current_user, Perm.READ_RESPONSES, area.id) else None),
         "overview": (url_for("overview.audit_overview", area_id=area.id, audit_id=audit.id)
                      if _has_endpoint("overview.audit_overview") else None),
     }
@@ -184,6 +180,7 @@ def _render_detail(area, audit, close_form=None, submit_errors=None, status=200)
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/")
 @login_required
+@requires(Perm.READ_AUDIT)
 def detail(area_id, audit_id):
     area, audit = _load_audit(area_id, audit_id)
     return _render_detail(area, audit)
@@ -191,8 +188,9 @@ def detail(area_id, audit_id):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/close", methods=["POST"])
 @login_required
+@requires(Perm.MANAGE_AREA)
 def close(area_id, audit_id):
-    area, audit = _load_audit(area_id, audit_id, Perm.MANAGE_AREA)
+    area, audit = _load_audit(area_id, audit_id)
     form = CloseAuditForm()
     if form.validate_on_submit():
         try:
@@ -209,6 +207,7 @@ def close(area_id, audit_id):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/submit", methods=["POST"])
 @login_required
+@requires(Perm.SCORE)
 def submit(area_id, audit_id, agency_id):
     area, audit, _participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
     form = FlaskForm()
@@ -253,6 +252,7 @@ def _statement_state(row):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/")
 @login_required
+@requires(Perm.SCORE)
 def scoring_start(area_id, audit_id, agency_id):
     """Start scoring at the first domain with blanks (or the first domain)."""
     _area, audit, _p, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
@@ -266,6 +266,7 @@ def scoring_start(area_id, audit_id, agency_id):
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/domains/<int:number>",
           methods=["GET", "POST"])
 @login_required
+@requires(Perm.SCORE)
 def score(area_id, audit_id, agency_id, number):
     area, audit, participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
     framework = _framework_or_404(audit)
@@ -453,6 +454,7 @@ def _saved_at(row):
           methods=["POST"])
 @login_required
 @json_endpoint
+@requires(Perm.SCORE)
 def save_response(area_id, audit_id, agency_id, code):
     """``{score, evidence, assurance, version}`` (any of the first three) → ``{version, saved_at, progress}``."""
     _area, audit, _p, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
@@ -476,6 +478,7 @@ def save_response(area_id, audit_id, agency_id, code):
           methods=["POST"])
 @login_required
 @json_endpoint
+@requires(Perm.SCORE)
 def save_domain_comments(area_id, audit_id, agency_id, number):
     """``{comments, date_completed, version}`` → ``{version, saved_at}``."""
     _area, audit, _p, agency, _rows = _load_scoring(area_id, audit_id, agency_id)

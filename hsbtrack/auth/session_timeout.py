@@ -26,6 +26,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature
 
+from hsbtrack.permissions import PUBLIC, requires
 from hsbtrack.views_support import is_safe_next
 
 bp = Blueprint("session", __name__, url_prefix="/session")
@@ -83,6 +84,7 @@ def session_timeout_settings() -> dict | None:
 
 
 @bp.get("")
+@requires(PUBLIC)
 def status():
     """How long the session has left, as JSON; does not extend it. 401 when it has ended."""
     expires_at = cookie_expires_at()
@@ -92,6 +94,7 @@ def status():
 
 
 @bp.post("/extend")
+@requires(PUBLIC)
 def extend():
     """"Stay signed in": the session gets its whole lifetime again (CSRF-protected like any POST)."""
     if not current_user.is_authenticated:
@@ -101,6 +104,7 @@ def extend():
 
 
 @bp.get("/ended")
+@requires(PUBLIC)
 def ended():
     """Where the warning sends a page whose session has ended: the sign-in page, with a message."""
     target = request.args.get("next")

@@ -14,11 +14,13 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from hsbtrack.areas.roles import Perm
 from hsbtrack.auth import forms, services
 from hsbtrack.auth.models import ApiToken
 from hsbtrack.extensions import db
 from hsbtrack.i18n import LANGUAGE_COOKIE
 from hsbtrack.mail import send_email
+from hsbtrack.permissions import PUBLIC, requires
 from hsbtrack.views_support import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -36,6 +38,7 @@ def start_session(user) -> None:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@requires(PUBLIC)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("areas.home"))
@@ -56,6 +59,7 @@ def login():
 
 
 @bp.route("/logout", methods=["POST"])
+@requires(Perm.SIGNED_IN)
 def logout():
     """Sign out, and make every copy of the session cookie worthless: sessions live in a signed
     cookie, so the server cannot forget one, but the user's session version moves on (the same
@@ -70,6 +74,7 @@ def logout():
 
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
+@requires(Perm.SIGNED_IN)
 def account():
     prefs = forms.PreferencesForm(obj=current_user, prefix="prefs")
     password = forms.ChangePasswordForm(prefix="pw")
@@ -107,6 +112,7 @@ def account():
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @login_required
+@requires(Perm.SIGNED_IN)
 def revoke_token(token_id):
 
     from hsbtrack.timeutil import utcnow
@@ -121,6 +127,7 @@ def revoke_token(token_id):
 
 
 @bp.route("/language/<code>")
+@requires(PUBLIC)
 def language(code):
     if code not in current_app.config["HSBTRACK_LANGUAGES"]:
         abort(404)
@@ -174,16 +181,19 @@ def _set_password_page(token, purpose, template):
 
 
 @bp.route("/invite/<token>", methods=["GET", "POST"])
+@requires(PUBLIC)
 def accept_invite(token):
     return _set_password_page(token, "invite", "auth/accept_invite.html")
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])
+@requires(PUBLIC)
 def reset_password(token):
     return _set_password_page(token, "reset", "auth/reset_password.html")
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
+@requires(PUBLIC)
 def request_reset():
     form = forms.ResetRequestForm()
     if form.validate_on_submit():

@@ -112,16 +112,18 @@ def database_label(engine) -> str:
 def add_trivial_page(app) -> None:
     """A signed-in area page in the layout that reads no data (added to a fresh app, never served)."""
     from flask import render_template
-    from flask_login import current_user, login_required
+    from flask_login import login_required
 
-    from hsbtrack.permissions import get_area_or_404
+    from hsbtrack.areas.roles import Perm
+    from hsbtrack.permissions import loaded, requires
     from hsbtrack.views_support import set_current_area
 
     template = app.jinja_env.from_string(TRIVIAL_TEMPLATE)
 
     @login_required
+    @requires(Perm.VIEW_AREA)  # the same permission check as every real page
     def trivial_page(area_id):
-        area = set_current_area(get_area_or_404(current_user, area_id))
+        area = set_current_area(loaded("area_id"))
         return render_template(template, area=area)
 
     app.add_url_rule("/_bench/areas/<int:area_id>/trivial", "bench_trivial", trivial_page)

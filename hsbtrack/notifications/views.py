@@ -1,7 +1,9 @@
 from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from hsbtrack.areas.roles import Perm
 from hsbtrack.notifications import services
+from hsbtrack.permissions import requires
 from hsbtrack.views_support import is_safe_next
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -9,12 +11,14 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 @bp.route("/")
 @login_required
+@requires(Perm.SIGNED_IN)
 def index():
     return render_template("notifications/index.html", notifications=services.recent(current_user))
 
 
 @bp.route("/read", methods=["POST"])
 @login_required
+@requires(Perm.SIGNED_IN)
 def read_all():
     services.mark_all_read(current_user)
     return redirect(url_for("notifications.index"))
@@ -22,6 +26,7 @@ def read_all():
 
 @bp.route("/<int:notification_id>/open", methods=["POST"])
 @login_required
+@requires(Perm.SIGNED_IN)
 def open_one(notification_id):
     note = services.mark_read(current_user, notification_id)
     if note is None:

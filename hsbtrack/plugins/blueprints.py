@@ -1,14 +1,23 @@
 """Blueprints for plugin pages, guarded so they answer 404 where the plugin is off.
 
 A plugin's pages live under ``/areas/<area_id>/<plugin>/`` (and regional pages under
-``/regions/<region_id>/<plugin>/``). The guard also applies the area permission rule: users
-without a role in the area get 404, like everywhere else.
+``/regions/<region_id>/<plugin>/``). The guard pulls the area (or region) out of the URL and
+answers 404 where it does not exist or the plugin is off; who may see what is decided by each
+view's ``requires`` (hsbtrack.permissions), which takes the area from ``g.area``. A plugin view
+that names no permission is refused as a programming error rather than served to any role.
 """
 
-from flask import Blueprint, abort, g
+from flask import Blueprint, abort, current_app, g, request
 from flask_login import current_user
 
-from hsbtrack.permissions import get_area_or_404, get_region_or_404
+from hsbtrack.areas.models import Area, Region
+from hsbtrack.extensions import db
+
+
+def _names_its_permission():
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and getattr(view, "required_permissions", None) is None:
+        raise LookupError(f"{request.endpoint} names no permission: decorate it with hsbtrack.permissions.requires")
 
 
 def area_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Blueprint:
@@ -22,9 +31,10 @@ def area_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Bluep
 
         if not current_user.is_authenticated:
             return  # before_request below sends the user to sign in
-        area = set_current_area(get_area_or_404(current_user, values.pop("area_id")))
-        if not is_enabled(area, plugin_name):
+        area = db.session.get(Area, values.pop("area_id"))
+        if area is None or not is_enabled(area, plugin_name):
             abort(404)
+        set_current_area(area)
 
     @bp.url_defaults
     def add_area(endpoint, values):
@@ -37,6 +47,7 @@ def area_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Bluep
             from hsbtrack.extensions import login_manager
 
             return login_manager.unauthorized()
+        _names_its_permission()
         return None
 
     return bp
@@ -52,8 +63,8 @@ def region_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Blu
 
         if not current_user.is_authenticated:
             return
-        region = get_region_or_404(current_user, values.pop("region_id"))
-        if not region_enabled(region, plugin_name):
+        region = db.session.get(Region, values.pop("region_id"))
+        if region is None or not region_enabled(region, plugin_name):
             abort(404)
         g.region = region
 
@@ -68,6 +79,7 @@ def region_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Blu
             from hsbtrack.extensions import login_manager
 
             return login_manager.unauthorized()
+        _names_its_permission()
         return None
 
     return bp

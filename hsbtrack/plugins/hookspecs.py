@@ -64,13 +64,17 @@ def hsbtrack_cli(cli):
 
 @hookspec
 def hsbtrack_roles():
-    """Return a list of :class:`hsbtrack.areas.roles.Role` this plugin adds (e.g. ``case_worker``).
+    """Return the :class:`hsbtrack.areas.roles.Permission` and :class:`~hsbtrack.areas.roles.Role`
+    objects this plugin adds (e.g. the permission ``carm.cases`` and the role ``case_worker``).
 
-    Role ids are install-wide and must be unique. Example::
+    Role and permission ids are install-wide and must be unique; a role may name only declared
+    permissions (core ones from :class:`hsbtrack.areas.roles.Perm`, or the plugin's own). Each
+    view then names the permission it needs with :func:`hsbtrack.permissions.requires`. Example::
 
         @hookimpl
         def hsbtrack_roles():
-            return [Role("school_lead", _l("School lead"), permissions=frozenset({Perm.VIEW_AREA}))]
+            return [Permission("schools.own", _l("See and assess your own school")),
+                    Role("school_lead", _l("School lead"), permissions=frozenset({Perm.VIEW_AREA, "schools.own"}))]
     """
 
 

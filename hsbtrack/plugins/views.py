@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from hsbtrack.areas.roles import Perm
-from hsbtrack.permissions import get_area_or_404, get_region_or_404
+from hsbtrack.permissions import loaded, requires
 from hsbtrack.plugins import services
 from hsbtrack.views_support import set_current_area
 
@@ -26,8 +26,9 @@ def _installed_or_404(name):
 
 @bp.route("/areas/<int:area_id>/plugins")
 @login_required
+@requires(Perm.MANAGE_PLUGINS)
 def area_plugins(area_id):
-    area = set_current_area(get_area_or_404(current_user, area_id, Perm.MANAGE_PLUGINS))
+    area = set_current_area(loaded("area_id"))
     states = services.effective_states(area)
     return render_template("plugins/area_plugins.html", area=area, plugins=services.registry().plugins(),
                            states=states)
@@ -35,8 +36,9 @@ def area_plugins(area_id):
 
 @bp.route("/areas/<int:area_id>/plugins/<name>", methods=["POST"])
 @login_required
+@requires(Perm.MANAGE_PLUGINS)
 def toggle_area_plugin(area_id, name):
-    area = get_area_or_404(current_user, area_id, Perm.MANAGE_PLUGINS)
+    area = loaded("area_id")
     _installed_or_404(name)
     if services.effective_states(area)[name]["source"] == "region":
         flash(_("This plugin is set by the region for all its areas"), "info")
@@ -50,8 +52,9 @@ def toggle_area_plugin(area_id, name):
 
 @bp.route("/areas/<int:area_id>/plugins/<name>/settings", methods=["GET", "POST"])
 @login_required
+@requires(Perm.MANAGE_PLUGINS)
 def area_plugin_settings(area_id, name):
-    area = set_current_area(get_area_or_404(current_user, area_id, Perm.MANAGE_PLUGINS))
+    area = set_current_area(loaded("area_id"))
     _installed_or_404(name)
     if not services.is_enabled(area, name):
         abort(404)
@@ -71,8 +74,9 @@ def area_plugin_settings(area_id, name):
 
 @bp.route("/regions/<int:region_id>/plugins", methods=["GET", "POST"])
 @login_required
+@requires(Perm.MANAGE_PLUGINS)
 def region_plugins(region_id):
-    region = get_region_or_404(current_user, region_id, Perm.MANAGE_PLUGINS)
+    region = loaded("region_id")
     if request.method == "POST":
         name = request.form.get("plugin", "")
         _installed_or_404(name)

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from hsbtrack.actions.models import CLOSED_STATUSES, Action
+from hsbtrack.actions.services import may_see
 from hsbtrack.areas.models import Area, Membership
 from hsbtrack.audits.models import ScheduledAudit
 from hsbtrack.auth.models import User
@@ -176,6 +177,8 @@ def scan_actions(app, now) -> int:
         stage = action_stage(action.due_on, day)
         if stage is None or not action.owner.active or not _may_hear_about(access, action.owner_id, action.area_id):
             continue
+        if not may_see(action.owner, action):  # a walled action reaches only people behind its wall
+            continue
         planned.append((f"action:{action.id}:{stage}:{action.due_on.isoformat()}", action, stage))
     done = existing_keys(k for k, *_rest in planned)
     sent = 0
@@ -221,7 +224,8 @@ def send_digests(app, now) -> int:
     access = _areas_of(users.values())
     mine, reaudits = {}, {}
     for action in actions:
-        if action.owner_id in users and _may_hear_about(access, action.owner_id, action.area_id):
+        if (action.owner_id in users and _may_hear_about(access, action.owner_id, action.area_id)
+                and may_see(users[action.owner_id], action)):
             mine.setdefault(action.owner_id, []).append(action)
     for slot in slots:
         for user in managers.get(slot.area_id, []):

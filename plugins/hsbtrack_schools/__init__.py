@@ -33,12 +33,14 @@ def hsbtrack_load_blueprints(app, api):
 
 @hookimpl
 def hsbtrack_roles():
-    from hsbtrack.areas.roles import Role
+    from hsbtrack.areas.roles import Perm, Permission, Role
 
     from .services import ASSESS, ROLE
 
-    # No area.view: a school lead sees only their own school's pages in this plugin.
-    return [Role(ROLE, _l("School lead"), permissions=frozenset({ASSESS}), order=60)]
+    # A school lead sees its own school's checklist and scorecard, nothing of the audit or the plan
+    # (area.view is the area's home, which sends them on to their schools).
+    return [Permission(ASSESS, _l("Assess your own school (self-assessment and scorecard)")),
+            Role(ROLE, _l("School lead"), permissions=frozenset({Perm.VIEW_AREA, ASSESS}), order=60)]
 
 
 @hookimpl

@@ -43,11 +43,14 @@ def hsbtrack_terminology(area):
 
 @hookimpl
 def hsbtrack_roles():
-    from hsbtrack.areas.roles import Perm, Role
+    from hsbtrack.areas.roles import Perm, Permission, Role
 
     from .services import CASE_PERM
 
-    return [Role("case_worker", _l("Case worker (CARM)"), permissions=frozenset({Perm.VIEW_AREA, CASE_PERM}),
+    # Cases are about children: only case workers (and admins) see them, and everything made from
+    # them (a plan action carries this permission as its wall: hsbtrack.actions.services.walls).
+    return [Permission(CASE_PERM, _l("See and record CARM cases and their risk management plans")),
+            Role("case_worker", _l("Case worker (CARM)"), permissions=frozenset({Perm.VIEW_AREA, CASE_PERM}),
                  order=60)]
 
 

@@ -12,8 +12,9 @@ from flask import render_template, url_for
 from wtforms import IntegerField
 from wtforms.validators import NumberRange
 
-from hsbtrack.areas.roles import Perm, Role
+from hsbtrack.areas.roles import Perm, Permission, Role
 from hsbtrack.forms import FlaskForm, GovSubmitInput, GovTextInput, SubmitField
+from hsbtrack.permissions import requires
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
 from hsbtrack.plugins.types import Evidence, NavItem, ScheduledJob, Widget
@@ -28,6 +29,7 @@ bp = area_plugin_blueprint("example", __name__)
 
 
 @bp.route("/")
+@requires(Perm.VIEW_AREA)
 def home():
     from sqlalchemy import select
 
@@ -74,7 +76,8 @@ def hsbtrack_cli(cli):
 
 @hookimpl
 def hsbtrack_roles():
-    return [Role("example_role", "Example role", permissions=frozenset({Perm.VIEW_AREA}), order=90)]
+    return [Permission("example.notes", "Keep the example plugin's notes"),
+            Role("example_role", "Example role", permissions=frozenset({Perm.VIEW_AREA, "example.notes"}), order=90)]
 
 
 @hookimpl
