@@ -108,6 +108,16 @@ def _permission(permission: str):
     return definition
 
 
+def with_implied(held: set[str]) -> set[str]:
+    """``held`` and every permission implied by one of them (``Permission.implied_by``)."""
+    return held | {p.id for p in permissions_registry().values() if p.implied_by & held}
+
+
+def effective_permissions(role) -> set[str]:
+    """What a role holds: its own permissions and those they imply (the role table shows these)."""
+    return with_implied(set(role.permissions))
+
+
 def permissions_in_area(user, area_id: int, agency_id: int | None = None) -> set[str]:
     """Permissions the user holds in an area. Per-agency permissions (an agency lead's scoring)
     count only from a membership for ``agency_id`` (any agency's membership when it is None)."""
@@ -129,7 +139,7 @@ def permissions_in_area(user, area_id: int, agency_id: int | None = None) -> set
             if perm in per_agency and membership_agency is None:
                 continue  # an agency lead's rights need the agency of the membership
             perms.add(perm)
-    return perms
+    return with_implied(perms)
 
 
 def can(user, permission: str, area_id: int, agency_id: int | None = None) -> bool:
@@ -147,7 +157,8 @@ def can_in_region(user, permission: str, region_id: int) -> bool:
     if grants.is_admin:
         return True
     registry = roles_registry()
-    return any(permission in registry[r].permissions for r in grants.region_roles.get(region_id, ()) if r in registry)
+    return any(permission in effective_permissions(registry[r]) for r in grants.region_roles.get(region_id, ())
+               if r in registry)
 
 
 def can_score_for(user, area_id: int, agency_id: int) -> bool:
@@ -211,7 +222,7 @@ def users_holding(users, permissions: set[str], area) -> list:
             select(Membership.user_id, Membership.role).where(scope, Membership.user_id.in_([u.id for u in users]))):
         definition = registry.get(role)
         if definition is not None:
-            held.setdefault(user_id, set()).update(definition.permissions)
+            held.setdefault(user_id, set()).update(effective_permissions(definition))
     return [u for u in users if u.is_admin or permissions <= held.get(u.id, set())]
 
 
@@ -435,6 +446,7 @@ def role_table_markdown() -> str:
     for permission in permissions:
         if permission.scope == INSTALL:
             continue
-        marks = " | ".join("✓" if permission.id in role.permissions else "" for role in roles)
-        lines.append(f"| `{permission.id}` | {permission.label} | {marks} |")
+        marks = " | ".join("✓" if permission.id in effective_permissions(role) else "" for role in roles)
+        implied = f" (comes with {', '.join(f'`{p}`' for p in sorted(permission.implied_by))})" if permission.implied_by else ""
+        lines.append(f"| `{permission.id}` | {permission.label}{implied} | {marks} |")
     return "\n".join(lines)

@@ -187,7 +187,8 @@ def test_schools_import_refuses_files_that_are_not_csv(ctx, client, board):
     assert ctx.extensions["sqlalchemy"].session.scalar(select(func.count()).select_from(School)) == 0
 
 
-def test_a_request_over_the_upload_limit_gets_a_friendly_413_and_saves_nothing(app, client, training, monkeypatch):
+def test_a_request_over_the_upload_limit_gets_a_friendly_413_and_saves_nothing(app, client, training, monkeypatch,
+                                                                              world):
     lead, area = training
     login(client, lead)
     url = f"/areas/{area.id}/training/import"
@@ -202,7 +203,8 @@ def test_a_request_over_the_upload_limit_gets_a_friendly_413_and_saves_nothing(a
     assert "The file is too large" in page and "Upload a smaller file" in page and "govuk-" in page
     assert training_imports(app) == before
 
-    response = client.post(f"/api/v1/areas/{area.id}/agencies", headers=api_headers(lead),
+    board = world.user("board@example.org", area, "board_manager")  # allowed to add agencies
+    response = client.post(f"/api/v1/areas/{area.id}/agencies", headers=api_headers(board),
                            json={"name": "x" * 20_000})
     assert response.status_code == 413
     assert response.get_json()["error"]["code"] == "too_large"

@@ -299,7 +299,8 @@ def get_action(action_id):
 
 
 @bp.patch("/actions/<int:action_id>")
-@requires(Perm.EDIT_ACTIONS)
+@requires(Perm.READ_ACTIONS)
+@_owner_or_editor
 @bp.arguments(ActionPatchSchema)
 @bp.response(200, ActionSchema)
 @bp.alt_response(403, response="FORBIDDEN")

@@ -211,14 +211,14 @@ def list_roles():
 
     ``scope`` says where a role is given (an area, or a region whose member areas it covers);
     ``admin`` is install-wide and holds every permission."""
-    from hsbtrack.permissions import permissions_registry, roles_registry
+    from hsbtrack.permissions import effective_permissions, permissions_registry, roles_registry
 
     permissions = permissions_registry()
     roles = sorted(roles_registry().values(), key=lambda r: (r.order, r.id))
     out = [{"id": "admin", "title": str(_l("Administrator")), "scope": "install", "permissions": sorted(permissions)}]
     for role in roles:
         out.append({"id": role.id, "title": str(role.label), "scope": role.scope,
-                    "permissions": sorted(role.permissions)})
+                    "permissions": sorted(effective_permissions(role))})
     return out
 
 

@@ -61,6 +61,9 @@ class Permission:
     reveals: str | None = None  # for a write: the read permission of the records it changes
     per_agency: bool = False  # held only for the agency named in the membership (agency leads)
     any_agency: str | None = None  # for a per-agency permission: the permission that covers every agency
+    # Held by whoever holds any of these: how a plugin gives its permission to core roles without
+    # editing them (``schools.assess`` comes with ``area.manage``: board managers assess any school).
+    implied_by: frozenset[str] = frozenset()
     plugin: str | None = None
 
     @property

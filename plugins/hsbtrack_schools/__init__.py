@@ -25,10 +25,8 @@ def hsbtrack_migration_dirs():
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
     from .views import bp
-    from .wall import wall_off_school_leads
 
     app.register_blueprint(bp)
-    app.before_request(wall_off_school_leads)
 
 
 @hookimpl
@@ -39,7 +37,8 @@ def hsbtrack_roles():
 
     # A school lead sees its own school's checklist and scorecard, nothing of the audit or the plan
     # (area.view is the area's home, which sends them on to their schools).
-    return [Permission(ASSESS, _l("Assess your own school (self-assessment and scorecard)")),
+    return [Permission(ASSESS, _l("Assess your own school (self-assessment and scorecard)"), reveals=Perm.VIEW_AREA,
+                       implied_by=frozenset({Perm.MANAGE_AREA})),
             Role(ROLE, _l("School lead"), permissions=frozenset({Perm.VIEW_AREA, ASSESS}), order=60)]
 
 

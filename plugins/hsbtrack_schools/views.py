@@ -4,9 +4,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hsbtrack.areas.roles import Perm
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
+from hsbtrack.permissions import Target, loaded, record_loader, requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
 from hsbtrack.views_support import current_area
 
@@ -38,23 +40,40 @@ def _require_manage():
         abort(403)
 
 
-def _school(school_id) -> School:
+# The records of this plugin's URLs, for the permission check (hsbtrack.permissions): a school lead
+# sees only its own schools (and their rounds); the partnership's checklist only those who read the
+# whole area's picture. Without that, the record does not exist for the reader (404).
+
+
+@record_loader("school_id", blueprint="schools")
+def _load_school(school_id):
     school = db.session.get(School, school_id)
-    if school is None or not services.can_see_school(current_user, current_area(), school):
-        abort(404)
-    return school
+    if school is None:
+        return None
+    return Target(school, area_id=school.area_id,
+                  visible=lambda user: services.can_see_school(user, current_area(), school))
+
+
+@record_loader("round_id", blueprint="schools")
+def _load_round(round_id):
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        return None
+
+    def visible(user):
+        if round_.school is not None:
+            return services.can_see_school(user, current_area(), round_.school)
+        return services.can_view_all(user, current_area())
+
+    return Target(round_, area_id=round_.area_id, visible=visible)
+
+
+def _school(school_id) -> School:
+    return loaded("school_id")
 
 
 def _round(round_id) -> Round:
-    area = current_area()
-    round_ = db.session.get(Round, round_id)
-    if round_ is None or round_.area_id != area.id:
-        abort(404)
-    if round_.school is not None:
-        _school(round_.school_id)
-    else:
-        _require_view_all()
-    return round_
+    return loaded("round_id")
 
 
 def _require_assess(round_):
@@ -63,6 +82,7 @@ def _require_assess(round_):
 
 
 @bp.route("/")
+@requires(Perm.VIEW_AREA)
 def home():
     area = current_area()
     schools = services.visible_schools(current_user, area)
@@ -76,6 +96,7 @@ def home():
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@requires(Perm.MANAGE_AREA)
 def import_schools():
     _require_manage()
     form, result, rows = ImportForm(), None, []
@@ -99,6 +120,7 @@ def import_schools():
 
 
 @bp.route("/<int:school_id>/", methods=["GET", "POST"])
+@requires(Perm.VIEW_AREA, POST=Perm.MANAGE_AREA)
 def school(school_id):
     area = current_area()
     school = _school(school_id)
@@ -128,6 +150,7 @@ def school(school_id):
 
 
 @bp.route("/<int:school_id>/rounds", methods=["POST"])
+@requires(services.ASSESS)
 def start_round(school_id):
     school = _school(school_id)
     if not services.can_assess(current_user, current_area(), school):
@@ -144,6 +167,7 @@ def start_round(school_id):
 
 
 @bp.route("/partnership", methods=["GET", "POST"])
+@requires(Perm.READ_AUDIT, POST=Perm.MANAGE_AREA)
 def partnership():
     _require_view_all()
     area = current_area()
@@ -167,6 +191,7 @@ def partnership():
 
 
 @bp.route("/rounds/<int:round_id>/")
+@requires(Perm.VIEW_AREA)
 def round(round_id):
     area = current_area()
     round_ = _round(round_id)
@@ -179,6 +204,7 @@ def round(round_id):
 
 
 @bp.route("/rounds/<int:round_id>/areas/<section>", methods=["GET", "POST"])
+@requires(Perm.VIEW_AREA, POST=services.ASSESS)
 def section(round_id, section):
     area = current_area()
     round_ = _round(round_id)
@@ -222,6 +248,7 @@ def section(round_id, section):
 
 
 @bp.route("/rounds/<int:round_id>/harms", methods=["GET", "POST"])
+@requires(Perm.VIEW_AREA, POST=services.ASSESS)
 def harms(round_id):
     area = current_area()
     round_ = _round(round_id)
@@ -247,6 +274,7 @@ def harms(round_id):
 
 
 @bp.route("/rounds/<int:round_id>/complete", methods=["POST"])
+@requires(services.ASSESS)
 def complete(round_id):
     round_ = _round(round_id)
     _require_assess(round_)
@@ -262,6 +290,7 @@ def complete(round_id):
 
 
 @bp.route("/rounds/<int:round_id>/scorecard")
+@requires(Perm.VIEW_AREA)
 def scorecard(round_id):
     area = current_area()
     round_ = _round(round_id)
@@ -270,6 +299,7 @@ def scorecard(round_id):
 
 
 @bp.route("/rounds/<int:round_id>/items/<code>/action", methods=["POST"])
+@requires(Perm.EDIT_ACTIONS)
 def item_action(round_id, code):
     area = current_area()
     round_ = _round(round_id)
@@ -286,6 +316,7 @@ def item_action(round_id, code):
 
 
 @bp.route("/rollup")
+@requires(Perm.READ_AUDIT)
 def rollup():
     _require_view_all()
     area = current_area()
@@ -296,6 +327,7 @@ def rollup():
 
 
 @bp.route("/local-items", methods=["GET", "POST"])
+@requires(Perm.READ_AUDIT, POST=Perm.MANAGE_AREA)
 def local_items():
     _require_view_all()
     area = current_area()

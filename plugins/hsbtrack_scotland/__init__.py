@@ -50,8 +50,9 @@ def hsbtrack_roles():
     # Cases are about children: only case workers (and admins) see them, and everything made from
     # them (a plan action carries this permission as its wall: hsbtrack.actions.services.walls).
     return [Permission(CASE_PERM, _l("See and record CARM cases and their risk management plans")),
-            Role("case_worker", _l("Case worker (CARM)"), permissions=frozenset({Perm.VIEW_AREA, CASE_PERM}),
-                 order=60)]
+            # actions.read: case workers own the plan's actions, which live in the area's action plan
+            Role("case_worker", _l("Case worker (CARM)"),
+                 permissions=frozenset({Perm.VIEW_AREA, Perm.READ_ACTIONS, CASE_PERM}), order=60)]
 
 
 @hookimpl

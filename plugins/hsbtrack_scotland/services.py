@@ -345,8 +345,10 @@ def add_plan_action(area, case, section, *, title, owner, due_on, description=""
     if STAGE_ORDER.index(case.stage) < STAGE_ORDER.index("risk_management_plan") or case.stage == "closed":
         raise ServiceError.field("section", _("Actions belong to a risk management plan: move the case to that stage first"))
     code = PLAN_SECTIONS[section][1]
+    # The plan is about a child: the action keeps the case's wall wherever it travels (the core's
+    # plan, exports, board paper, reminders, API), and its owner must be someone who may see cases.
     action = create_action(area, title=title, owner=owner, due_on=due_on, statements=[code],
-                           description=description, user=user, commit=False)
+                           description=description, user=user, commit=False, restricted_to=CASE_PERM)
     db.session.add(PlanAction(case_id=case.id, section=section, action_id=action.id))
     db.session.commit()
     return action

@@ -6,14 +6,18 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hsbtrack.actions.services import owner_choices
+from hsbtrack.areas.roles import Perm
 from hsbtrack.errors import ServiceError
+from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
+from hsbtrack.permissions import Target, loaded, record_loader, requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
 from hsbtrack.timeutil import today
 from hsbtrack.views_support import current_area
 
 from . import services
 from .forms import CaseForm, ClassificationForm, MeetingForm, PlanActionForm, StageForm
+from .services import CASE_PERM
 
 bp = area_plugin_blueprint("scotland", __name__)
 
@@ -22,21 +26,23 @@ def _area():
     return current_area()
 
 
+@record_loader("case_id", blueprint="scotland")
+def _load_case(case_id):
+    case = db.session.get(services.CarmCase, case_id)
+    return Target(case, area_id=case.area_id) if case is not None else None
+
+
 def _case(case_id):
-    """The case, if the user is a case worker of this area; every read is logged."""
-    area = _area()
-    if not services.is_case_worker(current_user, area):
-        abort(404)
-    case = services.get_case(area, case_id)
-    if case is None:
-        abort(404)
+    """The case, loaded and checked by ``requires(CASE_PERM)`` (case workers and admins); every read
+    is logged."""
+    area, case = _area(), loaded("case_id")
     if request.method == "GET":
         services.log_read(case, current_user, request.endpoint.split(".")[-1])
     return area, case
 
 
 def _people(area):
-    return [("", _("Choose a person"))] + [(str(u.id), u.display_name) for u in owner_choices(area)]
+    return [("", _("Choose a person"))] + [(str(u.id), u.display_name) for u in owner_choices(area, restricted_to=CASE_PERM)]
 
 
 def _saved(form, call, check=None):
@@ -62,6 +68,7 @@ def _saved(form, call, check=None):
 
 
 @bp.route("/")
+@requires(Perm.VIEW_AREA)
 def home():
     area = _area()
     worker = services.is_case_worker(current_user, area)
@@ -72,10 +79,9 @@ def home():
 
 
 @bp.route("/cases/new", methods=["GET", "POST"])
+@requires(CASE_PERM)
 def new_case():
     area = _area()
-    if not services.is_case_worker(current_user, area):
-        abort(404)
     form = CaseForm()
     form.lead_professional_id.choices = _people(area)
     lead = _term("lead_professional")
@@ -95,6 +101,7 @@ def _term(key):
 
 
 @bp.route("/cases/<int:case_id>")
+@requires(CASE_PERM)
 def case(case_id):
     area, case = _case(case_id)
     meetings = services.meetings(case)
@@ -105,6 +112,7 @@ def case(case_id):
 
 
 @bp.route("/cases/<int:case_id>/edit", methods=["GET", "POST"])
+@requires(CASE_PERM)
 def edit_case(case_id):
     area, case = _case(case_id)
     form = CaseForm() if request.method == "POST" else CaseForm(obj=case)
@@ -122,6 +130,7 @@ def edit_case(case_id):
 
 
 @bp.route("/cases/<int:case_id>/stage", methods=["GET", "POST"])
+@requires(CASE_PERM)
 def stage(case_id):
     area, case = _case(case_id)
     form = StageForm()
@@ -138,6 +147,7 @@ def stage(case_id):
 
 
 @bp.route("/cases/<int:case_id>/meetings/new", methods=["GET", "POST"])
+@requires(CASE_PERM)
 def new_meeting(case_id):
     area, case = _case(case_id)
     form = MeetingForm()
@@ -154,6 +164,7 @@ def new_meeting(case_id):
 
 
 @bp.route("/cases/<int:case_id>/classification", methods=["GET", "POST"])
+@requires(CASE_PERM)
 def classification(case_id):
     area, case = _case(case_id)
     form = ClassificationForm()
@@ -167,6 +178,7 @@ def classification(case_id):
 
 
 @bp.route("/cases/<int:case_id>/plan/new", methods=["GET", "POST"])
+@requires(CASE_PERM)
 def new_plan_action(case_id):
     area, case = _case(case_id)
     form = PlanActionForm()
@@ -175,7 +187,7 @@ def new_plan_action(case_id):
         form.section.data = request.args["section"]
 
     def create():
-        owner = next((u for u in owner_choices(area) if str(u.id) == form.owner.data), None)
+        owner = next((u for u in owner_choices(area, restricted_to=CASE_PERM) if str(u.id) == form.owner.data), None)
         if owner is None:
             raise ServiceError.field("owner", _("Choose an owner"))
         return services.add_plan_action(area, case, form.section.data, title=form.title.data, owner=owner,
@@ -189,6 +201,7 @@ def new_plan_action(case_id):
 
 
 @bp.route("/cases/<int:case_id>/access-log")
+@requires(CASE_PERM)
 def access_log(case_id):
     area, case = _case(case_id)
     return render_template("scotland/access_log.html", area=area, case=case, rows=services.access_log(case),

@@ -6,8 +6,10 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hsbtrack.areas.roles import Perm
 from hsbtrack.errors import ServiceError
 from hsbtrack.forms import apply_service_errors
+from hsbtrack.permissions import requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
 from hsbtrack.views_support import current_area
 
@@ -34,6 +36,7 @@ def _require_manage(area):
 
 
 @bp.route("/")
+@requires(Perm.READ_TRAINING)
 def home():
     area = current_area()
     manage = services.can_manage(current_user, area)
@@ -44,6 +47,7 @@ def home():
 
 
 @bp.route("/coverage")
+@requires(Perm.READ_TRAINING)
 def coverage():
     area = current_area()
     manage = services.can_manage(current_user, area)
@@ -54,6 +58,7 @@ def coverage():
 
 
 @bp.route("/courses", methods=["GET", "POST"])
+@requires(Perm.READ_TRAINING, POST=Perm.MANAGE_TRAINING)
 def courses():
     area = current_area()
     manage = services.can_manage(current_user, area)
@@ -78,6 +83,7 @@ def courses():
 
 
 @bp.route("/people", methods=["GET", "POST"])
+@requires(Perm.MANAGE_TRAINING)
 def people():
     area = current_area()
     _require_manage(area)  # names are personal data: training leads and admins only
@@ -98,6 +104,7 @@ def people():
 
 
 @bp.route("/sessions", methods=["GET"])
+@requires(Perm.READ_TRAINING)
 def sessions():
     area = current_area()
     return render_template("training/sessions.html", area=area, manage=services.can_manage(current_user, area),
@@ -105,6 +112,7 @@ def sessions():
 
 
 @bp.route("/sessions/new", methods=["GET", "POST"])
+@requires(Perm.MANAGE_TRAINING)
 def new_session():
     area = current_area()
     _require_manage(area)
@@ -133,6 +141,7 @@ def new_session():
 
 
 @bp.route("/headcounts", methods=["GET", "POST"])
+@requires(Perm.READ_TRAINING, POST=Perm.MANAGE_TRAINING)
 def headcounts():
     area = current_area()
     manage = services.can_manage(current_user, area)
@@ -178,6 +187,7 @@ def _import_state_or_404(area, import_id):
 
 
 @bp.route("/import", methods=["GET", "POST"])
+@requires(Perm.MANAGE_TRAINING)
 def import_upload():
     area = current_area()
     _require_manage(area)
@@ -194,6 +204,7 @@ def import_upload():
 
 
 @bp.route("/import/<import_id>/map", methods=["GET", "POST"])
+@requires(Perm.MANAGE_TRAINING)
 def import_map(import_id):
     area = current_area()
     _require_manage(area)
@@ -223,6 +234,7 @@ def import_map(import_id):
 
 
 @bp.route("/import/<import_id>/preview", methods=["GET"])
+@requires(Perm.MANAGE_TRAINING)
 def import_preview(import_id):
     area = current_area()
     _require_manage(area)
@@ -238,6 +250,7 @@ def import_preview(import_id):
 
 
 @bp.route("/import/<import_id>/run", methods=["POST"])
+@requires(Perm.MANAGE_TRAINING)
 def import_run(import_id):
     area = current_area()
     _require_manage(area)
@@ -249,6 +262,7 @@ def import_run(import_id):
 
 
 @bp.route("/import/<import_id>")
+@requires(Perm.MANAGE_TRAINING)
 def import_progress(import_id):
     area = current_area()
     _require_manage(area)
@@ -257,6 +271,7 @@ def import_progress(import_id):
 
 
 @bp.route("/import/<import_id>/status.json")
+@requires(Perm.MANAGE_TRAINING)
 def import_status(import_id):
     area = current_area()
     _require_manage(area)
@@ -268,6 +283,7 @@ def import_status(import_id):
 
 
 @bp.route("/export.csv")
+@requires(Perm.MANAGE_TRAINING)
 def export_csv():
     area = current_area()
     _require_manage(area)  # the export holds names
@@ -280,6 +296,7 @@ def export_csv():
 
 
 @bp.route("/impact")
+@requires(Perm.READ_TRAINING)
 def impact_home():
     area = current_area()
     return render_template("training/impact.html", area=area, manage=services.can_manage(current_user, area),
@@ -289,6 +306,7 @@ def impact_home():
 
 
 @bp.route("/impact/chart.svg")
+@requires(Perm.READ_TRAINING)
 def impact_chart():
     from hsbtrack.audits.overview import cached_svg_response, language
 
@@ -300,6 +318,7 @@ def impact_chart():
 
 
 @bp.route("/impact/items", methods=["GET", "POST"])
+@requires(Perm.READ_TRAINING, POST=Perm.MANAGE_TRAINING)
 def impact_items():
     area = current_area()
     manage = services.can_manage(current_user, area)
@@ -319,6 +338,7 @@ def impact_items():
 
 
 @bp.route("/impact/answers", methods=["GET", "POST"])
+@requires(Perm.MANAGE_TRAINING)
 def impact_answers():
     area = current_area()
     _require_manage(area)  # answers are per named person
@@ -356,6 +376,7 @@ def impact_answers():
 
 
 @bp.route("/supervision", methods=["GET", "POST"])
+@requires(Perm.READ_TRAINING, POST=Perm.MANAGE_TRAINING)
 def supervision_log():
     area = current_area()
     manage = services.can_manage(current_user, area)
@@ -379,6 +400,7 @@ def supervision_log():
 
 
 @bp.route("/tiers", methods=["GET", "POST"])
+@requires(Perm.READ_TRAINING, POST=Perm.MANAGE_TRAINING)
 def tier_settings():
     area = current_area()
     manage = services.can_manage(current_user, area)

@@ -117,8 +117,8 @@ def test_an_invitation_with_another_bad_field_creates_nobody(client, scene, outb
     ({"due_on": ["30", "2", "2027"]}, "due_on", "Due date must be a real date"),
     ({"due_on": ["next", "tuesday", ""]}, "due_on", "Due date must be a real date"),
     ({"due_on": ["", "", ""]}, "due_on", "Enter the due date"),
-    ("outsider", "owner", "The owner must be someone with a role in Riverside"),
-    ({"owner": "not-a-number"}, "owner", "The owner must be someone with a role in Riverside"),
+    ("outsider", "owner", "The owner must be someone who can see the action plan of Riverside"),
+    ({"owner": "not-a-number"}, "owner", "The owner must be someone who can see the action plan of Riverside"),
     ({"status": "finished"}, "status", "Choose a known status"),
     ({"priority": "urgent"}, "priority", "Choose a priority"),
     ({"title": "   "}, "title", "Enter a title"),
@@ -161,7 +161,7 @@ def test_bad_edits_change_nothing(client, scene):
     for overrides, field_id, message in (
         ({"statements": ["1.1", "7.7"]}, "statements", "7.7 is not a statement of the framework"),
         ({"due_on": ["31", "4", "2027"]}, "due_on", "Due date must be a real date"),
-        ({"owner": str(scene.outsider.id)}, "owner", "The owner must be someone with a role in Riverside"),
+        ({"owner": str(scene.outsider.id)}, "owner", "The owner must be someone who can see the action plan of Riverside"),
         ({"status": "archived"}, "status", "Choose a known status"),
         ({"progress": "150"}, "progress", "Progress must be a whole number from 0 to 100"),
     ):

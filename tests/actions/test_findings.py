@@ -124,7 +124,7 @@ def test_merged_action_without_a_title_takes_the_first_draft_title(client, scene
 
 @pytest.mark.parametrize(("overrides", "field_id", "message"), [
     ({"codes": []}, "codes", "Choose at least one finding"),
-    ({"owner": str(10**6)}, "owner", "The owner must be someone with a role in Riverside"),
+    ({"owner": str(10**6)}, "owner", "The owner must be someone who can see the action plan of Riverside"),
     ({"due_on": ["31", "2", "2027"]}, "due_on", "Due date must be a real date"),
     ({"due_on": ["soon", "", ""]}, "due_on", "Due date must be a real date"),
     ({"due_on": ["", "", ""]}, "due_on", "Enter the due date"),
@@ -148,7 +148,7 @@ def test_owner_outside_the_area_is_refused(client, scene):
     before = counts()
     response = accept(client, scene, owner=str(scene.outsider.id))
     assert response.status_code == 422
-    assert "The owner must be someone with a role in Riverside" in error_next_to(response, "owner")
+    assert "The owner must be someone who can see the action plan of Riverside" in error_next_to(response, "owner")
     assert counts() == before
 
 

@@ -172,7 +172,7 @@ def test_agency_lead_scores_for_own_agency(client, scene, ctx):
     # "I saw no answer" (version 0) when there is one is a conflict too.
     error_of(client.put(url, json={"score": 4, "version": 0}, headers=scene.h(scene.police_lead)), 409)
     listed = client.get(f"/api/v1/audits/{audit.id}/responses?agency_id={scene.police.id}",
-                        headers=scene.h(scene.viewer)).get_json()
+                        headers=scene.h(scene.board)).get_json()
     assert [(r["code"], r["score"], r["version"]) for r in listed] == [("1.1", 2, 2)]
 
 
@@ -195,9 +195,12 @@ def test_viewer_cannot_put(client, scene):
     error_of(client.put(f"/api/v1/audits/{audit.id}/responses/{scene.police.id}/1.1", json={"score": 2}, headers=h), 403)
     error_of(client.put(f"/api/v1/audits/{audit.id}/scores/1.1", json={"score": 2}, headers=h), 403)
     error_of(client.post(f"/api/v1/audits/{audit.id}/close", json={}, headers=h), 403)
-    # ...but may read everything of its area.
-    for path in ("", "/responses", "/scores", "/domain-responses"):
+    # ...reads the audit and its agreed scores, but no agency's responses or evidence (404: they do
+    # not exist for a viewer).
+    for path in ("", "/scores"):
         assert client.get(f"/api/v1/audits/{audit.id}{path}", headers=h).status_code == 200
+    for path in ("/responses", "/domain-responses", "/export.csv", "/export.xlsx"):
+        error_of(client.get(f"/api/v1/audits/{audit.id}{path}", headers=h), 404)
 
 
 def test_board_manager_scores_for_any_agency(client, scene):
@@ -222,7 +225,7 @@ def test_bad_scores_are_refused_and_nothing_changes(client, scene, ctx, bad):
     assert error["message"] == SCORE_MESSAGE
     db.session.expire_all()
     assert response_count(db) == responses and history_count(db) == history
-    row = client.get(f"/api/v1/audits/{audit.id}/responses", headers=scene.h(scene.viewer)).get_json()
+    row = client.get(f"/api/v1/audits/{audit.id}/responses", headers=scene.h(scene.board)).get_json()
     assert [(r["code"], r["score"], r["evidence"], r["version"]) for r in row] == [("1.2", 2, "kept", 1)]
 
 
@@ -267,7 +270,7 @@ def test_responses_are_listed_in_printed_order(client, scene):
     for code in ("2.2", "1.6b", "1.7", "1.1"):
         scene.services.save_response(audit, scene.health.id, code, score=1, user=scene.board)
     scene.services.save_response(audit, scene.police.id, "5.8", score=4, user=scene.board)
-    rows = client.get(f"/api/v1/audits/{audit.id}/responses", headers=scene.h(scene.viewer)).get_json()
+    rows = client.get(f"/api/v1/audits/{audit.id}/responses", headers=scene.h(scene.board)).get_json()
     assert [(r["agency_id"], r["code"]) for r in rows] == sorted(
         [(scene.health.id, c) for c in ("1.1", "1.6b", "1.7", "2.2")] + [(scene.police.id, "5.8")],
         key=lambda pair: (pair[0], ["1.1", "1.6b", "1.7", "2.2", "5.8"].index(pair[1])))
@@ -431,7 +434,7 @@ def test_radar_svg_with_comparison(client, scene):
 def test_exports_through_the_api(client, scene):
     audit = scene.open_audit()
     _score_three(scene, audit, 3, 1, 2)
-    h = scene.h(scene.viewer)
+    h = scene.h(scene.board)  # the exports carry every agency's evidence: readers of all responses
     xlsx = client.get(f"/api/v1/audits/{audit.id}/export.xlsx", headers=h)
     assert xlsx.status_code == 200
     assert xlsx.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -87,7 +87,7 @@ def _domain_rows(sheet):
 
 def test_xlsx_has_summary_domain_and_agency_sheets(client, scene):
     audit = scene.scored_audit()
-    login(client, scene.viewer)
+    login(client, scene.board)
     response = client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.xlsx")
     assert response.mimetype == XLSX
     assert response.headers["Content-Disposition"] == 'attachment; filename="riverside-T1-audit.xlsx"'
@@ -220,7 +220,7 @@ def test_agency_names_that_are_not_valid_sheet_names(client, world):
 
 def test_csv_one_row_per_statement_and_agency(client, scene):
     audit = scene.scored_audit()
-    login(client, scene.lead)
+    login(client, scene.board)
     response = client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.csv")
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="riverside-T1-audit.csv"'
@@ -248,7 +248,7 @@ def test_csv_one_row_per_statement_and_agency(client, scene):
 
 def test_csv_neutralises_formulas(client, scene):
     audit = scene.scored_audit()
-    login(client, scene.viewer)
+    login(client, scene.board)
     text = client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.csv").data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     evidence = {r["code"]: r["evidence"] for r in rows if r["agency"] == "Education"}
@@ -262,7 +262,7 @@ def test_csv_neutralises_formulas(client, scene):
 def test_csv_unscored_agency_has_blank_scores(client, scene):
     audit = scene.services.open_audit(scene.area, user=scene.board)
     scene.services.save_response(audit, scene.agencies[1].id, "2.2", score=3, user=scene.board)
-    login(client, scene.viewer)
+    login(client, scene.board)
     text = client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.csv").data.decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == 46 * 3
@@ -283,7 +283,13 @@ def test_download_permissions(app, scene, extension):
     response = anonymous.get(url)
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
-    for user in (scene.viewer, scene.lead, scene.board):
+    # Every agency's evidence: those who read all responses. A viewer and an agency lead do not
+    # (404: the export does not exist for them), whatever the area.
+    for user in (scene.viewer, scene.lead):
+        client = app.test_client()
+        login(client, user)
+        assert client.get(url).status_code == 404
+    for user in (scene.board,):
         client = app.test_client()
         login(client, user)
         assert client.get(url).status_code == 200

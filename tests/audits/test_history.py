@@ -62,7 +62,7 @@ def test_evidence_assurance_agreed_score_and_justification_are_all_recorded(clie
     agreed_changes = [(e.old_value, e.new_value) for e in entries if e.entity == "agreed_score" and e.field == "score"]
     assert agreed_changes == [(2, 1), (1, 2)]  # reset back to the lowest, then the moderation
 
-    login(client, t.viewer)  # anyone with a role in the area can read the history
+    login(client, t.board)  # every agency's evidence history: those who read every agency's responses
     page = client.get(statement_url(t.area, t.audit, "3.1")).get_data(as_text=True)
     rows = history_rows(page)
     assert len(rows) == len(entries)
@@ -73,6 +73,17 @@ def test_evidence_assurance_agreed_score_and_justification_are_all_recorded(clie
     assert "board@riverside.example.org Agreed score 1 2" in text
     assert "Agreed score: justification blank Health's pathway changed in March" in text
     assert "board@riverside.example.org Agreed score 2 1" in text
+
+    # A viewer reads the agreed score's history, never an agency's evidence or its changes.
+    viewer = app_client(client)
+    login(viewer, t.viewer)
+    text = "\n".join(history_rows(viewer.get(statement_url(t.area, t.audit, "3.1")).get_data(as_text=True)))
+    assert "board@riverside.example.org Agreed score 1 2" in text
+    assert "Case audit" not in text and "Quarterly QA" not in text
+
+
+def app_client(client):
+    return client.application.test_client()
 
 
 def test_history_is_per_statement_and_per_audit(client, t, world):

@@ -267,7 +267,9 @@ def test_filtered_out_headings_are_not_shown(client, t):
 @pytest.mark.parametrize("who", ["lead", "viewer"])
 def test_agency_leads_and_viewers_read_but_do_not_moderate(client, t, who):
     login(client, getattr(t, who))
-    assert client.get(matrix_url(t.area, t.audit)).status_code == 200
+    # the grid of every agency's scores and evidence is the board's (it does not exist for them)...
+    assert client.get(matrix_url(t.area, t.audit)).status_code == 404
+    # ...the statement's agreed score is theirs to read
     page = client.get(statement_url(t.area, t.audit, "1.1"))
     assert page.status_code == 200
     text = page.get_data(as_text=True)

@@ -116,6 +116,6 @@ def test_add_action_form_and_its_errors_are_accessible(page, base_url, scene):
     summary = page.locator(".govuk-error-summary").inner_text()
     assert "Due date must be a real date" in summary
     assert "Link the action to at least one statement" in summary  # every problem is reported at once
-    assert "The owner must be someone with a role in Riverside" in summary
+    assert "The owner must be someone who can see the action plan of Riverside" in summary
     axe_check(page)
     screenshot(page, "actions_new_errors")
