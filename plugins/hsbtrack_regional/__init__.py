@@ -76,7 +76,10 @@ def hsbtrack_scheduled_jobs():
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
-    if area.region_id is None:
+    from hsbtrack.areas.roles import Perm
+    from hsbtrack.permissions import can
+
+    if area.region_id is None or not can(user, Perm.READ_AUDIT, area.id):
         return []
     return [NavItem(_l("Regional board"), url_for("regional.area_home", area_id=area.id), order=60,
                     active_prefix=f"/areas/{area.id}/regional/")]
@@ -84,8 +87,12 @@ def hsbtrack_nav_items(area, user):
 
 @hookimpl
 def hsbtrack_dashboard_widgets(area, user):
+    from hsbtrack.areas.roles import Perm
+    from hsbtrack.permissions import can
     from hsbtrack_regional.services import regional_actions_for_area
 
+    if not can(user, Perm.READ_ACTIONS, area.id):
+        return []
     rows = regional_actions_for_area(area.id)
     if not rows:
         return []

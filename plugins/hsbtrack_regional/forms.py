@@ -3,7 +3,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
 from wtforms import SelectMultipleField
 
 from hsbtrack.forms import (
+    BooleanField,
     FlaskForm,
+    GovCheckboxInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
@@ -19,6 +21,15 @@ DATE_HINT = _l("For example, 2027-03-31")
 
 class PresetForm(FlaskForm):
     submit = SubmitField(_l("Create the North Wales region"), widget=GovSubmitInput())
+
+
+class ShareScoresForm(FlaskForm):
+    share_scores = BooleanField(
+        _l("The authorities of this region see each other's agreed scores"), widget=GovCheckboxInput(),
+        description=_l("Off: each authority sees beside its own scores only the median of the others and how many "
+                       "of them are in each score band, and only when at least three others have scores, so that "
+                       "no authority can work out another's score."))
+    submit = SubmitField(_l("Save the sharing choice"), widget=GovSubmitInput())
 
 
 class OpenRoundForm(FlaskForm):

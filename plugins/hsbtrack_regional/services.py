@@ -213,6 +213,64 @@ def _spread(by_area: dict) -> Spread:
     return Spread(by_area, min(values), median(values), max(values) - min(values), round(mean(values), 2))
 
 
+# -- what one authority sees of the others ---------------------------------------------------------
+#
+# Authorities keep their scores to themselves unless the region decides otherwise (``share_scores``,
+# a setting of the region, off by default). While off, an authority's pages show beside its own
+# figure only the median of the OTHER authorities and how many of them sit in each score band,
+# and only when at least MIN_OTHERS others have a figure: never a lowest, highest or spread, which
+# with two authorities would give the other's score away (own score + lowest + spread).
+
+MIN_OTHERS = 3
+BANDS = ((0, 1), (1, 2), (2, 3), (3, 4))  # 0 to under 1, 1 to under 2, 2 to under 3, 3 to 4
+
+
+def shares_scores(region_id: int | None) -> bool:
+    """Do the authorities of this region see each other's scores? (the region's own setting: an
+    authority cannot switch it on for itself)."""
+    from hsbtrack.plugins.models import PluginState
+
+    if region_id is None:
+        return False
+    settings = db.session.scalar(select(PluginState.settings).where(PluginState.region_id == region_id,
+                                                                    PluginState.plugin == "regional"))
+    return bool((settings or {}).get("share_scores"))
+
+
+def set_shares_scores(region, share: bool, user=None) -> None:
+    from hsbtrack.plugins.models import PluginState
+    from hsbtrack.plugins.services import set_region_plugin
+
+    current = db.session.scalar(select(PluginState.settings).where(PluginState.region_id == region.id,
+                                                                   PluginState.plugin == "regional")) or {}
+    set_region_plugin(region, "regional", settings={**current, "share_scores": bool(share)}, user=user)
+
+
+@dataclass(frozen=True)
+class Beside:
+    """What an authority sees beside its own figure while scores are not shared."""
+
+    own: float | None
+    median: float | None  # of the other authorities; None when fewer than MIN_OTHERS have a figure
+    bands: tuple | None  # how many other authorities in each of BANDS
+    others: int  # other authorities with a figure
+
+
+def _band(value) -> int:
+    return next(i for i, (low, high) in enumerate(BANDS) if value < high or i == len(BANDS) - 1)
+
+
+def beside_own(spread: Spread, own_area_id: int) -> Beside:
+    others = [v for area_id, v in spread.by_area.items() if area_id != own_area_id and v is not None]
+    own = spread.by_area.get(own_area_id)
+    if len(others) < MIN_OTHERS:
+        return Beside(own, None, None, len(others))
+    counts = [0] * len(BANDS)
+    for value in others:
+        counts[_band(value)] += 1
+    return Beside(own, median(others), tuple(counts), len(others))
+
+
 @dataclass
 class Rollup:
     round: RegionalRound

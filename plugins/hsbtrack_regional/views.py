@@ -8,13 +8,22 @@ from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import charts
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.overview import cached_svg_response, format_mean, format_score, language
-from hsbtrack.errors import NotFoundError, ServiceError
+from hsbtrack.downloads.services import logged_as_download
+from hsbtrack.errors import ServiceError
+from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
-from hsbtrack.permissions import can_in_region, grants_for, require_admin
+from hsbtrack.permissions import Target, can_in_region, is_admin, loaded, record_loader, requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint, region_plugin_blueprint
 from hsbtrack.views_support import current_area
 from hsbtrack_regional import services
-from hsbtrack_regional.forms import ArrangementForm, OpenRoundForm, PresetForm, RegionalActionForm
+from hsbtrack_regional.forms import (
+    ArrangementForm,
+    OpenRoundForm,
+    PresetForm,
+    RegionalActionForm,
+    ShareScoresForm,
+)
+from hsbtrack_regional.models import RegionalRound
 
 area_bp = area_plugin_blueprint("regional", __name__)
 region_bp = region_plugin_blueprint("regional", __name__)
@@ -32,11 +41,14 @@ def _require_manage():
         abort(403)
 
 
+@record_loader("round_id", blueprint="regional_region")
+def _load_round(round_id):
+    round_ = db.session.get(RegionalRound, round_id)
+    return Target(round_, region_id=round_.region_id) if round_ is not None else None
+
+
 def _round_or_404(round_id):
-    try:
-        return services.get_round(g.region, round_id)
-    except NotFoundError:
-        abort(404)
+    return loaded("round_id")  # loaded and checked (a round of this region) by ``requires``
 
 
 def _radar(axes, series, title, chart_id) -> bytes:
@@ -62,8 +74,8 @@ def _member_choices():
 
 @admin_bp.route("/north-wales", methods=["GET", "POST"])
 @login_required
+@requires(Perm.ADMIN)
 def preset():
-    require_admin(current_user)
     form = PresetForm()
     if form.validate_on_submit():
         try:
@@ -84,6 +96,7 @@ def preset():
 
 
 @region_bp.route("/", methods=["GET", "POST"])
+@requires(Perm.VIEW_REGION, POST=Perm.MANAGE_REGION)
 def home():
     form = OpenRoundForm()
     frameworks = sorted(audits.catalogue().all(), key=lambda f: (f.slug != audits.DEFAULT_FRAMEWORK, f.title))
@@ -103,10 +116,12 @@ def home():
     rounds = services.rounds_for_region(g.region.id)
     return render_template("regional/region_home.html", region=g.region, form=form, rounds=rounds,
                            members=services.member_areas(g.region), manage=_manage(),
-                           is_admin=grants_for(current_user).is_admin, **HELPERS)
+                           is_admin=is_admin(current_user), share_form=ShareScoresForm(
+                               share_scores=services.shares_scores(g.region.id)), **HELPERS)
 
 
 @region_bp.route("/rounds/<int:round_id>/")
+@requires(Perm.VIEW_REGION)
 def round_detail(round_id):
     round_ = _round_or_404(round_id)
     members = services.round_status(round_)
@@ -117,6 +132,7 @@ def round_detail(round_id):
 
 
 @region_bp.route("/rounds/<int:round_id>/radar.svg")
+@requires(Perm.VIEW_REGION)
 def round_radar(round_id):
     round_ = _round_or_404(round_id)
     members = services.round_status(round_)
@@ -136,6 +152,7 @@ def round_radar(round_id):
 
 
 @region_bp.route("/trend.svg")
+@requires(Perm.VIEW_REGION)
 def trend_radar():
     lang = language()
     rows = services.region_audits(g.region.id, audits.DEFAULT_FRAMEWORK)
@@ -152,6 +169,7 @@ def trend_radar():
 
 
 @region_bp.route("/actions/", methods=["GET", "POST"])
+@requires(Perm.VIEW_REGION, POST=Perm.MANAGE_REGION)
 def actions():
     form = RegionalActionForm()
     form.area_ids.choices = _member_choices()
@@ -176,6 +194,7 @@ def actions():
 
 
 @region_bp.route("/commissioning/", methods=["GET", "POST"])
+@requires(Perm.VIEW_REGION, POST=Perm.MANAGE_REGION)
 def commissioning():
     form = ArrangementForm()
     form.area_ids.choices = _member_choices()
@@ -198,6 +217,8 @@ def commissioning():
 
 
 @region_bp.route("/annual-report")
+@requires(Perm.VIEW_REGION)
+@logged_as_download("regional.annual_report")
 def annual_report():
     rounds = services.rounds_for_region(g.region.id)
     latest = rounds[-1] if rounds else None
@@ -211,6 +232,7 @@ def annual_report():
 
 
 @region_bp.route("/annual-report.xlsx")
+@requires(Perm.VIEW_REGION)
 def annual_report_xlsx():
     from hsbtrack_regional.exports import annual_report_response
 
@@ -221,13 +243,42 @@ def annual_report_xlsx():
 
 
 @area_bp.route("/")
+@requires(Perm.READ_AUDIT)
 def area_home():
     area = current_area()
     round_ = services.latest_round_for_area(area)
     rollup = services.rollup(round_) if round_ else None
+    shared = services.shares_scores(area.region_id)
+    beside = None
+    if rollup is not None and not shared:  # only what cannot pin down another authority
+        beside = {"domains": [(d, services.beside_own(s, area.id)) for d, s in rollup.domains],
+                  "statements": [(st, services.beside_own(s, area.id)) for st, s in rollup.statements]}
     from hsbtrack.actions.services import status_labels
 
-    return render_template("regional/area_home.html", area=area, round=round_, rollup=rollup,
+    return render_template("regional/area_home.html", area=area, round=round_, rollup=rollup, shared=shared,
+                           beside=beside, bands=services.BANDS, band_names=_band_names(), min_others=services.MIN_OTHERS,
                            regional_actions=services.regional_actions_for_area(area.id),
                            arrangements=services.arrangements_for_area(area), lang=language(),
                            statuses=status_labels(), **HELPERS)
+
+
+def _band_names() -> list[str]:
+    last = len(services.BANDS) - 1
+    return [_("%(low)d to %(high)d", low=low, high=high) if i == last else
+            _("%(low)d to under %(high)d", low=low, high=high) for i, (low, high) in enumerate(services.BANDS)]
+
+
+@region_bp.route("/sharing", methods=["POST"])
+@requires(Perm.MANAGE_REGION)
+def sharing():
+    """The region's choice: may its authorities see each other's scores? (off by default)."""
+    form = ShareScoresForm()
+    if form.validate_on_submit():
+        services.set_shares_scores(g.region, form.share_scores.data, user=current_user)
+        if form.share_scores.data:
+            flash(_("The authorities of %(region)s now see each other's agreed scores", region=g.region.display_name),
+                  "success")
+        else:
+            flash(_("Each authority of %(region)s now sees only its own scores, the regional median and the "
+                    "number of authorities in each band", region=g.region.display_name), "success")
+    return redirect(url_for("regional_region.home"))

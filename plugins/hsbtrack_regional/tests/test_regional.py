@@ -294,7 +294,8 @@ def test_a_conwy_user_sees_the_aggregates_not_wrexhams_evidence(client, world, t
                  f"/regions/{t1.region_id}/regional/", f"/regions/{t1.region_id}/regional/rounds/{t1.id}/"):
         assert client.get(path).status_code == 404, path
     page = client.get(f"/areas/{conwy.area.id}/regional/").get_data(as_text=True)
-    assert "Regional median" in page and 'id="area-statements"' in page
+    assert "Median of the other authorities" in page and 'id="area-statements"' in page
+    assert "Regional lowest" not in page and "Spread" not in page
     assert "Evidence of" not in page and "Wrexham" not in page
     # Conwy's own evidence is where it always was.
     own = client.get(f"/areas/{conwy.area.id}/audits/{conwy.audit.id}/statements/1.1").get_data(as_text=True)
