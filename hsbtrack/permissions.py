@@ -324,10 +324,11 @@ def authorize_request(permission: str) -> None:
     area_ids = {t.area_id for t in found.values() if t.area_id is not None}
     region_ids = {t.region_id for t in found.values() if t.region_id is not None}
     agency_ids = {t.agency_id for t in found.values() if t.agency_id is not None}
-    if g.get("area") is not None and not found.get("area_id"):  # a plugin page: its area was pulled
-        area_ids.add(g.area.id)
-    if g.get("region") is not None and not found.get("region_id"):
-        region_ids.add(g.region.id)
+    pulled_area, pulled_region = g.get("pulled_area"), g.get("pulled_region")  # a plugin page's (blueprints)
+    if pulled_area is not None:
+        area_ids.add(pulled_area.id)
+    if pulled_region is not None:
+        region_ids.add(pulled_region.id)
     if len(area_ids) > 1 or len(region_ids) > 1 or len(agency_ids) > 1:
         abort(404)  # /areas/<A>/members/<a membership of B>: B's record is not in A
     area_id = next(iter(area_ids), None)
@@ -340,12 +341,18 @@ def authorize_request(permission: str) -> None:
     definition = _permission(permission)
     if definition.scope == AREA and area_id is None and region_id is None:
         raise LookupError(f"{request.endpoint} names area permission {permission!r} but no record of an area")
-    authorize(user, permission, area_id=area_id, region_id=region_id,
-              agency_id=agency_id if definition.per_agency else None)
+    # A record behind its own wall does not exist for those outside it: 404 before anything else, so
+    # that a write refused with 403 never confirms that a walled record is there.
     for target in found.values():
         if target.visible is not None and not target.visible(user):
             abort(404)
+    authorize(user, permission, area_id=area_id, region_id=region_id,
+              agency_id=agency_id if definition.per_agency else None)
     g._loaded = found
+    if pulled_area is not None:  # only now may the page show where it is
+        g.area = pulled_area
+    if pulled_region is not None:
+        g.region = pulled_region
 
 
 PUBLIC = "public"  # pages anyone may open without signing in (sign-in, reset links, health)

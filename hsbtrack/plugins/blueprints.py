@@ -27,19 +27,20 @@ def area_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Bluep
     @bp.url_value_preprocessor
     def pull_area(endpoint, values):
         from hsbtrack.plugins.services import is_enabled
-        from hsbtrack.views_support import set_current_area
 
         if not current_user.is_authenticated:
             return  # before_request below sends the user to sign in
         area = db.session.get(Area, values.pop("area_id"))
         if area is None or not is_enabled(area, plugin_name):
             abort(404)
-        set_current_area(area)
+        g.pulled_area = area  # the page's area once ``requires`` has let the user in (not before:
+        # a refused page must not show the area's name)
 
     @bp.url_defaults
     def add_area(endpoint, values):
-        if "area_id" not in values and getattr(g, "area", None) is not None:
-            values["area_id"] = g.area.id
+        area = getattr(g, "area", None) or getattr(g, "pulled_area", None)
+        if "area_id" not in values and area is not None:
+            values["area_id"] = area.id
 
     @bp.before_request
     def require_login():
@@ -66,12 +67,13 @@ def region_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Blu
         region = db.session.get(Region, values.pop("region_id"))
         if region is None or not region_enabled(region, plugin_name):
             abort(404)
-        g.region = region
+        g.pulled_region = region
 
     @bp.url_defaults
     def add_region(endpoint, values):
-        if "region_id" not in values and getattr(g, "region", None) is not None:
-            values["region_id"] = g.region.id
+        region = getattr(g, "region", None) or getattr(g, "pulled_region", None)
+        if "region_id" not in values and region is not None:
+            values["region_id"] = region.id
 
     @bp.before_request
     def require_login():

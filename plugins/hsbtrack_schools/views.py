@@ -4,11 +4,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hsbtrack.areas.models import Area
 from hsbtrack.areas.roles import Perm
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
-from hsbtrack.permissions import Target, loaded, record_loader, requires
+from hsbtrack.permissions import Target, can, loaded, record_loader, requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
 from hsbtrack.views_support import current_area
 
@@ -50,8 +51,8 @@ def _load_school(school_id):
     school = db.session.get(School, school_id)
     if school is None:
         return None
-    return Target(school, area_id=school.area_id,
-                  visible=lambda user: services.can_see_school(user, current_area(), school))
+    area = db.session.get(Area, school.area_id)
+    return Target(school, area_id=school.area_id, visible=lambda user: services.can_see_school(user, area, school))
 
 
 @record_loader("round_id", blueprint="schools")
@@ -60,10 +61,12 @@ def _load_round(round_id):
     if round_ is None:
         return None
 
+    area = db.session.get(Area, round_.area_id)
+
     def visible(user):
         if round_.school is not None:
-            return services.can_see_school(user, current_area(), round_.school)
-        return services.can_view_all(user, current_area())
+            return services.can_see_school(user, area, round_.school)
+        return services.can_view_all(user, area)
 
     return Target(round_, area_id=round_.area_id, visible=visible)
 
@@ -295,7 +298,7 @@ def scorecard(round_id):
     area = current_area()
     round_ = _round(round_id)
     return _render("schools/scorecard.html", round=round_, data=services.scorecard(area, round_),
-                   make_actions=services.can_manage(current_user, area), form=CsrfForm())
+                   make_actions=can(current_user, Perm.EDIT_ACTIONS, area.id), form=CsrfForm())
 
 
 @bp.route("/rounds/<int:round_id>/items/<code>/action", methods=["POST"])
@@ -303,7 +306,6 @@ def scorecard(round_id):
 def item_action(round_id, code):
     area = current_area()
     round_ = _round(round_id)
-    _require_manage()
     if not CsrfForm().validate_on_submit():
         abort(400)
     try:
