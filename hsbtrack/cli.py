@@ -108,7 +108,7 @@ def users_group():
 def users_create(email, role, name, password):
     """Create a user (password from a prompt or stdin)."""
     from hsbtrack.areas.services import get_or_create_user
-    from hsbtrack.auth.services import AccountError, set_password
+    from hsbtrack.auth.services import AccountError, check_password_rules, set_password
     from hsbtrack.errors import ServiceError
     from hsbtrack.extensions import db
 
@@ -119,6 +119,10 @@ def users_create(email, role, name, password):
             password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
         else:
             password = sys.stdin.readline().rstrip("\n")
+    try:  # before anything is written: a refused password leaves no user behind
+        check_password_rules(password)
+    except AccountError as error:
+        raise click.ClickException(str(error)) from None
     try:
         user, created = get_or_create_user(email, name)
     except ServiceError as error:

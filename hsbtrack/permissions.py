@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from hsbtrack.areas.models import Agency, Area, Membership, Region
 from hsbtrack.areas.roles import AREA, INSTALL, Perm
-from hsbtrack.extensions import db
+from hsbtrack.extensions import db, login_manager
 
 
 @dataclass
@@ -371,6 +371,8 @@ def requires(permission: str, **per_method: str):
         def wrapper(*args, **kwargs):
             wanted = table.get(request.method, permission)
             if wanted != PUBLIC:
+                if not getattr(current_actor(), "is_authenticated", False):
+                    return login_manager.unauthorized()  # sign-in page, or 401 on the API
                 authorize_request(wanted)
             return view(*args, **kwargs)
 

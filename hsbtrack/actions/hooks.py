@@ -18,5 +18,10 @@ def hsbtrack_load_blueprints(app, api):
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
+    from hsbtrack.areas.roles import Perm
+    from hsbtrack.permissions import can
+
+    if not can(user, Perm.READ_ACTIONS, area.id):
+        return []  # no menu item to a page that would answer 404
     return [NavItem(_l("Action plan"), url_for("actions.plan", area_id=area.id), order=20,
                     active_prefix=f"/areas/{area.id}/actions")]

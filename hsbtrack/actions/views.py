@@ -11,7 +11,7 @@ actions, statements or cycles.
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -218,7 +218,6 @@ def _render_findings(area, audit, accept_form=None, dismiss_form=None, title_err
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/findings", methods=["GET", "POST"])
-@login_required
 @requires(Perm.READ_AUDIT, POST=Perm.EDIT_ACTIONS)
 def findings(area_id, audit_id):
     area, audit = _load_audit(area_id, audit_id)
@@ -252,7 +251,6 @@ def findings(area_id, audit_id):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/findings/dismiss", methods=["POST"])
-@login_required
 @requires(Perm.EDIT_ACTIONS)
 def dismiss_finding(area_id, audit_id):
     area, audit = _load_audit(area_id, audit_id)
@@ -319,7 +317,6 @@ class PlanRows:
 
 
 @bp.route("/areas/<int:area_id>/actions/")
-@login_required
 @requires(Perm.READ_ACTIONS)
 def plan(area_id):
     area = set_current_area(loaded("area_id"))
@@ -338,7 +335,6 @@ def plan(area_id):
 
 
 @bp.route("/areas/<int:area_id>/actions/board-paper")
-@login_required
 @requires(Perm.READ_ACTIONS)
 @logged_as_download("actions.board_paper")
 def board_paper(area_id):
@@ -351,7 +347,6 @@ def board_paper(area_id):
 
 
 @bp.route("/areas/<int:area_id>/actions/export.xlsx")
-@login_required
 @requires(Perm.READ_ACTIONS)
 def export_xlsx(area_id):
     area = loaded("area_id")
@@ -360,7 +355,6 @@ def export_xlsx(area_id):
 
 
 @bp.route("/areas/<int:area_id>/actions/export.csv")
-@login_required
 @requires(Perm.READ_ACTIONS)
 def export_csv(area_id):
     area = loaded("area_id")
@@ -415,7 +409,6 @@ def _create_with_owner(area, form):
 
 
 @bp.route("/areas/<int:area_id>/actions/new", methods=["GET", "POST"])
-@login_required
 @requires(Perm.EDIT_ACTIONS)
 def new(area_id):
     area = set_current_area(loaded("area_id"))
@@ -477,7 +470,6 @@ def _edit_data(form, action, board) -> dict:
 
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
-@login_required
 @requires(Perm.READ_ACTIONS)
 def edit(area_id, action_id):
     area, action = _load_action(area_id, action_id)
@@ -619,7 +611,6 @@ def _render_detail(area, action, update_form=None, status=200):
 
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>")
-@login_required
 @requires(Perm.READ_ACTIONS)
 def detail(area_id, action_id):
     area, action = _load_action(area_id, action_id)
@@ -627,7 +618,6 @@ def detail(area_id, action_id):
 
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>/updates", methods=["POST"])
-@login_required
 @requires(Perm.READ_ACTIONS)
 def add_update(area_id, action_id):
     area, action = _load_action(area_id, action_id)
@@ -679,7 +669,6 @@ def _render_mine(failed_form=None, failed_id=None, status=200):
 
 
 @bp.route("/my-actions")
-@login_required
 @requires(Perm.SIGNED_IN)
 def mine():
     return _render_mine()
@@ -689,7 +678,6 @@ def mine():
 
 
 @bp.route("/areas/<int:area_id>/statements/<code>")
-@login_required
 @requires(Perm.READ_AUDIT)
 def statement(area_id, code):
     area = set_current_area(loaded("area_id"))

@@ -3,7 +3,7 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms.validators import DataRequired, Length
 
@@ -24,12 +24,6 @@ from hsbtrack.forms import (
 from hsbtrack.permissions import requires
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-
-@bp.before_request
-@login_required
-def signed_in_only():
-    """Sends anonymous visitors to sign in; each view's ``requires(Perm.ADMIN)`` decides the rest."""
 
 
 class UserForm(FlaskForm):

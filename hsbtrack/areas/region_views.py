@@ -2,7 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from hsbtrack.areas import forms, services
@@ -17,7 +17,6 @@ bp = Blueprint("regions", __name__, url_prefix="/regions")
 
 
 @bp.route("/<int:region_id>/", methods=["GET", "POST"])
-@login_required
 @requires(Perm.VIEW_REGION, POST=Perm.MANAGE_REGION)
 def detail(region_id):
     from hsbtrack.auth.views import send_set_password_email

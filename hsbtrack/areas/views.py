@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import select
 
 from hsbtrack.areas import forms, services
@@ -18,7 +18,6 @@ bp = Blueprint("areas", __name__)
 
 
 @bp.route("/")
-@login_required
 @requires(Perm.SIGNED_IN)
 def home():
     areas = services.areas_for_user(current_user)
@@ -29,7 +28,6 @@ def home():
 
 
 @bp.route("/areas/switch")
-@login_required
 @requires(Perm.SIGNED_IN)
 def switch():
     try:
@@ -41,7 +39,6 @@ def switch():
 
 
 @bp.route("/areas/<int:area_id>/")
-@login_required
 @requires(Perm.VIEW_AREA)
 def dashboard(area_id):
     """The area's home: latest radar against the previous cycle, actions by status, what is due."""
@@ -63,7 +60,6 @@ def dashboard(area_id):
 
 
 @bp.route("/areas/<int:area_id>/actions-by-status.svg")
-@login_required
 @requires(Perm.READ_ACTIONS)
 def actions_chart(area_id):
     from hsbtrack.areas.dashboard import actions_chart_response
@@ -73,7 +69,6 @@ def actions_chart(area_id):
 
 
 @bp.route("/areas/<int:area_id>/agencies", methods=["GET", "POST"])
-@login_required
 @requires(Perm.VIEW_AREA, POST=Perm.MANAGE_AREA)
 def agencies(area_id):
     area = set_current_area(loaded("area_id"))
@@ -94,7 +89,6 @@ def agencies(area_id):
 
 
 @bp.route("/areas/<int:area_id>/members", methods=["GET", "POST"])
-@login_required
 @requires(Perm.READ_MEMBERS, POST=Perm.MANAGE_MEMBERS)
 def members(area_id):
     from hsbtrack.auth.views import send_set_password_email
@@ -135,7 +129,6 @@ def members(area_id):
 
 
 @bp.route("/areas/<int:area_id>/members/<int:membership_id>/remove", methods=["POST"])
-@login_required
 @requires(Perm.MANAGE_MEMBERS)
 def remove_member(area_id, membership_id):
     area = loaded("area_id")

@@ -19,7 +19,6 @@ from datetime import date, datetime
 
 from flask import Blueprint, Response, abort
 from flask_babel import gettext as _
-from flask_login import login_required
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import (
@@ -435,7 +434,6 @@ def _audit_in_area(area_id, audit_id):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/export.xlsx")
-@login_required
 @requires(Perm.READ_RESPONSES)
 def xlsx(area_id, audit_id):
     """The audit as an Excel workbook (every agency's evidence: readers of all responses)."""
@@ -443,7 +441,6 @@ def xlsx(area_id, audit_id):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/export.csv")
-@login_required
 @requires(Perm.READ_RESPONSES)
 def csv_file(area_id, audit_id):
     """The audit as CSV (every agency's evidence: readers of all responses)."""

@@ -21,6 +21,11 @@ def hsbtrack_load_blueprints(app, api):
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
+    from hsbtrack.areas.roles import Perm
+    from hsbtrack.permissions import can
+
+    if not can(user, Perm.READ_AUDIT, area.id):
+        return []  # no menu item to a page that would answer 404
     return [NavItem(_l("Audits"), url_for("audits.index", area_id=area.id), order=10,
                     active_prefix=f"/areas/{area.id}/audits")]
 

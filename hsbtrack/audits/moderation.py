@@ -8,7 +8,7 @@ while the audit is open. The rules themselves live in :mod:`hsbtrack.audits.serv
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import HiddenField
@@ -129,7 +129,6 @@ class ScoreCells:
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/moderation")
-@login_required
 @requires(Perm.READ_RESPONSES)
 def matrix(area_id, audit_id):
     area, audit = _load(area_id, audit_id)
@@ -262,7 +261,6 @@ def _render_statement(area, audit, code, form=None, status=200, conflict=False, 
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>")
-@login_required
 @requires(Perm.READ_AUDIT)
 def statement(area_id, audit_id, code):
     area, audit = _load(area_id, audit_id)
@@ -270,7 +268,6 @@ def statement(area_id, audit_id, code):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>/agreed", methods=["POST"])
-@login_required
 @requires(Perm.MODERATE)
 def set_agreed(area_id, audit_id, code):
     area, audit = _load(area_id, audit_id)
@@ -294,7 +291,6 @@ def set_agreed(area_id, audit_id, code):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>/reset", methods=["POST"])
-@login_required
 @requires(Perm.MODERATE)
 def reset(area_id, audit_id, code):
     area, audit = _load(area_id, audit_id)

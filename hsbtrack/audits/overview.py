@@ -18,7 +18,6 @@ from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import format_percent as format_percent_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_required
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
@@ -166,7 +165,6 @@ def chart_url(area, audit: Audit, overlaid: list[Audit], kind: str = "domains", 
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/charts/domains.svg")
-@login_required
 @requires(Perm.READ_AUDIT)
 def domains_chart(area_id, audit_id):
     _area, audit = _area_and_audit(area_id, audit_id)
@@ -174,7 +172,6 @@ def domains_chart(area_id, audit_id):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/charts/domain-<int:number>.svg")
-@login_required
 @requires(Perm.READ_AUDIT)
 def domain_chart(area_id, audit_id, number):
     _area, audit = _area_and_audit(area_id, audit_id)
@@ -357,7 +354,6 @@ def _page_data(area, audit, *, overlaid):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/overview")
-@login_required
 @requires(Perm.READ_AUDIT)
 def audit_overview(area_id, audit_id):
     area, audit = _area_and_audit(area_id, audit_id)
@@ -366,7 +362,6 @@ def audit_overview(area_id, audit_id):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/report")
-@login_required
 @requires(Perm.READ_AUDIT)
 @logged_as_download("audit.report")
 def report(area_id, audit_id):
@@ -396,7 +391,6 @@ def _requested_ids(args) -> list[str]:
 
 
 @bp.route("/areas/<int:area_id>/audits/compare")
-@login_required
 @requires(Perm.READ_AUDIT)
 def compare(area_id):
     """Any two or three cycles of the area side by side. Without a choice: the latest two."""

@@ -10,7 +10,7 @@ from functools import wraps
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
 from werkzeug.exceptions import HTTPException
 from wtforms import DateField, SelectMultipleField
@@ -101,7 +101,6 @@ def _has_endpoint(name: str) -> bool:
 
 
 @bp.route("/areas/<int:area_id>/audits/")
-@login_required
 @requires(Perm.READ_AUDIT)
 def index(area_id):
     area = set_current_area(loaded("area_id"))
@@ -125,7 +124,6 @@ def index(area_id):
 
 
 @bp.route("/areas/<int:area_id>/audits/new", methods=["GET", "POST"])
-@login_required
 @requires(Perm.MANAGE_AREA)
 def new(area_id):
     area = set_current_area(loaded("area_id"))
@@ -179,7 +177,6 @@ def _render_detail(area, audit, close_form=None, submit_errors=None, status=200)
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/")
-@login_required
 @requires(Perm.READ_AUDIT)
 def detail(area_id, audit_id):
     area, audit = _load_audit(area_id, audit_id)
@@ -187,7 +184,6 @@ def detail(area_id, audit_id):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/close", methods=["POST"])
-@login_required
 @requires(Perm.MANAGE_AREA)
 def close(area_id, audit_id):
     area, audit = _load_audit(area_id, audit_id)
@@ -206,7 +202,6 @@ def close(area_id, audit_id):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/submit", methods=["POST"])
-@login_required
 @requires(Perm.SCORE)
 def submit(area_id, audit_id, agency_id):
     area, audit, _participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
@@ -251,7 +246,6 @@ def _statement_state(row):
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/")
-@login_required
 @requires(Perm.SCORE)
 def scoring_start(area_id, audit_id, agency_id):
     """Start scoring at the first domain with blanks (or the first domain)."""
@@ -265,7 +259,6 @@ def scoring_start(area_id, audit_id, agency_id):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/domains/<int:number>",
           methods=["GET", "POST"])
-@login_required
 @requires(Perm.SCORE)
 def score(area_id, audit_id, agency_id, number):
     area, audit, participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
@@ -452,7 +445,6 @@ def _saved_at(row):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/responses/<code>",
           methods=["POST"])
-@login_required
 @json_endpoint
 @requires(Perm.SCORE)
 def save_response(area_id, audit_id, agency_id, code):
@@ -476,7 +468,6 @@ def save_response(area_id, audit_id, agency_id, code):
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/domains/<int:number>/comments",
           methods=["POST"])
-@login_required
 @json_endpoint
 @requires(Perm.SCORE)
 def save_domain_comments(area_id, audit_id, agency_id, number):

@@ -12,7 +12,7 @@ from flask import (
 )
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.auth import forms, services
@@ -73,7 +73,6 @@ def logout():
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@login_required
 @requires(Perm.SIGNED_IN)
 def account():
     prefs = forms.PreferencesForm(obj=current_user, prefix="prefs")
@@ -111,7 +110,6 @@ def account():
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
-@login_required
 @requires(Perm.SIGNED_IN)
 def revoke_token(token_id):
 

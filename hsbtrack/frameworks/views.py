@@ -1,6 +1,5 @@
 from flask import Blueprint, abort, current_app, render_template
 from flask_babel import get_locale
-from flask_login import login_required
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.permissions import requires
@@ -13,14 +12,12 @@ def catalogue():
 
 
 @bp.route("/")
-@login_required
 @requires(Perm.SIGNED_IN)
 def index():
     return render_template("frameworks/index.html", frameworks=catalogue().all())
 
 
 @bp.route("/<slug>")
-@login_required
 @requires(Perm.SIGNED_IN)
 def detail(slug):
     try:

@@ -1,5 +1,5 @@
 from flask import Blueprint, abort, redirect, render_template, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.notifications import services
@@ -10,14 +10,12 @@ bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 
 @bp.route("/")
-@login_required
 @requires(Perm.SIGNED_IN)
 def index():
     return render_template("notifications/index.html", notifications=services.recent(current_user))
 
 
 @bp.route("/read", methods=["POST"])
-@login_required
 @requires(Perm.SIGNED_IN)
 def read_all():
     services.mark_all_read(current_user)
@@ -25,7 +23,6 @@ def read_all():
 
 
 @bp.route("/<int:notification_id>/open", methods=["POST"])
-@login_required
 @requires(Perm.SIGNED_IN)
 def open_one(notification_id):
     note = services.mark_read(current_user, notification_id)

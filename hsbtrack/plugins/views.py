@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.permissions import loaded, requires
@@ -25,7 +25,6 @@ def _installed_or_404(name):
 
 
 @bp.route("/areas/<int:area_id>/plugins")
-@login_required
 @requires(Perm.MANAGE_PLUGINS)
 def area_plugins(area_id):
     area = set_current_area(loaded("area_id"))
@@ -35,7 +34,6 @@ def area_plugins(area_id):
 
 
 @bp.route("/areas/<int:area_id>/plugins/<name>", methods=["POST"])
-@login_required
 @requires(Perm.MANAGE_PLUGINS)
 def toggle_area_plugin(area_id, name):
     area = loaded("area_id")
@@ -51,7 +49,6 @@ def toggle_area_plugin(area_id, name):
 
 
 @bp.route("/areas/<int:area_id>/plugins/<name>/settings", methods=["GET", "POST"])
-@login_required
 @requires(Perm.MANAGE_PLUGINS)
 def area_plugin_settings(area_id, name):
     area = set_current_area(loaded("area_id"))
@@ -73,7 +70,6 @@ def area_plugin_settings(area_id, name):
 
 
 @bp.route("/regions/<int:region_id>/plugins", methods=["GET", "POST"])
-@login_required
 @requires(Perm.MANAGE_PLUGINS)
 def region_plugins(region_id):
     region = loaded("region_id")

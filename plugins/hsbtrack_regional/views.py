@@ -2,7 +2,7 @@
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import charts
@@ -73,7 +73,6 @@ def _member_choices():
 
 
 @admin_bp.route("/north-wales", methods=["GET", "POST"])
-@login_required
 @requires(Perm.ADMIN)
 def preset():
     form = PresetForm()

@@ -6,6 +6,7 @@ authority's pages show beside its own figures only the median of the other autho
 many of them sit in each score band, and only when at least three others have scores."""
 
 import re
+
 import pytest
 
 from tests.conftest import api_headers, login, post_form

@@ -322,7 +322,13 @@ def test_a_school_lead_cannot_make_actions_or_start_the_partnership_round(client
     rate_all(area, round_, "red")
     login(client, setup["lead"])
     page = f"/areas/{area.id}/schools/rounds/{round_.id}/scorecard"
-    assert post_form(client, f"/areas/{area.id}/schools/rounds/{round_.id}/items/R1/action", {}, page=page).status_code == 403
+    assert "/items/R1/action" not in client.get(page).get_data(as_text=True)  # no button offered
+    # the action plan is not theirs to read, so the write answers 404 (the one 404/403 rule)
+    assert post_form(client, f"/areas/{area.id}/schools/rounds/{round_.id}/items/R1/action", {}, page=page).status_code == 404
+    from hsbtrack.actions.models import Action
+    from hsbtrack.extensions import db
+
+    assert db.session.query(Action).filter_by(area_id=area.id).count() == 0
 
 
 def test_demo_data(setup, world):
@@ -362,8 +368,12 @@ def test_a_school_lead_sees_nothing_else_of_the_area(client, setup):
     assert response.status_code == 302
     response = client.get(response.headers["Location"])
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/areas/{area.id}/schools/")
-    for path in ("audits/", "actions/", "members", "agencies", f"audits/{audit.id}/statements/3.6"):
+    for path in ("audits/", "actions/", "members", f"audits/{audit.id}/statements/3.6"):
         assert client.get(f"/areas/{area.id}/{path}").status_code == 404, path
+    menu = client.get(f"/areas/{area.id}/schools/").get_data(as_text=True)
+    assert f"/areas/{area.id}/audits/" not in menu and f"/areas/{area.id}/actions/" not in menu
+    # the partner agencies' names are the area's public face (area.view), nothing of their audit
+    assert client.get(f"/areas/{area.id}/agencies").status_code == 200
     assert client.get(f"/areas/{area.id}/schools/").status_code == 200
     # someone with another role as well keeps it
     other = client.application.test_client()

@@ -450,7 +450,7 @@ def test_no_n_plus_one_on_the_case_page(app, client, carm):
         return n()
 
     def more(i):
-        owner = app.extensions["sqlalchemy"].session.merge(carm["board"] if i % 2 else carm["worker"])
+        owner = app.extensions["sqlalchemy"].session.merge(carm["admin"] if i % 2 else carm["worker"])  # two owners who may see cases
         services.add_plan_action(carm["area"], case, list(services.PLAN_SECTIONS)[i % 7], title=f"Action {i}",
                                  owner=owner, due_on=date(2026, 4, 1))
         services.add_meeting(case, {**FULL, "held_on": date(2026, 2, 1)})
