@@ -68,7 +68,7 @@ security: install
 	$(BIN)/bandit -c pyproject.toml -r hsbtrack plugins -q
 	$(PY) scripts/audit_dependencies.py
 
-## make bench: DESIGN.md's budgets on national-scale synthetic data (BENCH_SCALE=1: 200 areas, 552,000
+## make bench: docs/architecture.md's budgets on national-scale synthetic data (BENCH_SCALE=1: 200 areas, 552,000
 ## agency responses, 60,000 actions, 1,000,000 training records; BENCH_SCALE=0.02 for a quick run): pages
 ## against a trivial page, the chart rule, the training import. SQLite in a temporary instance, then
 ## PostgreSQL if BENCH_DATABASE_URL (or DATABASE_URL) names a database it may fill. Full-scale runs rewrite

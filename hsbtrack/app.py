@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from hsbtrack.config import settings_from_environment
 from hsbtrack.extensions import HsbApi, babel, csrf, db, login_manager, migrate
 from hsbtrack.paths import PACKAGE_DIR, resource_dir
+from hsbtrack.transactions import configure_database
 
 # The core's own features are registered as plugins that are always on (FlaskBB's pattern):
 # their blueprints, roles, CLI commands and menu items arrive through the same hooks.
@@ -83,6 +84,7 @@ def configure_extensions(app: Flask) -> None:
     import hsbtrack.models  # noqa: F401  (every core table on the metadata)
 
     db.init_app(app)
+    configure_database(app)
     migrate.init_app(
         app, db, directory=str(resource_dir("migrations")), command="alembic", render_as_batch=True, compare_type=True
     )

@@ -18,10 +18,17 @@ class ServiceError(Exception):
 
 
 class ConflictError(ServiceError):
-    """Someone else changed the record since it was read (optimistic locking), or a duplicate."""
+    """Someone else changed the record since it was read (optimistic locking), or a duplicate.
+
+    ``current``: the record as it now is, when the conflict is about one (the API returns it with
+    the 409 so that the client can show both values and try again)."""
 
     status = 409
     code = "conflict"
+
+    def __init__(self, message: str, fields: dict | None = None, current=None):
+        super().__init__(message, fields)
+        self.current = current
 
 
 class NotFoundError(ServiceError):

@@ -58,7 +58,8 @@ def _reset_schema(app):
                 conn.execute(text("CREATE SCHEMA public"))
         else:
             db.engine.dispose()
-            Path(_TMP, "test.db").unlink(missing_ok=True)
+            for name in ("test.db", "test.db-wal", "test.db-shm"):  # (WAL: a stale log would corrupt the new file)
+                Path(_TMP, name).unlink(missing_ok=True)
 
 
 class IsolatedClient(FlaskClient):

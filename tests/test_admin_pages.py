@@ -1,6 +1,6 @@
 """Bad input on the admin and area pages: a clear message next to the field, nothing saved.
 
-DESIGN.md: "A wrong input gets a clear message next to the field (HTML) ... and nothing is
+docs/architecture.md: "A wrong input gets a clear message next to the field (HTML) ... and nothing is
 half-saved." Each case posts a valid CSRF token, so the form itself is what refuses.
 """
 

@@ -1,4 +1,4 @@
-"""The core JSON API (DESIGN.md "The API contract"): bearer tokens, the error format, frameworks,
+"""The core JSON API (docs/architecture.md "The API contract"): bearer tokens, the error format, frameworks,
 areas, regions, agencies, members, plugins, and the OpenAPI document."""
 
 import json

@@ -73,7 +73,7 @@ def point_at_real_objects(case, real):
 
 
 def test_every_operation_is_generated():
-    """A guard against an empty walk: the document lists the operations of DESIGN.md's contract."""
+    """A guard against an empty walk: the document lists the operations of docs/architecture.md's contract."""
     operations = {(op.method.upper(), op.path) for op in (r.ok() for r in schema.get_all_operations())}
     assert len(operations) >= 40
     for expected in (("GET", "/api/v1/areas"), ("POST", "/api/v1/areas/{area_id}/members"),

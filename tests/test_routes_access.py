@@ -1,6 +1,6 @@
 """Every route of the app, walked three ways.
 
-DESIGN.md: "Data of one area never reaches a user without a role there (tests enumerate every
+docs/architecture.md: "Data of one area never reaches a user without a role there (tests enumerate every
 route)" and "CSRF on every form". The walk reads ``app.url_map``, so routes added later (audits,
 actions, plugin pages under ``/areas/<area_id>/<plugin>/``) are covered without editing this file:
 

@@ -20,6 +20,7 @@ from hsbtrack.actions import (
 )
 from hsbtrack.actions.models import STATUSES, Action, ActionUpdate
 from hsbtrack.api.auth import api_blueprint, current_api_user
+from hsbtrack.api.errors import conflict_shows
 from hsbtrack.api.schemas import Id, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
@@ -200,6 +201,9 @@ def _action_out(action, on=None):
         "statements": action.codes, "overdue": action.is_overdue(on or today()), "version": action.version,
         "created_at": action.created_at, "updated_at": action.updated_at,
     }
+
+
+conflict_shows(Action, lambda action: ActionSchema().dump(_action_out(action)))
 
 
 def _update_out(update):

@@ -12,7 +12,6 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from hsbtrack.actions.models import (
     CLOSED_STATUSES,
@@ -33,6 +32,7 @@ from hsbtrack.permissions import can
 from hsbtrack.plugins.types import Change
 from hsbtrack.security import get_by_id
 from hsbtrack.timeutil import today, utcnow
+from hsbtrack.transactions import run_write
 
 EDITABLE = ("title", "description", "owner_id", "agency_id", "due_on", "priority", "status", "progress",
             "completion_evidence")
@@ -255,9 +255,11 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
         from werkzeug.exceptions import Forbidden
 
         raise Forbidden(_("Only the board can change %(field)s", field=forbidden[0]))
-    if expected_version not in (None, "") and int(expected_version) != action.version:
-        raise ConflictError(_("Someone else changed this action while you were editing it. Your change was not "
-                              "saved: reload to see their version."), {"version": _("Out of date")})
+    conflict = _("Someone else changed this action while you were editing it. Your change was not saved: "
+                 "reload to see their version.")
+    versioned = expected_version not in (None, "")
+    if versioned and int(expected_version) != action.version:
+        raise ConflictError(conflict, {"version": _("Out of date")}, current=action)
     values, errors = {}, {}
     parsers = {
         "title": _parse_title,
@@ -285,27 +287,39 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
     if values.get("status") == "done":
         values.setdefault("progress", 100)
     new_codes = values.pop("statements", None)
-    changes = history.diff(action, values)
-    if new_codes is not None and new_codes != action.codes:
-        changes["statements"] = (action.codes, new_codes)
-        action.statements = [s for s in action.statements if s.code in new_codes] + [
-            ActionStatement(code=c) for c in new_codes if c not in action.codes]
-    for name, (_old, new) in changes.items():
-        if name != "statements":
-            setattr(action, name, new)
-    if "status" in changes:
-        action.completed_on = today() if action.status == "done" else None
-    if not changes:
-        return action
-    action.updated_at = utcnow()
-    history.record(area_id=action.area_id, entity="action", entity_id=action.id, changes=changes, user=user)
-    try:
+    action_id = action.id
+
+    def attempt():
+        current = _locked_action(action_id)  # (fresh after a lost race: run_write rolled back)
+        if versioned and int(expected_version) != current.version:
+            raise ConflictError(conflict, {"version": _("Out of date")}, current=current)
+        changes = history.diff(current, values)
+        if new_codes is not None and new_codes != current.codes:
+            changes["statements"] = (current.codes, new_codes)
+            current.statements = [s for s in current.statements if s.code in new_codes] + [
+                ActionStatement(code=c) for c in new_codes if c not in current.codes]
+        for name, (_old, new) in changes.items():
+            if name != "statements":
+                setattr(current, name, new)
+        if "status" in changes:
+            current.completed_on = today() if current.status == "done" else None
+        if not changes:
+            return changes
+        current.updated_at = utcnow()
+        history.record(area_id=current.area_id, entity="action", entity_id=current.id, changes=changes, user=user)
         db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError(_("Someone else changed this action at the same moment. Reload to see it.")) from None
-    _emit(area, action, "action.updated", changes, user)
+        return changes
+
+    changes = run_write(attempt, versioned=versioned, conflict_message=conflict,
+                        current=lambda: db.session.get(Action, action_id))
+    if changes:
+        _emit(area, action, "action.updated", changes, user)
     return action
+
+
+def _locked_action(action_id) -> Action:
+    """The action fresh from the database, locked until the commit (see audits.services._locked)."""
+    return db.session.get(Action, action_id, with_for_update=True, populate_existing=True)
 
 
 def add_update(action, note, progress=None, user=None) -> ActionUpdate:
@@ -317,18 +331,26 @@ def add_update(action, note, progress=None, user=None) -> ActionUpdate:
     if not note:
         raise ServiceError.field("note", _("Write what has happened"))
     value = None if progress in (None, "") else _parse_progress(progress)
-    update = ActionUpdate(action_id=action.id, note=note, progress=value, user_id=getattr(user, "id", None))
-    db.session.add(update)
-    changes = {"update": (None, note)}
-    if value is not None and value != action.progress:
-        changes["progress"] = (action.progress, value)
-        action.progress = value
-        if action.status == "not_started" and value > 0:
-            changes["status"] = (action.status, "in_progress")
-            action.status = "in_progress"
-    action.updated_at = utcnow()
-    history.record(area_id=action.area_id, entity="action", entity_id=action.id, changes=changes, user=user)
-    db.session.commit()
+    action_id = action.id
+
+    def attempt():  # an update is never a conflict: it adds to the action (last write wins on progress)
+        current = _locked_action(action_id)
+        update = ActionUpdate(action_id=action_id, note=note, progress=value, user_id=getattr(user, "id", None))
+        db.session.add(update)
+        changes = {"update": (None, note)}
+        if value is not None and value != current.progress:
+            changes["progress"] = (current.progress, value)
+            current.progress = value
+            if current.status == "not_started" and value > 0:
+                changes["status"] = (current.status, "in_progress")
+                current.status = "in_progress"
+        current.updated_at = utcnow()
+        history.record(area_id=current.area_id, entity="action", entity_id=action_id, changes=changes, user=user)
+        db.session.commit()
+        return update, changes
+
+    update, changes = run_write(attempt, versioned=False, conflict_message=_(
+        "Someone else changed this action at the same moment. Your update was not saved: try again."))
     _emit(action.area, action, "action.update", changes, user)
     return update
 

@@ -14,10 +14,24 @@ class ErrorDetailSchema(ma.Schema):
 
 class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorDetailSchema, required=True)
+    current = ma.fields.Dict(metadata={"description": "With a 409 about one record: that record as it now is, "
+                                                      "in the shape its GET answers (send its version to retry)"})
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None):
-    return jsonify(error={"code": code, "message": message, "fields": fields or {}}), status
+def error_response(status: int, code: str, message: str, fields: dict | None = None, current=None):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}}}
+    if current is not None:
+        body["current"] = current
+    return jsonify(body), status
+
+
+# How each kind of record is written in a 409's ``current`` (each feature's API registers its own).
+_CURRENT_WRITERS: dict[type, object] = {}
+
+
+def conflict_shows(model: type, write) -> None:
+    """``write(record) -> dict``: how a 409 about a ``model`` record shows that record."""
+    _CURRENT_WRITERS[model] = write
 
 
 def _flatten_messages(messages) -> dict:
@@ -59,4 +73,7 @@ def api_http_error(error):
 
 
 def service_error(error: ServiceError):
-    return error_response(error.status, error.code, error.message, error.fields)
+    record = getattr(error, "current", None)
+    write = _CURRENT_WRITERS.get(type(record))
+    return error_response(error.status, error.code, error.message, error.fields,
+                          current=write(record) if write is not None else None)

@@ -12,12 +12,14 @@ from flask import abort
 from flask_babel import gettext as _
 
 from hsbtrack.api.auth import api_blueprint, current_api_user
+from hsbtrack.api.errors import conflict_shows
 from hsbtrack.api.schemas import Id, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import (
     loaders,  # noqa: F401  (the audit_id loader)
     services,
 )
+from hsbtrack.audits.models import AgreedScore, DomainResponse, Response
 from hsbtrack.permissions import can_read_responses_of, loaded, requires
 
 bp = api_blueprint("api_audits", __name__, "Audits, responses, agreed scores, schedule, graphs and exports")
@@ -92,6 +94,21 @@ class AgencyResponseSchema(ma.Schema):
     assurance = ma.fields.String()
     version = ma.fields.Integer()
     updated_at = UtcDateTime(allow_none=True)
+
+
+class ProgressCountSchema(ma.Schema):
+    scored = ma.fields.Integer()
+    total = ma.fields.Integer()
+
+
+class AgencyProgressSchema(ProgressCountSchema):
+    domains = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.Nested(ProgressCountSchema),
+                             metadata={"description": "Per domain number"})
+
+
+class SavedResponseSchema(AgencyResponseSchema):
+    progress = ma.fields.Nested(AgencyProgressSchema, metadata={
+        "description": "How many statements the agency has scored now, in all and per domain"})
 
 
 class ResponsesQuerySchema(ma.Schema):
@@ -197,6 +214,12 @@ def _domain_response_out(row):
             "date_completed": row.date_completed, "version": row.version or 0, "updated_at": row.updated_at}
 
 
+conflict_shows(Response, lambda row: AgencyResponseSchema().dump(_response_out(row)))
+conflict_shows(DomainResponse, lambda row: DomainResponseSchema().dump(_domain_response_out(row)))
+conflict_shows(AgreedScore, lambda row: StatementScoreSchema().dump(_statement_now(services.get_audit(row.audit_id),
+                                                                                   row.code)))
+
+
 def _statement_out(result, agreed_row=None):
     return {
         "code": result.code, "domain": result.domain,
@@ -293,7 +316,7 @@ def area_schedule(area_id):
 @bp.put("/audits/<int:audit_id>/responses/<int:agency_id>/<code>")
 @requires(Perm.SCORE)
 @bp.arguments(ResponseInSchema)
-@bp.response(200, AgencyResponseSchema)
+@bp.response(200, SavedResponseSchema)
 @bp.alt_response(403, response="FORBIDDEN")
 @bp.alt_response(404, response="NOT_FOUND")
 @bp.alt_response(409, response="CONFLICT")
@@ -311,7 +334,12 @@ def put_response(data, audit_id, agency_id, code):
     row = services.save_response(audit, agency_id, code, score=data.get("score"), evidence=data.get("evidence"),
                                  assurance=data.get("assurance"), user=current_api_user(),
                                  expected_version=_version(data.get("version")), fields=fields)
-    return _response_out(row)
+    return {**_response_out(row), "progress": _progress_out(services.progress(audit)[agency_id])}
+
+
+def _progress_out(done):
+    return {"scored": done["scored"], "total": done["total"],
+            "domains": {str(n): {"scored": s, "total": t} for n, (s, t) in done["domains"].items()}}
 
 
 @bp.get("/audits/<int:audit_id>/responses")
@@ -344,11 +372,10 @@ def put_domain_response(data, audit_id, agency_id, number):
     Fields left out keep their value.
     """
     audit = loaded("audit_id")
-    existing = services.domain_responses_for_agency(audit, agency_id).get(number)
-    comments = data["comments"] if "comments" in data else (existing.comments if existing else "")
-    completed = data["date_completed"] if "date_completed" in data else (existing.date_completed if existing else None)
-    row = services.save_domain_response(audit, agency_id, number, comments=comments, date_completed=completed,
-                                        user=current_api_user(), expected_version=_version(data.get("version")))
+    row = services.save_domain_response(audit, agency_id, number, comments=data.get("comments"),
+                                        date_completed=data.get("date_completed"), user=current_api_user(),
+                                        expected_version=_version(data.get("version")),
+                                        fields=tuple(name for name in ("comments", "date_completed") if name in data))
     return _domain_response_out(row)
 
 

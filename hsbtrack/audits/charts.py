@@ -2,7 +2,7 @@
 
 Pure functions: they take numbers and labels and return SVG bytes; no database, no request. The
 callers (``hsbtrack.audits.overview``) cache the result against the audits' ``data_version``
-because a radar costs about fifteen times a trivial page to render (DESIGN.md, budgets).
+because a radar costs about fifteen times a trivial page to render (docs/architecture.md, budgets).
 
 What the SVG guarantees, whoever embeds it:
 

@@ -144,7 +144,7 @@ def chart_response(audits: list[Audit], kind: str = "domains", domain: int | Non
 
 def cached_svg_response(key, render) -> Response:
     """An SVG from the chart cache with an ETag derived from ``key``; 304 when the browser has it.
-    Every chart of the app is served this way (DESIGN.md: never render charts inline per request)."""
+    Every chart of the app is served this way (docs/architecture.md: never render charts inline per request)."""
     cache = chart_cache()
     etag = cache.etag(key)
     if request.if_none_match.contains_weak(etag):

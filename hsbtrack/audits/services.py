@@ -9,7 +9,6 @@ from datetime import date
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
 
 from hsbtrack.areas.models import Agency
 from hsbtrack.audits.consolidation import Consolidated, consolidate
@@ -28,6 +27,7 @@ from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.plugins.types import Change
 from hsbtrack.timeutil import today, utcnow
+from hsbtrack.transactions import bump, run_write
 
 DEFAULT_FRAMEWORK = "nspcc-hsb-2019"
 REAUDIT_MONTHS = (6, 12)  # T2 and T3, counted from the baseline's completion
@@ -88,12 +88,12 @@ def parse_text(value, field) -> str:
 
 
 def parse_date(value, field) -> date | None:
-    if value in (None, ""):
-        return None
     if isinstance(value, date):
         return value
+    if value is None or str(value).strip() == "":
+        return None
     try:
-        return date.fromisoformat(str(value))
+        return date.fromisoformat(str(value).strip())
     except ValueError:
         raise ServiceError.field(field, _("Enter a real date, like 2026-03-31")) from None
 
@@ -108,14 +108,20 @@ def _scored_statement(framework, code):
     return statement
 
 
+def _versioned(expected) -> bool:
+    return expected not in (None, "")
+
+
+def _conflict_message(what) -> str:
+    return _("Someone else changed %(what)s while you were editing it. Your change was not saved: "
+             "reload to see their version.", what=what)
+
+
 def _check_version(record, expected, what):
-    """``expected`` is the version the user saw (0: they saw no record). None/blank: no check."""
-    if expected not in (None, "") and record.version != int(expected):
-        raise ConflictError(
-            _("Someone else changed %(what)s while you were editing it. Your change was not saved: "
-              "reload to see their version.", what=what),
-            {"version": _("Out of date")},
-        )
+    """``expected`` is the version the user saw (0: they saw no record). None/blank: no check.
+    A record that does not exist yet is at version 0."""
+    if _versioned(expected) and (record.version if record is not None else 0) != int(expected):
+        raise ConflictError(_conflict_message(what), {"version": _("Out of date")}, current=record)
 
 
 def _emit(area, record, kind, changes, user):
@@ -123,17 +129,6 @@ def _emit(area, record, kind, changes, user):
 
     record_saved(area, record, Change(kind=kind, before={k: v[0] for k, v in changes.items()},
                                       after={k: v[1] for k, v in changes.items()}, user_id=getattr(user, "id", None)))
-
-
-def _commit(what):
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise ConflictError(
-            _("Someone else changed %(what)s at the same moment. Your change was not saved: reload to see "
-              "their version.", what=what)
-        ) from None
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -232,9 +227,23 @@ def domain_responses_for_agency(audit: Audit, agency_id: int) -> dict[int, Domai
     return {r.domain: r for r in rows}
 
 
+def _locked(query):
+    """The row, fresh from the database and locked until the commit (PostgreSQL; SQLite's write
+    requests already hold the database's write lock): its version cannot move under the write."""
+    return db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+
+
+def _response_row(audit_id, agency_id, code) -> Response | None:
+    return _locked(select(Response).where(
+        Response.audit_id == audit_id, Response.agency_id == agency_id, Response.code == code))
+
+
 def save_response(audit: Audit, agency_id: int, code: str, *, score=None, evidence=None, assurance=None,
                   user=None, expected_version=None, fields=("score", "evidence", "assurance")) -> Response:
-    """Save one agency's answer to one statement. Only the named ``fields`` are changed."""
+    """Save one agency's answer to one statement. Only the named ``fields`` are changed.
+
+    ``expected_version``: the version the user read (0: no answer yet); None: last write wins. A race
+    lost at the database is retried or told as described in :mod:`hsbtrack.transactions`."""
     framework = framework_of(audit)
     _scored_statement(framework, code)
     _require_open(audit)
@@ -246,66 +255,89 @@ def save_response(audit: Audit, agency_id: int, code: str, *, score=None, eviden
         values["evidence"] = parse_text(evidence, "evidence")
     if "assurance" in fields:
         values["assurance"] = parse_text(assurance, "assurance")
-    row = db.session.scalar(select(Response).where(
-        Response.audit_id == audit.id, Response.agency_id == agency_id, Response.code == code))
-    if row is None:
-        if expected_version not in (None, "", 0, "0"):
-            raise ConflictError(_("Someone else changed this statement while you were editing it. Reload to see it."),
-                                {"version": _("Out of date")})
-        row = Response(audit_id=audit.id, agency_id=agency_id, code=code, score=None, evidence="", assurance="")
-        db.session.add(row)
-    else:
-        _check_version(row, expected_version, _("statement %(code)s", code=code))
-    changes = history.diff(row, values)
-    if not changes:
-        if row in db.session.new:
-            db.session.expunge(row)  # nothing to say: don't store an empty answer
-        return row
-    for name, (_old, new) in changes.items():
-        setattr(row, name, new)
-    row.updated_at = utcnow()
-    row.updated_by_id = getattr(user, "id", None)
-    db.session.flush()
-    history.record(area_id=audit.area_id, entity="response", entity_id=row.id, changes=changes, user=user,
-                   audit_id=audit.id, code=code)
-    if "score" in changes:
-        audit.data_version += 1
-    _commit(_("statement %(code)s", code=code))
-    _emit(audit.area, row, "audit.response", changes, user)
+    audit_id, area_id, what = audit.id, audit.area_id, _("statement %(code)s", code=code)
+
+    def attempt() -> Response:
+        row = _response_row(audit_id, agency_id, code)
+        _check_version(row, expected_version, what)
+        if row is None:
+            row = Response(audit_id=audit_id, agency_id=agency_id, code=code, score=None, evidence="", assurance="")
+            db.session.add(row)
+        changes = history.diff(row, values)
+        if not changes:
+            if row in db.session.new:
+                db.session.expunge(row)  # nothing to say: don't store an empty answer
+            return row, changes
+        for name, (_old, new) in changes.items():
+            setattr(row, name, new)
+        row.updated_at = utcnow()
+        row.updated_by_id = getattr(user, "id", None)
+        db.session.flush()
+        history.record(area_id=area_id, entity="response", entity_id=row.id, changes=changes, user=user,
+                       audit_id=audit_id, code=code)
+        if "score" in changes:
+            bump(Audit, audit_id, "data_version")
+        db.session.commit()
+        return row, changes
+
+    row, changes = run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
+                             current=lambda: _response_row(audit_id, agency_id, code))
+    if changes:
+        _emit(audit.area, row, "audit.response", changes, user)
     return row
 
 
+def _domain_row(audit_id, agency_id, domain) -> DomainResponse | None:
+    return _locked(select(DomainResponse).where(
+        DomainResponse.audit_id == audit_id, DomainResponse.agency_id == agency_id, DomainResponse.domain == domain))
+
+
 def save_domain_response(audit: Audit, agency_id: int, domain: int, *, comments=None, date_completed=None,
-                         user=None, expected_version=None) -> DomainResponse:
+                         user=None, expected_version=None, fields=("comments", "date_completed")) -> DomainResponse:
+    """Save an agency's comments and date completed for one domain. Only the named ``fields`` change."""
     framework = framework_of(audit)
     try:
-        framework.domain(int(domain))
+        domain = framework.domain(int(domain)).number
     except (KeyError, ValueError, TypeError):
         raise NotFoundError.field("domain", _("No such domain")) from None
     _require_open(audit)
     _require_participant(audit, agency_id)
-    values = {"comments": parse_text(comments, "comments"), "date_completed": parse_date(date_completed, "date_completed")}
-    row = db.session.scalar(select(DomainResponse).where(
-        DomainResponse.audit_id == audit.id, DomainResponse.agency_id == agency_id, DomainResponse.domain == int(domain)))
-    if row is None:
-        row = DomainResponse(audit_id=audit.id, agency_id=agency_id, domain=int(domain), comments="")
-        db.session.add(row)
-    else:
-        _check_version(row, expected_version, _("the domain comments"))
-    changes = history.diff(row, values)
-    if not changes:
-        if row in db.session.new:
-            db.session.expunge(row)  # nothing to say: don't store an empty answer
+    values, errors = {}, {}
+    for name, parse in (("comments", lambda: parse_text(comments, "comments")),
+                        ("date_completed", lambda: parse_date(date_completed, "date_completed"))):
+        if name in fields:
+            try:
+                values[name] = parse()
+            except ServiceError as error:
+                errors.update(error.fields)
+    if errors:
+        raise ServiceError(next(iter(errors.values())), errors)
+    audit_id, area_id, what = audit.id, audit.area_id, _("the domain comments")
+
+    def attempt() -> DomainResponse:
+        row = _domain_row(audit_id, agency_id, domain)
+        if row is not None:  # (a first save is never a conflict: version 0 or none alike)
+            _check_version(row, expected_version, what)
+        else:
+            row = DomainResponse(audit_id=audit_id, agency_id=agency_id, domain=domain, comments="")
+            db.session.add(row)
+        changes = history.diff(row, values)
+        if not changes:
+            if row in db.session.new:
+                db.session.expunge(row)  # nothing to say: don't store an empty answer
+            return row
+        for name, (_old, new) in changes.items():
+            setattr(row, name, new)
+        row.updated_at = utcnow()
+        row.updated_by_id = getattr(user, "id", None)
+        db.session.flush()
+        history.record(area_id=area_id, entity="domain_response", entity_id=row.id, changes=changes, user=user,
+                       audit_id=audit_id, code=f"domain-{domain}")
+        db.session.commit()
         return row
-    for name, (_old, new) in changes.items():
-        setattr(row, name, new)
-    row.updated_at = utcnow()
-    row.updated_by_id = getattr(user, "id", None)
-    db.session.flush()
-    history.record(area_id=audit.area_id, entity="domain_response", entity_id=row.id, changes=changes, user=user,
-                   audit_id=audit.id, code=f"domain-{int(domain)}")
-    _commit(_("the domain comments"))
-    return row
+
+    return run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
+                     current=lambda: _domain_row(audit_id, agency_id, domain))
 
 
 def progress(audit: Audit) -> dict:
@@ -379,31 +411,39 @@ def set_agreed_score(audit: Audit, code: str, score, justification="", user=None
             "justification",
             _("Explain why the agreed score is higher than the lowest agency score (%(lowest)d)", lowest=lowest),
         )
-    row = db.session.scalar(select(AgreedScore).where(AgreedScore.audit_id == audit.id, AgreedScore.code == code))
-    if row is None:
-        if expected_version not in (None, "", 0, "0"):
-            raise ConflictError(_("Someone else changed the agreed score of %(code)s. Reload to see it.", code=code),
-                                {"version": _("Out of date")})
-        row = AgreedScore(audit_id=audit.id, code=code, score=None, justification="")
-        db.session.add(row)
-        before = {"score": lowest, "justification": ""}
-    else:
-        _check_version(row, expected_version, _("the agreed score of %(code)s", code=code))
-        before = {"score": row.score, "justification": row.justification}
-    values = {"score": value, "justification": justification}
-    changes = {k: (before[k], v) for k, v in values.items() if before[k] != v}
-    row.score, row.justification = value, justification
-    row.moderated_at = utcnow()
-    row.moderated_by_id = getattr(user, "id", None)
-    db.session.flush()
-    if changes:
-        history.record(area_id=audit.area_id, entity="agreed_score", entity_id=row.id, changes=changes, user=user,
-                       audit_id=audit.id, code=code)
-        audit.data_version += 1
-    _commit(_("the agreed score of %(code)s", code=code))
+    audit_id, area_id, what = audit.id, audit.area_id, _("the agreed score of %(code)s", code=code)
+
+    def attempt():
+        row = _agreed_row(audit_id, code)
+        _check_version(row, expected_version, what)
+        if row is None:
+            row = AgreedScore(audit_id=audit_id, code=code, score=None, justification="")
+            db.session.add(row)
+            before = {"score": lowest, "justification": ""}
+        else:
+            before = {"score": row.score, "justification": row.justification}
+        values = {"score": value, "justification": justification}
+        changes = {k: (before[k], v) for k, v in values.items() if before[k] != v}
+        row.score, row.justification = value, justification
+        row.moderated_at = utcnow()
+        row.moderated_by_id = getattr(user, "id", None)
+        db.session.flush()
+        if changes:
+            history.record(area_id=area_id, entity="agreed_score", entity_id=row.id, changes=changes, user=user,
+                           audit_id=audit_id, code=code)
+            bump(Audit, audit_id, "data_version")
+        db.session.commit()
+        return row, changes
+
+    row, changes = run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
+                             current=lambda: _agreed_row(audit_id, code))
     if changes:
         _emit(audit.area, row, "audit.agreed_score", changes, user)
     return row
+
+
+def _agreed_row(audit_id, code) -> AgreedScore | None:
+    return _locked(select(AgreedScore).where(AgreedScore.audit_id == audit_id, AgreedScore.code == code))
 
 
 def reset_agreed_score(audit: Audit, code: str, user=None, expected_version=None) -> None:
@@ -413,18 +453,26 @@ def reset_agreed_score(audit: Audit, code: str, user=None, expected_version=None
     since, nothing is reset (ConflictError).
     """
     _require_open(audit)
-    row = db.session.scalar(select(AgreedScore).where(AgreedScore.audit_id == audit.id, AgreedScore.code == code))
-    if row is None:
-        return
-    _check_version(row, expected_version, _("the agreed score of %(code)s", code=code))
-    lowest = consolidate(framework_of(audit), {code: scores_matrix(audit).get(code, {})}, {}).by_code[code].lowest
-    changes = {"score": (row.score, lowest), "justification": (row.justification, "")}
-    history.record(area_id=audit.area_id, entity="agreed_score", entity_id=row.id, changes=changes,
-                   user=user, audit_id=audit.id, code=code)
-    db.session.delete(row)
-    audit.data_version += 1
-    _commit(_("the agreed score of %(code)s", code=code))
-    _emit(audit.area, row, "audit.agreed_score", changes, user)
+    audit_id, area_id, what = audit.id, audit.area_id, _("the agreed score of %(code)s", code=code)
+
+    def attempt():
+        row = _agreed_row(audit_id, code)
+        if row is None:
+            return None, {}
+        _check_version(row, expected_version, what)
+        lowest = consolidate(framework_of(audit), {code: scores_matrix(audit).get(code, {})}, {}).by_code[code].lowest
+        changes = {"score": (row.score, lowest), "justification": (row.justification, "")}
+        history.record(area_id=area_id, entity="agreed_score", entity_id=row.id, changes=changes,
+                       user=user, audit_id=audit_id, code=code)
+        db.session.delete(row)
+        bump(Audit, audit_id, "data_version")
+        db.session.commit()
+        return row, changes
+
+    row, changes = run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
+                             current=lambda: _agreed_row(audit_id, code))
+    if changes:
+        _emit(audit.area, row, "audit.agreed_score", changes, user)
 
 
 # -- closing and the schedule -----------------------------------------------------------------

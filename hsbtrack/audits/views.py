@@ -5,14 +5,12 @@ version per statement for optimistic locking); ``static/js/autosave.js`` adds sa
 the JSON endpoints at the end of this module.
 """
 
-from functools import wraps
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
-from werkzeug.exceptions import HTTPException
 from wtforms import DateField, SelectMultipleField
 from wtforms.validators import Length, Optional
 
@@ -36,7 +34,7 @@ from hsbtrack.forms import (
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can, can_score_for, loaded, requires
 from hsbtrack.timeutil import today
-from hsbtrack.views_support import _error_code, set_current_area
+from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("audits", __name__)
 
@@ -224,11 +222,6 @@ def _slug(code: str) -> str:
     return code.replace(".", "-")
 
 
-def _stale_new(row, version) -> bool:
-    """The client saw no answer (version 0) but someone has saved one since."""
-    return row is not None and str(version).strip() == "0"
-
-
 def _conflict_message(code):
     return _("Someone else saved an answer to %(code)s while you were editing it, so your answer was not saved. "
              "Their answer is shown below; yours is repeated here so you can enter it again.", code=code)
@@ -332,9 +325,7 @@ def score(area_id, audit_id, agency_id, number):
                 current = (row.score, row.evidence, row.assurance) if row is not None else (None, "", "")
                 if (parsed["score"], parsed["evidence"], parsed["assurance"]) == current:
                     continue  # unchanged: nothing to save, nothing to conflict with
-                try:
-                    if _stale_new(row, version):
-                        raise ConflictError(_conflict_message(code))
+                try:  # (version 0 where an answer now exists is a conflict too: the service says so)
                     services.save_response(audit, agency.id, code, **parsed, user=current_user,
                                            expected_version=version)
                 except ConflictError:
@@ -344,8 +335,6 @@ def score(area_id, audit_id, agency_id, number):
                               else ("", None))
             if (parsed_domain["comments"], parsed_domain["date_completed"]) != current_domain:
                 try:
-                    if _stale_new(domain_row, domain_state["version"]):
-                        raise ConflictError("")
                     services.save_domain_response(audit, agency.id, domain.number, **parsed_domain,
                                                   user=current_user, expected_version=domain_state["version"])
                 except ConflictError:
@@ -400,93 +389,3 @@ def score(area_id, audit_id, agency_id, number):
     ), status
 
 
-# -- saving as you go (JSON, for autosave.js) -------------------------------------------------
-
-
-def _json_error(status, code, message, fields=None):
-    return jsonify(error={"code": code, "message": str(message), "fields": fields or {}}), status
-
-
-def json_endpoint(view):
-    """Answer errors in the API's shape: ``{"error": {"code", "message", "fields"}}``."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except ServiceError as error:
-            db.session.rollback()
-            return _json_error(error.status, error.code, error.message, error.fields)
-        except HTTPException as error:
-            messages = {400: _("Bad request"), 403: _("You cannot score for this agency"),
-                        404: _("Not found")}
-            status = error.code or 500
-            return _json_error(status, _error_code(status), messages.get(status, error.description))
-
-    return wrapper
-
-
-def _json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise ServiceError(_("Send a JSON object"))
-    return data
-
-
-def _progress_json(audit, agency_id):
-    done = services.progress(audit)[agency_id]
-    return {"scored": done["scored"], "total": done["total"],
-            "domains": {str(n): {"scored": s, "total": t} for n, (s, t) in done["domains"].items()}}
-
-
-def _saved_at(row):
-    return row.updated_at.isoformat(timespec="seconds") + "Z" if row is not None and row.updated_at else None
-
-
-@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/responses/<code>",
-          methods=["POST"])
-@json_endpoint
-@requires(Perm.SCORE)
-def save_response(area_id, audit_id, agency_id, code):
-    """``{score, evidence, assurance, version}`` (any of the first three) → ``{version, saved_at, progress}``."""
-    _area, audit, _p, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
-    data = _json_body()
-    fields = tuple(name for name in ("score", "evidence", "assurance") if name in data)
-    version = data.get("version")
-    if version is not None and not str(version).strip().isdigit():
-        raise ServiceError.field("version", _("Version must be a whole number"))
-    if _stale_new(services.responses_for_agency(audit, agency.id).get(code), version if version is not None else ""):
-        raise ConflictError(_("Someone else saved an answer to %(code)s while you were editing it. Your change "
-                              "was not saved: reload to see theirs.", code=code), {"version": _("Out of date")})
-    row = services.save_response(audit, agency.id, code, score=data.get("score"), evidence=data.get("evidence"),
-                                 assurance=data.get("assurance"), user=current_user, expected_version=version,
-                                 fields=fields)
-    saved = row.id is not None
-    return jsonify(version=row.version if saved else 0, saved_at=_saved_at(row) if saved else None,
-                   score=row.score if saved else None, progress=_progress_json(audit, agency.id))
-
-
-@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/domains/<int:number>/comments",
-          methods=["POST"])
-@json_endpoint
-@requires(Perm.SCORE)
-def save_domain_comments(area_id, audit_id, agency_id, number):
-    """``{comments, date_completed, version}`` → ``{version, saved_at}``."""
-    _area, audit, _p, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
-    data = _json_body()
-    version = data.get("version")
-    if version is not None and not str(version).strip().isdigit():
-        raise ServiceError.field("version", _("Version must be a whole number"))
-    existing = services.domain_responses_for_agency(audit, agency.id).get(number)
-    if _stale_new(existing, version if version is not None else ""):
-        raise ConflictError(_("Someone else saved the comments of this domain while you were editing them. Your "
-                              "change was not saved: reload to see theirs."), {"version": _("Out of date")})
-    comments = data["comments"] if "comments" in data else (existing.comments if existing else "")
-    date_completed = (data["date_completed"] if "date_completed" in data
-                      else (existing.date_completed if existing else None))
-    row = services.save_domain_response(
-        audit, agency.id, number, comments=comments,
-        date_completed=date_completed.strip() if isinstance(date_completed, str) else date_completed,
-        user=current_user, expected_version=version)
-    saved = row.id is not None
-    return jsonify(version=row.version if saved else 0, saved_at=_saved_at(row) if saved else None)

@@ -1,4 +1,4 @@
-"""``hsbtrack bench``: generate national-scale data (or reuse it) and check DESIGN.md's budgets."""
+"""``hsbtrack bench``: generate national-scale data (or reuse it) and check docs/architecture.md's budgets."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 
 @click.command("bench")
 @click.option("--scale", type=float, default=1.0, show_default=True,
-              help="Fraction of DESIGN.md's national scale (200 areas, 60,000 actions, 1,000,000 training records).")
+              help="Fraction of docs/architecture.md's national scale (200 areas, 60,000 actions, 1,000,000 training records).")
 @click.option("--requests", "n", type=int, default=None, help="Requests per route [50; 20 below scale 0.5].")
 @click.option("--import-rows", type=int, default=None, help="Rows for the training import [100,000 × scale, ≥ 1,000].")
 @click.option("--docs", type=click.Path(dir_okay=False, path_type=Path), default=None,

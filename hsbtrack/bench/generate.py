@@ -1,6 +1,6 @@
 """National-scale synthetic data, written straight into the migrated schema with bulk inserts.
 
-DESIGN.md's benchmark scale (``scale=1``): 200 areas × 10 agencies × 6 audits (T1–T5 closed, T6
+docs/architecture.md's benchmark scale (``scale=1``): 200 areas × 10 agencies × 6 audits (T1–T5 closed, T6
 open; 46 scored statements each, so 552,000 agency responses), 60,000 actions and 1,000,000
 training completions; every count is scaled linearly by ``scale`` (at least one area). The first
 areas (up to six) form one region with the regional board plugin on and one regional round per

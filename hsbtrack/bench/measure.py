@@ -1,4 +1,4 @@
-"""DESIGN.md's budgets, measured in one process with the Flask test client signed in as a board
+"""docs/architecture.md's budgets, measured in one process with the Flask test client signed in as a board
 manager, on the data of :mod:`hsbtrack.bench.generate`.
 
 Pages (area dashboard, agreed-scores matrix, audit overview, action plan, regional roll-up) are
@@ -372,7 +372,7 @@ DOC_HEAD = """# Benchmarks
 
 Written by `make bench` (`hsbtrack bench --docs docs/benchmarks.md`): each full-scale run replaces the
 section of its database; `make load` appends its run to the load section. Budgets are those of
-DESIGN.md ("Budgets"); a missed budget makes the command exit non-zero.
+docs/architecture.md ("Budgets"); a missed budget makes the command exit non-zero.
 
 How to read the tables: every page is timed against a **trivial page** of the same app in the same
 run: a signed-in area page in the app's layout (session, user, permissions, area menu) that reads

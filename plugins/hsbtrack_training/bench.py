@@ -2,7 +2,7 @@
 
 ``measure(area, n)`` builds an n-row completions CSV for people and courses that already exist,
 times the full import (parse, map, validate, bulk insert, commit) and a bare executemany of the
-same rows into the same table (committed), removes both, and returns the two rates. DESIGN.md's
+same rows into the same table (committed), removes both, and returns the two rates. docs/architecture.md's
 budget: import rate ≥ 25% of the bare rate. ``hsbtrack bench`` (``make bench``) runs it with the
 national-scale page benchmarks, at 100,000 rows at full scale.
 """

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from hsbtrack.extensions import db
 from hsbtrack.scheduler.runner import holder_is_dead
 
 from . import importer
@@ -129,7 +130,11 @@ def start(area, user, import_id: str) -> None:
     data = state(area, import_id)
     data.update(stage="queued", done=0, total=data["rows"], runner=_runner())
     write_state(import_id, data)
+    # End this request's transaction first: the import writes through its own session, and on SQLite
+    # a request that may write holds the write lock from its first statement (hsbtrack.transactions).
+    area_id, user_id = area.id, getattr(user, "id", None)  # (read before the commit expires them)
+    db.session.commit()
     if app.testing:
-        run(app, area.id, getattr(user, "id", None), import_id)
+        run(app, area_id, user_id, import_id)
     else:  # pragma: no cover - a real server
-        threading.Thread(target=run, args=(app, area.id, getattr(user, "id", None), import_id), daemon=True).start()
+        threading.Thread(target=run, args=(app, area_id, user_id, import_id), daemon=True).start()

@@ -52,7 +52,12 @@ def score_url(area_id, audit_id, agency_id, number=1):
 
 
 def response_url(area_id, audit_id, agency_id, code):
-    return f"/areas/{area_id}/audits/{audit_id}/agencies/{agency_id}/responses/{code}"
+    """Where the scoring page's autosave sends one answer: the API, with the page's session."""
+    return f"/api/v1/audits/{audit_id}/responses/{agency_id}/{code}"
+
+
+def comments_url(audit_id, agency_id, number=1):
+    return f"/api/v1/audits/{audit_id}/domain-responses/{agency_id}/{number}"
 
 
 def domain_form(number, scores, evidence="Case audit", versions=None, **extra):
@@ -247,35 +252,37 @@ def test_autosave_endpoint_saves_one_item_and_returns_the_new_version(client, sc
     headers = json_headers(client, page)
     url = response_url(scene.area.id, audit.id, scene.police.id, "1.2")
 
-    response = client.post(url, json={"score": 2, "evidence": "Police audit", "assurance": "", "version": 0},
-                           headers=headers)
+    # the page names the API as the place each answer goes
+    assert f'data-autosave-url="{url}"' in text(client.get(page))
+    response = client.put(url, json={"score": 2, "evidence": "Police audit", "assurance": "", "version": 0},
+                          headers=headers)
     assert response.status_code == 200, text(response)
     body = response.get_json()
     assert body["version"] == 1
-    assert body["saved_at"]
+    assert body["updated_at"]
     assert body["progress"]["scored"] == 1 and body["progress"]["total"] == 46
     assert body["progress"]["domains"]["1"] == {"scored": 1, "total": 10}
 
-    response = client.post(url, json={"score": "3", "version": 1}, headers=headers)
+    response = client.put(url, json={"score": 3, "version": 1}, headers=headers)
     assert response.status_code == 200
     assert response.get_json()["version"] == 2
     row = responses(audit, scene.police)["1.2"]
     assert (row.score, row.evidence, row.version) == (3, "Police audit", 2)  # evidence untouched
 
     # the domain's comments and date, the same way
-    comments = f"/areas/{scene.area.id}/audits/{audit.id}/agencies/{scene.police.id}/domains/1/comments"
-    response = client.post(comments, json={"comments": "So far so good", "date_completed": "2026-04-01",
-                                           "version": 0}, headers=headers)
+    comments = comments_url(audit.id, scene.police.id)
+    response = client.put(comments, json={"comments": "So far so good", "date_completed": "2026-04-01",
+                                          "version": 0}, headers=headers)
     assert response.status_code == 200, text(response)
     assert response.get_json()["version"] == 1
-    response = client.post(comments, json={"comments": "x", "date_completed": "31/04/2026", "version": 1},
-                           headers=headers)
+    response = client.put(comments, json={"comments": "x", "date_completed": "31/04/2026", "version": 1},
+                          headers=headers)
     assert response.status_code == 422
     assert "date_completed" in response.get_json()["error"]["fields"]
 
     # without the CSRF header: refused
-    response = client.post(url, json={"score": 1, "version": 2})
-    assert response.status_code == 400
+    response = client.put(url, json={"score": 1, "version": 2})
+    assert response.status_code == 401
     assert responses(audit, scene.police)["1.2"].score == 3
 
 
@@ -303,8 +310,8 @@ def test_a_score_outside_0_to_4_is_refused_and_nothing_changes(client, scene, ba
     # the autosave endpoint: 422 with the field, nothing saved
     headers = json_headers(client, url)
     value = {"5": 5, "-1": -1, "2.5": 2.5, "x": "x"}[bad]
-    response = client.post(response_url(scene.area.id, audit.id, scene.police.id, "1.1"),
-                           json={"score": value, "evidence": "After", "version": 1}, headers=headers)
+    response = client.put(response_url(scene.area.id, audit.id, scene.police.id, "1.1"),
+                          json={"score": value, "evidence": "After", "version": 1}, headers=headers)
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["fields"]["score"] == "Score must be a whole number from 0 to 4"
@@ -323,12 +330,12 @@ def test_an_agency_lead_scores_only_for_their_own_agency(client, scene):
     health_page = score_url(scene.area.id, audit.id, scene.health.id)
     assert client.get(health_page).status_code == 403
     assert post_form(client, health_page, domain_form(1, {"1.1": 4}), page=own).status_code == 403
-    response = client.post(response_url(scene.area.id, audit.id, scene.health.id, "1.1"),
-                           json={"score": 4, "version": 0}, headers=headers)
+    response = client.put(response_url(scene.area.id, audit.id, scene.health.id, "1.1"),
+                          json={"score": 4, "version": 0}, headers=headers)
     assert response.status_code == 403
     assert response.get_json()["error"]["code"] == "forbidden"
-    response = client.post(f"/areas/{scene.area.id}/audits/{audit.id}/agencies/{scene.health.id}/domains/1/comments",
-                           json={"comments": "x", "version": 0}, headers=headers)
+    response = client.put(comments_url(audit.id, scene.health.id), json={"comments": "x", "version": 0},
+                          headers=headers)
     assert response.status_code == 403
     submit = post_form(client, f"/areas/{scene.area.id}/audits/{audit.id}/agencies/{scene.health.id}/submit", {},
                        page=own)
@@ -347,8 +354,8 @@ def test_an_agency_lead_scores_only_for_their_own_agency(client, scene):
     login(client, scene.outsider)
     assert client.get(own).status_code == 404
     assert client.get(f"/areas/{scene.area.id}/audits/{audit.id}/").status_code == 404
-    response = client.post(response_url(scene.area.id, audit.id, scene.police.id, "1.1"),
-                           json={"score": 4, "version": 0},
+    response = client.put(response_url(scene.area.id, audit.id, scene.police.id, "1.1"),
+                          json={"score": 4, "version": 0},
                            headers={"X-CSRFToken": csrf_token(client, "/account")})
     assert response.status_code == 404
     assert all_rows() == before
@@ -375,13 +382,13 @@ def test_a_stale_version_is_a_conflict_and_nothing_is_overwritten(client, scene)
     headers = json_headers(client, url)
     before = all_rows()
 
-    response = client.post(response_url(scene.area.id, audit.id, scene.police.id, "1.1"),
-                           json={"score": 4, "evidence": "Mine, changed", "version": 1}, headers=headers)
+    response = client.put(response_url(scene.area.id, audit.id, scene.police.id, "1.1"),
+                          json={"score": 4, "evidence": "Mine, changed", "version": 1}, headers=headers)
     assert response.status_code == 409
     assert "Someone else" in response.get_json()["error"]["message"]
     # the client saw no answer (version 0) but one exists now: a conflict too
-    response = client.post(response_url(scene.area.id, audit.id, scene.police.id, "1.2"),
-                           json={"score": 4, "version": 0}, headers=headers)
+    response = client.put(response_url(scene.area.id, audit.id, scene.police.id, "1.2"),
+                          json={"score": 4, "version": 0}, headers=headers)
     assert response.status_code == 409
     assert all_rows() == before
 
@@ -434,8 +441,8 @@ def test_a_reaudit_shows_the_previous_score_and_evidence(client, scene):
                          page=score_url(scene.area.id, t2.id, scene.police.id, 1))
     assert response.status_code == 409
     headers = json_headers(client, score_url(scene.area.id, t2.id, scene.police.id, 1))
-    response = client.post(response_url(scene.area.id, t1.id, scene.police.id, "1.1"),
-                           json={"score": 4, "version": 0}, headers=headers)
+    response = client.put(response_url(scene.area.id, t1.id, scene.police.id, "1.1"),
+                          json={"score": 4, "version": 0}, headers=headers)
     assert response.status_code == 409
     assert "closed" in response.get_json()["error"]["message"]
 

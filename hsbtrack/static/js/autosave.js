@@ -2,8 +2,9 @@
 // page's Save buttons post the whole domain).
 //
 // Every element with data-autosave="response" (one statement) or data-autosave="domain" (the domain's
-// comments and date) is a unit: a change inside it posts the unit's fields as JSON to its
-// data-autosave-url with the unit's version (optimistic locking), then shows "Saved" or
+// comments and date) is a unit: a change inside it sends the unit's fields as JSON to its
+// data-autosave-url — the JSON API's PUT for that record (/api/v1, signed in by the page's session
+// and its CSRF token) — with the unit's version (optimistic locking), then shows "Saved" or
 // "Not saved – why" in its status line (an aria-live region) and updates the progress counts.
 // Saves of one unit never overlap: a change made while a save is under way is sent after it,
 // with the version that save returned.
@@ -150,7 +151,7 @@ class Unit {
     let response;
     try {
       response = await fetch(this.url, {
-        method: "POST",
+        method: "PUT",
         credentials: "same-origin",
         headers: {
           "Content-Type": "application/json",
@@ -175,7 +176,7 @@ class Unit {
       if (this.version && data.version !== undefined && data.version !== null) {
         this.version.value = String(data.version);
       }
-      this.show(m.saved(data.saved_at), false);
+      this.show(m.saved(data.updated_at), false);
       if (data.progress) updateProgress(data.progress);
       return;
     }
@@ -186,7 +187,7 @@ class Unit {
     } else if (response.status === 422) {
       const fields = data?.error?.fields ? Object.values(data.error.fields) : [];
       this.show(m.notSaved(fields[0] || message || m.text("invalid")), true);
-    } else if (!data) {
+    } else if (response.status === 401 || !data) {
       this.show(m.notSaved(m.text("signedOut")), true);
     } else {
       this.show(m.notSaved(message || m.text("server").replace("{status}", String(response.status))), true);
