@@ -36,6 +36,7 @@ from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_i
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
 from hsbtrack.auth.models import User
+from hsbtrack.auth.services import invite
 from hsbtrack.downloads.services import logged_as_download
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
@@ -381,7 +382,6 @@ def _create_with_owner(area, form):
     """Create the action; with an email address, invite that person first (only once every other field is
     valid, so that a rejected action leaves no new account behind). Returns (action, invited user or None)."""
     from hsbtrack.areas.services import add_area_member
-    from hsbtrack.auth.views import send_set_password_email
 
     fields = {
         "title": form.title.data, "description": form.description.data or "", "due_on": form.due_on.data,
@@ -403,8 +403,7 @@ def _create_with_owner(area, form):
         _membership, user, created = add_area_member(area, email, "viewer")
     except ServiceError as error:
         raise ServiceError(error.message, {"owner_email": error.message}) from None
-    if created or not user.password_hash:
-        send_set_password_email(user, "invite", inviter=current_user)
+    invite(user, created, inviter=current_user)
     return services.create_action(area, owner=user, user=current_user, **fields), user
 
 

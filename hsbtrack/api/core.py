@@ -21,6 +21,7 @@ from hsbtrack.api.schemas import (
 from hsbtrack.areas import services as area_services
 from hsbtrack.areas.models import Agency, Area
 from hsbtrack.areas.roles import Perm
+from hsbtrack.auth.services import invite
 from hsbtrack.extensions import db
 from hsbtrack.permissions import is_admin, loaded, requires
 from hsbtrack.plugins import services as plugin_services
@@ -48,10 +49,7 @@ def _member_out(membership, user, created):
 
 def _invite_if_new(user, created):
     """New people get the same invitation email as from the members page."""
-    if created or not user.password_hash:
-        from hsbtrack.auth.views import send_set_password_email
-
-        send_set_password_email(user, "invite", inviter=current_api_user())
+    invite(user, created, inviter=current_api_user())
 
 
 @bp.get("/frameworks")

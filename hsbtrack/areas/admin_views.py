@@ -11,6 +11,7 @@ from hsbtrack.areas import forms, services
 from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order, pick_name
 from hsbtrack.areas.roles import Perm
 from hsbtrack.auth.models import User
+from hsbtrack.auth.services import invite
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import (
@@ -95,8 +96,6 @@ def areas():
 @bp.route("/users", methods=["GET", "POST"])
 @requires(Perm.ADMIN)
 def users():
-    from hsbtrack.auth.views import send_set_password_email
-
     form = UserForm()
     if form.validate_on_submit():
         try:
@@ -109,7 +108,7 @@ def users():
                 form.email.errors = [_("%(email)s already has an account", email=user.email)]
             else:
                 db.session.commit()
-                send_set_password_email(user, "invite", inviter=current_user)
+                invite(user, created, inviter=current_user)
                 flash(_("%(email)s has been invited by email", email=user.email), "success")
                 return redirect(url_for("admin.users"))
     rows = db.session.execute(

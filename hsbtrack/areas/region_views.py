@@ -8,6 +8,7 @@ from sqlalchemy import select
 from hsbtrack.areas import forms, services
 from hsbtrack.areas.models import Membership
 from hsbtrack.areas.roles import REGION, Perm
+from hsbtrack.auth.services import invite
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
@@ -19,7 +20,6 @@ bp = Blueprint("regions", __name__, url_prefix="/regions")
 @bp.route("/<int:region_id>/", methods=["GET", "POST"])
 @requires(Perm.VIEW_REGION, POST=Perm.MANAGE_REGION)
 def detail(region_id):
-    from hsbtrack.auth.views import send_set_password_email
 
     region = loaded("region_id")
     manage = can_in_region(current_user, Perm.MANAGE_REGION, region.id)
@@ -33,8 +33,7 @@ def detail(region_id):
             except ServiceError as error:
                 apply_service_errors(form, error)
             else:
-                if created or not user.password_hash:
-                    send_set_password_email(user, "invite", inviter=current_user)
+                invite(user, created, inviter=current_user)
                 flash(_("%(email)s has been added to %(region)s", email=user.email, region=region.display_name), "success")
                 return redirect(url_for("regions.detail", region_id=region.id))
     members = db.session.scalars(

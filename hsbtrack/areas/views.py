@@ -8,6 +8,7 @@ from sqlalchemy import select
 from hsbtrack.areas import forms, services
 from hsbtrack.areas.models import Agency, Membership, pick_name
 from hsbtrack.areas.roles import AREA, Perm
+from hsbtrack.auth.services import invite
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
@@ -91,7 +92,6 @@ def agencies(area_id):
 @bp.route("/areas/<int:area_id>/members", methods=["GET", "POST"])
 @requires(Perm.READ_MEMBERS, POST=Perm.MANAGE_MEMBERS)
 def members(area_id):
-    from hsbtrack.auth.views import send_set_password_email
 
     area = set_current_area(loaded("area_id"))
     manage = can(current_user, Perm.MANAGE_MEMBERS, area.id)
@@ -110,8 +110,7 @@ def members(area_id):
             except ServiceError as error:
                 apply_service_errors(form, error)
             else:
-                if created or not user.password_hash:
-                    send_set_password_email(user, "invite", inviter=current_user)
+                if invite(user, created, inviter=current_user):
                     flash(_("%(email)s has been invited by email", email=user.email), "success")
                 else:
                     flash(_("%(email)s has been given the role", email=user.email), "success")

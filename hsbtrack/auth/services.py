@@ -6,11 +6,14 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
 from hsbtrack.extensions import db
+from hsbtrack.mail import send_email
 from hsbtrack.timeutil import utcnow
 
 _hasher = PasswordHasher()
@@ -34,8 +37,6 @@ def hash_password(password: str) -> str:
 
 
 def check_password_rules(password: str) -> None:
-    from flask_babel import gettext as _
-
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(_("Password must be at least %(n)d characters", n=MIN_PASSWORD_LENGTH), "password")
 
@@ -83,8 +84,6 @@ def record_login_attempt(email: str, ip: str, success: bool) -> None:
 
 def authenticate(email: str, password: str, ip: str) -> User | None:
     """Return the user, or None. Raises AccountError when throttled."""
-    from flask_babel import gettext as _
-
     if is_throttled(email, ip):
         raise AccountError(
             _("Too many failed sign-in attempts. Wait %(m)d minutes and try again.",
@@ -101,8 +100,6 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
 
 
 def change_password(user: User, current: str, new: str) -> None:
-    from flask_babel import gettext as _
-
     if not verify_password(user, current):
         raise AccountError(_("Your current password is not correct"), "current_password")
     set_password(user, new)
@@ -170,3 +167,39 @@ def complete_one_time_token(row: OneTimeToken, password: str, name: str | None =
     row.used_at = utcnow()
     set_password(user, password)
     return user
+
+
+# -- invitations and reset emails ---------------------------------------------------------------
+
+
+def invite(user: User, created: bool, inviter=None) -> bool:
+    """Send the invitation email to someone just given a role who cannot sign in yet (new, or never
+    set a password). One rule for the members pages, the region page, the API, action owners and
+    plugins. Returns whether an invitation went."""
+    if not (created or not user.password_hash):
+        return False
+    send_set_password_email(user, "invite", inviter=inviter)
+    return True
+
+
+def send_set_password_email(user, purpose: str, inviter=None) -> None:
+    """Invitation or reset email, in the recipient's language, with a one-time link (built for the
+    request being served: invitations and resets are always asked for through a page or the API)."""
+    token = issue_one_time_token(user, purpose)
+    db.session.commit()
+    endpoint = "auth.accept_invite" if purpose == "invite" else "auth.reset_password"
+    link = current_app.config["HSBTRACK_BASE_URL"].rstrip("/") + url_for(endpoint, token=token)
+    hours = current_app.config["HSBTRACK_TOKEN_HOURS"]
+    with force_locale(user.locale or "en"):
+        if purpose == "invite":
+            subject = _("You have been invited to hsbtrack")
+            body = _("%(who)s has invited you to hsbtrack, where your safeguarding partnership runs its "
+                     "harmful sexual behaviour audit.\n\nSet your password here (the link works once and "
+                     "expires in %(hours)d hours):\n%(link)s\n",
+                     who=getattr(inviter, "display_name", "An administrator"), hours=hours, link=link)
+        else:
+            subject = _("Reset your hsbtrack password")
+            body = _("Someone asked to reset the password for this email address. If it was you, choose a new "
+                     "password here (the link works once and expires in %(hours)d hours):\n%(link)s\n\n"
+                     "If it was not you, ignore this email.", hours=hours, link=link)
+    send_email(user.email, subject, body)

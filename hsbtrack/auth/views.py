@@ -10,7 +10,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
@@ -19,7 +18,6 @@ from hsbtrack.auth import forms, services
 from hsbtrack.auth.models import ApiToken
 from hsbtrack.extensions import db
 from hsbtrack.i18n import LANGUAGE_COOKIE
-from hsbtrack.mail import send_email
 from hsbtrack.permissions import PUBLIC, requires
 from hsbtrack.views_support import is_safe_next
 
@@ -139,28 +137,6 @@ def language(code):
     return response
 
 
-def send_set_password_email(user, purpose: str, inviter=None) -> None:
-    """Invitation or reset email, in the recipient's language, with a one-time link."""
-    token = services.issue_one_time_token(user, purpose)
-    db.session.commit()
-    endpoint = "auth.accept_invite" if purpose == "invite" else "auth.reset_password"
-    link = current_app.config["HSBTRACK_BASE_URL"].rstrip("/") + url_for(endpoint, token=token)
-    hours = current_app.config["HSBTRACK_TOKEN_HOURS"]
-    with force_locale(user.locale or "en"):
-        if purpose == "invite":
-            subject = _("You have been invited to hsbtrack")
-            body = _("%(who)s has invited you to hsbtrack, where your safeguarding partnership runs its "
-                     "harmful sexual behaviour audit.\n\nSet your password here (the link works once and "
-                     "expires in %(hours)d hours):\n%(link)s\n",
-                     who=getattr(inviter, "display_name", "An administrator"), hours=hours, link=link)
-        else:
-            subject = _("Reset your hsbtrack password")
-            body = _("Someone asked to reset the password for this email address. If it was you, choose a new "
-                     "password here (the link works once and expires in %(hours)d hours):\n%(link)s\n\n"
-                     "If it was not you, ignore this email.", hours=hours, link=link)
-    send_email(user.email, subject, body)
-
-
 def _set_password_page(token, purpose, template):
     row = services.redeem_one_time_token(token, purpose)
     if row is None:
@@ -197,7 +173,7 @@ def request_reset():
     if form.validate_on_submit():
         user = services.user_by_email(form.email.data)
         if user is not None and user.active:
-            send_set_password_email(user, "reset")
+            services.send_set_password_email(user, "reset")
         # Same answer either way, so the page does not reveal who has an account.
         flash(_("If that address has an account, we have sent it a link to reset the password"), "success")
         return redirect(url_for("auth.login"))

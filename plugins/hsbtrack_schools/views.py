@@ -6,6 +6,7 @@ from flask_login import current_user
 
 from hsbtrack.areas.models import Area
 from hsbtrack.areas.roles import Perm
+from hsbtrack.auth.services import invite
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
@@ -137,10 +138,7 @@ def school(school_id):
             except ServiceError as error:
                 apply_service_errors(form, error)
             else:
-                if created or not lead.password_hash:
-                    from hsbtrack.auth.views import send_set_password_email
-
-                    send_set_password_email(lead, "invite", inviter=current_user)
+                invite(lead, created, inviter=current_user)
                 flash(_("%(email)s now leads %(school)s", email=lead.email, school=school.name), "success")
                 return redirect(url_for("schools.school", school_id=school.id))
     rounds = services.rounds_of(area, school)
