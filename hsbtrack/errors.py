@@ -31,6 +31,13 @@ class ConflictError(ServiceError):
         self.current = current
 
 
+class ForbiddenError(ServiceError):
+    """The caller may see the record but not make this change (a 403, never a field error)."""
+
+    status = 403
+    code = "forbidden"
+
+
 class NotFoundError(ServiceError):
     status = 404
     code = "not_found"

@@ -25,7 +25,7 @@ from hsbtrack.actions.models import (
 from hsbtrack.areas.models import Agency
 from hsbtrack.areas.roles import Perm
 from hsbtrack.auth.models import User
-from hsbtrack.errors import ConflictError, ServiceError
+from hsbtrack.errors import ConflictError, ForbiddenError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.permissions import can
@@ -242,9 +242,7 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
 
     area = db.session.get(Area, action.area_id)
     if user is not None and not can_update(user, action):
-        from werkzeug.exceptions import Forbidden
-
-        raise Forbidden(_("Only the owner or the board can change this action"))
+        raise ForbiddenError(_("Only the owner or the board can change this action"))
     allowed = EDITABLE if can_edit(user, action) else OWNER_EDITABLE
     unknown = [k for k in data if k not in (*EDITABLE, "statements", "owner_email")]
     if unknown:
@@ -252,9 +250,7 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
     forbidden = [k for k in data if k not in (*allowed, "statements", "owner_email") or
                  (k in ("statements", "owner_email") and allowed is OWNER_EDITABLE)]
     if forbidden:
-        from werkzeug.exceptions import Forbidden
-
-        raise Forbidden(_("Only the board can change %(field)s", field=forbidden[0]))
+        raise ForbiddenError(_("Only the board can change %(field)s", field=forbidden[0]))
     conflict = _("Someone else changed this action while you were editing it. Your change was not saved: "
                  "reload to see their version.")
     versioned = expected_version not in (None, "")
@@ -324,9 +320,7 @@ def _locked_action(action_id) -> Action:
 
 def add_update(action, note, progress=None, user=None) -> ActionUpdate:
     if not can_update(user, action):
-        from werkzeug.exceptions import Forbidden
-
-        raise Forbidden(_("Only the owner or the board can post updates"))
+        raise ForbiddenError(_("Only the owner or the board can post updates"))
     note = (note or "").strip()
     if not note:
         raise ServiceError.field("note", _("Write what has happened"))

@@ -15,7 +15,6 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import Forbidden
 
 from hsbtrack.actions import (
     exports,
@@ -38,7 +37,7 @@ from hsbtrack.audits.models import Audit
 from hsbtrack.auth.models import User
 from hsbtrack.auth.services import invite
 from hsbtrack.downloads.services import logged_as_download
-from hsbtrack.errors import ConflictError, ServiceError
+from hsbtrack.errors import ConflictError, ForbiddenError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
 from hsbtrack.history import services as history
@@ -506,9 +505,9 @@ def edit(area_id, action_id):
         except ConflictError as error:
             db.session.rollback()
             conflict, status = error.message, 409
-        except Forbidden as error:
+        except ForbiddenError as error:
             db.session.rollback()  # e.g. an owner posting a new title: only the board may change it
-            refused, status = error.description, 403
+            refused, status = error.message, 403
         except ServiceError as error:
             db.session.rollback()
             if board:
