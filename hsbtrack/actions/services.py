@@ -26,10 +26,11 @@ from hsbtrack.areas.models import Agency
 from hsbtrack.areas.roles import Perm
 from hsbtrack.auth.models import User
 from hsbtrack.errors import ConflictError, ForbiddenError, ServiceError
+from hsbtrack.events import Event
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.permissions import can
-from hsbtrack.plugins.types import Change
+from hsbtrack.plugins.services import emit
 from hsbtrack.security import get_by_id
 from hsbtrack.timeutil import today, utcnow
 from hsbtrack.transactions import run_write
@@ -224,7 +225,7 @@ def create_action(area, *, title, owner, due_on, statements, description="", age
                    changes={"created": (None, values["title"])})
     if commit:
         db.session.commit()
-        _emit(area, action, "action.created", {"created": (None, action.title)}, user)
+        emit(area, action, Event.ACTION_CREATED, {"created": (None, action.title)}, user)
     return action
 
 
@@ -309,7 +310,7 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
     changes = run_write(attempt, versioned=versioned, conflict_message=conflict,
                         current=lambda: db.session.get(Action, action_id))
     if changes:
-        _emit(area, action, "action.updated", changes, user)
+        emit(area, action, Event.ACTION_SAVED, changes, user)
     return action
 
 
@@ -345,15 +346,8 @@ def add_update(action, note, progress=None, user=None) -> ActionUpdate:
 
     update, changes = run_write(attempt, versioned=False, conflict_message=_(
         "Someone else changed this action at the same moment. Your update was not saved: try again."))
-    _emit(action.area, action, "action.update", changes, user)
+    emit(action.area, action, Event.ACTION_PROGRESS_POSTED, changes, user)
     return update
-
-
-def _emit(area, action, kind, changes, user):
-    from hsbtrack.plugins.services import record_saved
-
-    record_saved(area, action, Change(kind=kind, before={k: v[0] for k, v in changes.items()},
-                                      after={k: v[1] for k, v in changes.items()}, user_id=getattr(user, "id", None)))
 
 
 # -- findings ---------------------------------------------------------------------------------
@@ -440,7 +434,7 @@ def accept_findings(audit, codes, *, owner, due_on, title=None, description="", 
         db.session.rollback()
         raise
     for action in actions:
-        _emit(audit.area, action, "action.created", {"created": (None, action.title)}, user)
+        emit(audit.area, action, Event.ACTION_CREATED, {"created": (None, action.title)}, user)
     return actions
 
 

@@ -23,9 +23,10 @@ from hsbtrack.audits.models import (
     ScheduledAudit,
 )
 from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
+from hsbtrack.events import Event
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
-from hsbtrack.plugins.types import Change
+from hsbtrack.plugins.services import emit
 from hsbtrack.timeutil import today, utcnow
 from hsbtrack.transactions import bump, run_write
 
@@ -122,13 +123,6 @@ def _check_version(record, expected, what):
     A record that does not exist yet is at version 0."""
     if _versioned(expected) and (record.version if record is not None else 0) != int(expected):
         raise ConflictError(_conflict_message(what), {"version": _("Out of date")}, current=record)
-
-
-def _emit(area, record, kind, changes, user):
-    from hsbtrack.plugins.services import record_saved
-
-    record_saved(area, record, Change(kind=kind, before={k: v[0] for k, v in changes.items()},
-                                      after={k: v[1] for k, v in changes.items()}, user_id=getattr(user, "id", None)))
 
 
 # -- opening ----------------------------------------------------------------------------------
@@ -283,7 +277,7 @@ def save_response(audit: Audit, agency_id: int, code: str, *, score=None, eviden
     row, changes = run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
                              current=lambda: _response_row(audit_id, agency_id, code))
     if changes:
-        _emit(audit.area, row, "audit.response", changes, user)
+        emit(audit.area, row, Event.RESPONSE_SCORED, changes, user)
     return row
 
 
@@ -368,6 +362,7 @@ def submit_agency(audit: Audit, agency_id: int, user=None) -> AuditAgency:
     row.submitted_at = utcnow()
     row.submitted_by_id = getattr(user, "id", None)
     db.session.commit()
+    emit(audit.area, row, Event.AGENCY_SUBMITTED, {"submitted_at": (None, row.submitted_at)}, user)
     return row
 
 
@@ -438,7 +433,7 @@ def set_agreed_score(audit: Audit, code: str, score, justification="", user=None
     row, changes = run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
                              current=lambda: _agreed_row(audit_id, code))
     if changes:
-        _emit(audit.area, row, "audit.agreed_score", changes, user)
+        emit(audit.area, row, Event.AGREED_SCORE_SET, changes, user)
     return row
 
 
@@ -472,7 +467,7 @@ def reset_agreed_score(audit: Audit, code: str, user=None, expected_version=None
     row, changes = run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
                              current=lambda: _agreed_row(audit_id, code))
     if changes:
-        _emit(audit.area, row, "audit.agreed_score", changes, user)
+        emit(audit.area, row, Event.AGREED_SCORE_SET, changes, user)
 
 
 # -- closing and the schedule -----------------------------------------------------------------
@@ -507,6 +502,7 @@ def close_audit(audit: Audit, user=None, completed_on=None) -> Audit:
     history.record(area_id=audit.area_id, entity="audit", entity_id=audit.id,
                    changes={"status": (OPEN, CLOSED), "completed_on": (None, completed)}, user=user, audit_id=audit.id)
     db.session.commit()
+    emit(audit.area, audit, Event.AUDIT_CLOSED, {"status": (OPEN, CLOSED), "completed_on": (None, completed)}, user)
     return audit
 
 

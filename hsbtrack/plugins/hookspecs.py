@@ -9,7 +9,8 @@ Two kinds of hooks:
 * **install-wide** hooks are called for every loaded plugin (blueprints, migrations, CLI, roles,
   frameworks, scheduled jobs);
 * **area-scoped** hooks (their first argument is ``area``) are called only for plugins enabled in
-  that area — use ``current_app.extensions["hsbtrack_plugins"].area_hook(area)`` to call them.
+  that area — the core calls them with :func:`hsbtrack.plugins.services.collect` (results) and
+  :func:`hsbtrack.plugins.services.emit` (events).
 
 Hooks that return values return lists; the core flattens them and sorts by each item's ``order``
 and then by plugin name, so the result never depends on registration order.
@@ -73,8 +74,8 @@ def hsbtrack_roles():
 
         @hookimpl
         def hsbtrack_roles():
-            return [Permission("schools.own", _l("See and assess your own school")),
-                    Role("school_lead", _l("School lead"), permissions=frozenset({Perm.VIEW_AREA, "schools.own"}))]
+            return [Permission("mentoring.read", _l("See mentoring records"), plugin="mentoring"),
+                    Role("mentor", _l("Mentor"), permissions=frozenset({Perm.VIEW_AREA, "mentoring.read"}))]
     """
 
 
@@ -185,16 +186,19 @@ def hsbtrack_terminology(area):
 
 @hookspec
 def hsbtrack_record_saved(area, record, change):
-    """Area-scoped event: a score, agreed score or action was saved.
+    """Area-scoped event: something the partnership records happened, after its transaction
+    committed. The events, one name each, are :class:`hsbtrack.events.Event` (an answer scored, an
+    agreed score set, an agency's submission, an audit closed, an action created, saved or given a
+    progress update).
 
     :param area: the record's area.
-    :param record: the saved model instance.
-    :param change: a :class:`hsbtrack.plugins.types.Change` (kind, field values before and after,
-        user). Return value is ignored. Example::
+    :param record: the model instance the event is about (see each event).
+    :param change: a :class:`hsbtrack.plugins.types.Change`: ``kind`` (the event), the fields that
+        changed ``before`` and ``after``, and ``user_id``. Return value is ignored. Example::
 
         @hookimpl
         def hsbtrack_record_saved(area, record, change):
-            if change.kind == "action.done":
+            if change.kind == Event.ACTION_SAVED and change.after.get("status") == "done":
                 notify_region(area, record)
     """
 

@@ -3,8 +3,10 @@
 from flask import current_app, g
 from sqlalchemy import or_, select
 
+from hsbtrack.events import Event
 from hsbtrack.extensions import db
 from hsbtrack.plugins.models import PluginState
+from hsbtrack.plugins.types import Change
 
 
 class UnknownPlugin(LookupError):
@@ -122,3 +124,11 @@ def terminology(area) -> dict:
 
 def record_saved(area, record, change) -> None:
     registry().caller("hsbtrack_record_saved", enabled_plugins(area))(area=area, record=record, change=change)
+
+
+def emit(area, record, event: Event, changes: dict | None = None, user=None) -> None:
+    """Tell the plugins enabled in ``area`` that ``event`` happened to ``record`` (after the commit).
+    ``changes``: ``{field: (before, after)}``."""
+    changes = changes or {}
+    record_saved(area, record, Change(kind=event, before={k: v[0] for k, v in changes.items()},
+                                      after={k: v[1] for k, v in changes.items()}, user_id=getattr(user, "id", None)))

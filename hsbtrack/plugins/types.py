@@ -44,7 +44,7 @@ class ScheduledJob:
 
 @dataclass(frozen=True)
 class Change:
-    kind: str
+    kind: str  # an hsbtrack.events.Event
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
     user_id: int | None = None

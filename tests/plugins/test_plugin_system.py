@@ -144,6 +144,38 @@ def test_record_saved_reaches_only_plugins_enabled_in_the_area(areas):
     assert example_plugin.saved_events == [(areas.on.id, "test.saved")]
 
 
+def test_each_business_event_reaches_the_plugin_by_its_one_name(areas):
+    """pretix-style: each event has one name (hsbtrack.events.Event), sent after the commit, only to
+    plugins enabled in the area."""
+    from datetime import date
+
+    from hsbtrack.actions import services as actions
+    from hsbtrack.audits import services as audits
+    from hsbtrack.events import Event
+
+    board = areas.board
+    for area in (areas.on, areas.off):  # the same work in both areas; only Riverside's is heard
+        audit = audits.open_audit(area, user=board)
+        police = area.agencies[0]
+        audit = audits.get_audit(audit.id)
+        for statement in audits.framework_of(audit).scored_statements:
+            audits.save_response(audit, police.id, statement.code, score=2, user=board)
+        audits.set_agreed_score(audit, "1.1", 1, user=board)
+        audits.submit_agency(audit, police.id, user=board)
+        action = actions.create_action(area, title="Write the pathway", owner=board, due_on=date(2027, 3, 31),
+                                       statements=["1.1"], user=board)
+        actions.update_action(action, {"status": "in_progress"}, user=board)
+        actions.add_update(action, "Draft shared", progress=40, user=board)
+        audits.close_audit(audit, user=board)
+    kinds = [kind for area_id, kind in example_plugin.saved_events]
+    assert {area_id for area_id, _kind in example_plugin.saved_events} == {areas.on.id}
+    assert kinds.count(Event.RESPONSE_SCORED) == len(audits.framework_of(audit).scored_statements)
+    assert [k for k in kinds if k != Event.RESPONSE_SCORED] == [
+        Event.AGREED_SCORE_SET, Event.AGENCY_SUBMITTED, Event.ACTION_CREATED, Event.ACTION_SAVED,
+        Event.ACTION_PROGRESS_POSTED, Event.AUDIT_CLOSED]
+    assert all(isinstance(k, Event) for k in kinds)
+
+
 def test_scheduled_job_is_listed(ctx):
     jobs = ctx.extensions["hsbtrack_plugins"].collect("hsbtrack_scheduled_jobs")
     job = next(j for j in jobs if j.name == "example.job")
