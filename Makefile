@@ -59,8 +59,10 @@ guide-screenshots: install
 ci:
 	bash .ci/run
 
+## make lint: ruff, then import-linter with the layer contracts of .importlinter (docs/architecture.md)
 lint: install
 	$(BIN)/ruff check hsbtrack plugins tests migrations/env.py
+	$(BIN)/lint-imports
 
 ## make security: bandit on the shipped code, then known vulnerabilities in the installed packages
 ## (pip-audit on .venv; scripts/audit_dependencies.py). Part of CI, after lint. See docs/security.md.

@@ -1,6 +1,6 @@
 """hsbtrack: the NSPCC Harmful sexual behaviour framework audit, action plans and re-audits."""
 
-__version__ = "0.1.0"
+from hsbtrack.version import __version__  # noqa: F401  (hsbtrack.__version__)
 
 
 def create_app(config=None, plugins=None):

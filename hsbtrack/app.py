@@ -8,8 +8,9 @@ from pathlib import Path
 from flask import Flask, g, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+from hsbtrack.api.errors import HsbApi
 from hsbtrack.config import settings_from_environment
-from hsbtrack.extensions import HsbApi, babel, csrf, db, login_manager, migrate
+from hsbtrack.extensions import babel, csrf, db, login_manager, migrate
 from hsbtrack.paths import PACKAGE_DIR, resource_dir
 from hsbtrack.transactions import configure_database
 
@@ -21,6 +22,7 @@ CORE_MODULES = (
     "hsbtrack.frameworks.hooks",
     "hsbtrack.audits.hooks",
     "hsbtrack.actions.hooks",
+    "hsbtrack.dashboard.hooks",
     "hsbtrack.scheduler.hooks",
     "hsbtrack.plugins.hooks",
     "hsbtrack.api.hooks",

@@ -3,13 +3,10 @@
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
-
-from hsbtrack.api.errors import ErrorSchema
 
 # Named constraints so that Alembic can alter them, also on SQLite (batch mode).
 NAMING_CONVENTION = {
@@ -25,24 +22,11 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-class HsbApi(Api):
-    """flask-smorest, with hsbtrack's error format instead of its app-wide HTTPException handler.
-
-    ``hsbtrack.api.errors`` registers handlers that answer JSON under /api/ and HTML elsewhere.
-    """
-
-    ERROR_SCHEMA = ErrorSchema
-
-    def _register_error_handlers(self):
-        pass
-
-
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
-api = HsbApi()
 
 
 @migrate.configure

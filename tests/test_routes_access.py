@@ -331,7 +331,7 @@ def test_public_endpoints_exist_and_everything_else_is_walked():
     assert set(SCRIPT_ENDPOINTS) <= endpoints, "remove endpoints that no longer exist from SCRIPT_ENDPOINTS"
     walked = [r for r in ROUTES if not r.is_public]
     # The core's own pages are in the walk (so a broken url_map read cannot pass vacuously).
-    for endpoint in ("areas.dashboard", "areas.members", "admin.users", "plugins.toggle_area_plugin",
+    for endpoint in ("dashboard.area", "areas.members", "admin.users", "plugins.toggle_area_plugin",
                      "example.home", "api_core.add_member", "api_core.set_region_plugin"):
         assert endpoint in {r.endpoint for r in walked}
 

@@ -2,6 +2,7 @@
 
 import marshmallow as ma
 from flask import jsonify
+from flask_smorest import Api
 
 from hsbtrack.errors import ServiceError
 
@@ -77,3 +78,15 @@ def service_error(error: ServiceError):
     write = _CURRENT_WRITERS.get(type(record))
     return error_response(error.status, error.code, error.message, error.fields,
                           current=write(record) if write is not None else None)
+
+
+class HsbApi(Api):
+    """flask-smorest, with hsbtrack's error format instead of its app-wide HTTPException handler.
+
+    ``hsbtrack.api.errors`` registers handlers that answer JSON under /api/ and HTML elsewhere.
+    """
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def _register_error_handlers(self):
+        pass

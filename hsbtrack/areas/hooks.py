@@ -28,7 +28,7 @@ def hsbtrack_nav_items(area, user):
     from hsbtrack.areas.roles import Perm
     from hsbtrack.permissions import can
 
-    items = [NavItem(_l("Overview"), url_for("areas.dashboard", area_id=area.id), order=0)]
+    items = [NavItem(_l("Overview"), url_for("dashboard.area", area_id=area.id), order=0)]
     items.append(NavItem(_l("Agencies"), url_for("areas.agencies", area_id=area.id), order=80))
     if can(user, Perm.READ_MEMBERS, area.id):
         items.append(NavItem(_l("Members"), url_for("areas.members", area_id=area.id), order=85))

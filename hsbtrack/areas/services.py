@@ -217,5 +217,5 @@ def landing_page(area, user) -> str | None:
 
     from hsbtrack.views_support import area_nav_items
 
-    skip = {url_for("areas.dashboard", area_id=area.id), url_for("areas.agencies", area_id=area.id)}
+    skip = {url_for("dashboard.area", area_id=area.id), url_for("areas.agencies", area_id=area.id)}
     return next((item.url for item in area_nav_items(area) if item.url not in skip), None)

@@ -23,7 +23,7 @@ bp = Blueprint("areas", __name__)
 def home():
     areas = services.areas_for_user(current_user)
     if len(areas) == 1 and not current_user.is_admin:
-        return redirect(url_for("areas.dashboard", area_id=areas[0].id))
+        return redirect(url_for("dashboard.area", area_id=areas[0].id))
     regions = services.regions_for_user(current_user)
     return render_template("areas/home.html", areas=areas, regions=regions)
 
@@ -36,37 +36,7 @@ def switch():
     except ValueError:
         abort(404)
     get_area_or_404(current_user, area_id, Perm.VIEW_AREA)
-    return redirect(url_for("areas.dashboard", area_id=area_id))
-
-
-@bp.route("/areas/<int:area_id>/")
-@requires(Perm.VIEW_AREA)
-def dashboard(area_id):
-    """The area's home: latest radar against the previous cycle, actions by status, what is due."""
-    from hsbtrack.areas.dashboard import dashboard_data
-    from hsbtrack.plugins.services import collect
-
-    area = set_current_area(loaded("area_id"))
-    read_audit = can(current_user, Perm.READ_AUDIT, area.id)
-    read_actions = can(current_user, Perm.READ_ACTIONS, area.id)
-    widgets = collect("hsbtrack_dashboard_widgets", area, user=current_user)
-    if not (read_audit or read_actions or widgets):
-        # Someone whose roles here are a plugin's only (a school lead): their first page is the plugin's.
-        landing = services.landing_page(area, current_user)
-        if landing is not None:
-            return redirect(landing)
-    data = dashboard_data(area, current_user) if (read_audit or read_actions) else {}
-    return render_template("areas/dashboard.html", area=area, widgets=widgets, read_audit=read_audit,
-                           read_actions=read_actions, **data)
-
-
-@bp.route("/areas/<int:area_id>/actions-by-status.svg")
-@requires(Perm.READ_ACTIONS)
-def actions_chart(area_id):
-    from hsbtrack.areas.dashboard import actions_chart_response
-
-    area = loaded("area_id")
-    return actions_chart_response(area, current_user)
+    return redirect(url_for("dashboard.area", area_id=area_id))
 
 
 @bp.route("/areas/<int:area_id>/agencies", methods=["GET", "POST"])

@@ -35,6 +35,7 @@ from hsbtrack.forms import FlaskForm
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import loaded, requires
 from hsbtrack.timeutil import today
+from hsbtrack.version import __version__
 from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("overview", __name__)
@@ -112,9 +113,8 @@ def statement_series(audits: list[Audit], results: dict, domain) -> list[charts.
 def chart_key(audits: list[Audit], kind: str, domain: int | None, lang: str | None) -> tuple:
     """Everything that decides a graph's bytes: the release, the audits and their data versions, the
     framework version, which graph, the language (the ETag is a hash of it)."""
-    from hsbtrack import __version__  # a new release may word the graphs differently
-
     framework = services.framework_of(audits[-1])
+    # the release first: a new one may word the graphs differently
     return (__version__, kind, domain, lang, framework.slug, framework.version,
             # opened_at too: a deleted audit's id may be given to a new one, whose data_version restarts
             tuple((a.id, a.cycle, a.data_version, a.opened_at.isoformat() if a.opened_at else None)

@@ -74,7 +74,7 @@ def test_every_page_type_passes_axe(browser, live_server, world):
     # the walk really covered the app: core pages, each plugin's pages and the public pages
     for plugin in PLUGINS:
         assert sum(e.startswith(f"{plugin}") for e in checked) >= 1, f"no {plugin} page was checked"
-    assert {"auth.login", "areas.dashboard", "audits.score", "moderation.matrix", "overview.report",
+    assert {"auth.login", "dashboard.area", "audits.score", "moderation.matrix", "overview.report",
             "actions.plan", "admin.users", "schools.round", "scotland.case", "training.home",
             "regional_region.round_detail"} <= set(checked)
     assert {"actions.export_csv", "exports.xlsx", "overview.domains_chart"} <= set(not_html)

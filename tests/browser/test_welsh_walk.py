@@ -171,5 +171,5 @@ def test_every_page_in_welsh_has_no_english_interface_text(browser, live_server,
     assert not problems, f"{len(problems)} English text(s) on Welsh pages:\n" + "\n".join(problems[:300])
     assert len(checked) >= 70, f"only {len(checked)} pages walked"
     assert charts, "no chart was read"
-    assert {"auth.login", "areas.dashboard", "audits.score", "moderation.matrix", "actions.plan",
+    assert {"auth.login", "dashboard.area", "audits.score", "moderation.matrix", "actions.plan",
             "schools.round", "scotland.case", "training.home", "regional_region.round_detail"} <= set(checked)

@@ -1,12 +1,15 @@
 """What the area dashboard shows, gathered in a fixed number of queries."""
 
 from flask import Response
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hsbtrack.actions import services as actions
+from hsbtrack.actions.charts import status_bar
 from hsbtrack.areas.models import Agency, Membership
 from hsbtrack.audits import services as audits
+from hsbtrack.audits.overview import cached_svg_response, chart_url
 from hsbtrack.extensions import db
 
 
@@ -27,8 +30,6 @@ def dashboard_data(area, user=None) -> dict:
     domain_rows = []
     chart = None
     if latest is not None:
-        from hsbtrack.audits.overview import chart_url
-
         results = audits.agreed_many(overlaid)
         framework = audits.framework_of(latest)
         for domain in framework.domains:
@@ -55,11 +56,6 @@ def dashboard_data(area, user=None) -> dict:
 
 def actions_chart_response(area, user=None) -> Response:
     """The status chart, rendered once per distinct set of counts (the counts are the cache key)."""
-    from flask_babel import get_locale
-
-    from hsbtrack.actions.charts import status_bar
-    from hsbtrack.audits.overview import cached_svg_response
-
     counts = actions.status_counts(area.id, reader=user)
     labels = actions.status_labels()
     key = ("action-status", str(get_locale()), tuple(counts.items()))

@@ -1,0 +1,37 @@
+"""The area dashboard and its status chart."""
+
+from flask import Blueprint, redirect, render_template
+from flask_login import current_user
+
+from hsbtrack.areas.roles import Perm
+from hsbtrack.areas.services import landing_page
+from hsbtrack.dashboard.services import actions_chart_response, dashboard_data
+from hsbtrack.permissions import can, loaded, requires
+from hsbtrack.plugins.services import collect
+from hsbtrack.views_support import set_current_area
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/areas/<int:area_id>/")
+@requires(Perm.VIEW_AREA)
+def area(area_id):
+    """The area's home: latest radar against the previous cycle, actions by status, what is due."""
+    area = set_current_area(loaded("area_id"))
+    read_audit = can(current_user, Perm.READ_AUDIT, area.id)
+    read_actions = can(current_user, Perm.READ_ACTIONS, area.id)
+    widgets = collect("hsbtrack_dashboard_widgets", area, user=current_user)
+    if not (read_audit or read_actions or widgets):
+        # Someone whose roles here are a plugin's only (a school lead): their first page is the plugin's.
+        landing = landing_page(area, current_user)
+        if landing is not None:
+            return redirect(landing)
+    data = dashboard_data(area, current_user) if (read_audit or read_actions) else {}
+    return render_template("areas/dashboard.html", area=area, widgets=widgets, read_audit=read_audit,
+                           read_actions=read_actions, **data)
+
+
+@bp.route("/areas/<int:area_id>/actions-by-status.svg")
+@requires(Perm.READ_ACTIONS)
+def actions_chart(area_id):
+    return actions_chart_response(loaded("area_id"), current_user)
