@@ -67,3 +67,44 @@ def test_the_example_plugin_implements_every_hook():
 
     missing = [name for name, _ in HOOKS if not hasattr(getattr(example, name, None), "hsbtrack_impl")]
     assert missing == [], "tests/example_plugin must exercise every hook"
+
+
+def example_of(fn) -> str:
+    """The example code of a hook's docstring: the indented block after the paragraph naming 'Example'."""
+    doc = inspect.getdoc(fn) or ""
+    block = doc.split("Example", 1)[1].split("::", 1)[1]
+    lines = []
+    for line in block.splitlines()[1:]:
+        if line.strip() and not line.startswith("    "):
+            break
+        lines.append(line[4:] if line.startswith("    ") else line)
+    return "\n".join(lines).strip("\n") + "\n"
+
+
+@pytest.mark.parametrize("name, fn", HOOKS, ids=[name for name, _ in HOOKS])
+def test_each_example_is_code_with_the_hooks_own_signature(name, fn):
+    """An example that no longer matches its hook (a parameter renamed, added or dropped) fails here,
+    and so does one that is not Python."""
+    import ast
+
+    tree = ast.parse(example_of(fn))  # a SyntaxError is a failure too
+    defined = [node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef) and node.name == name]
+    assert defined, f"the example of {name} does not define {name}"
+    example_args = [a.arg for a in defined[0].args.args]
+    assert example_args == list(inspect.signature(fn).parameters), (
+        f"the example of {name} takes {example_args}, the hook {list(inspect.signature(fn).parameters)}")
+    decorators = [ast.unparse(d) for d in defined[0].decorator_list]
+    assert any(d.startswith("hookimpl") for d in decorators), f"the example of {name} is not a @hookimpl"
+
+
+def test_every_implementation_takes_only_its_hooks_parameters(ctx):
+    """Core parts, the four plugins and the example plugin: each implementation's parameters are the
+    hook's (pluggy passes arguments by name; a misspelt one would never receive its value)."""
+    registry = ctx.extensions["hsbtrack_plugins"]
+    seen = 0
+    for name, fn in HOOKS:
+        spec = list(inspect.signature(fn).parameters)
+        for impl in getattr(registry.pm.hook, name).get_hookimpls():
+            assert set(impl.argnames) <= set(spec), f"{impl.plugin_name}.{name} takes {impl.argnames}, not {spec}"
+            seen += 1
+    assert seen >= 30  # (core parts and plugins answer most hooks)
