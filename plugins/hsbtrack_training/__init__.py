@@ -5,6 +5,8 @@ from pathlib import Path
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from hsbtrack.areas.roles import Perm
+from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem, ScheduledJob, Widget
 
@@ -39,6 +41,8 @@ def hsbtrack_cli(cli):
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
+    if not can(user, Perm.READ_TRAINING, area.id):
+        return []  # (a school lead or a case worker: no link to a page that answers 404)
     return [NavItem(_l("Training"), url_for("training.home", area_id=area.id), order=60,
                     active_prefix=f"/areas/{area.id}/training/")]
 
@@ -68,5 +72,7 @@ def hsbtrack_demo_data(area):
 def hsbtrack_dashboard_widgets(area, user):
     from .services import coverage
 
+    if not can(user, Perm.READ_TRAINING, area.id):
+        return []
     return [Widget(_l("Workforce training"), "training/widget.html",
                    {"coverage": coverage(area), "url": url_for("training.coverage", area_id=area.id)}, order=60)]

@@ -11,7 +11,7 @@ from hsbtrack.history.models import HistoryEntry
 from hsbtrack.plugins.services import set_area_plugin
 from hsbtrack_training import services
 from hsbtrack_training.models import TrainingCompletion
-from tests.conftest import count_queries, login, post_form
+from tests.conftest import count_queries, csrf_token, login, post_form
 
 
 @pytest.fixture()
@@ -212,3 +212,19 @@ def test_tiers_page_and_trend(app, scene):
 def test_quarter_ends():
     assert services.quarter_ends(date(2026, 11, 25), 3) == [date(2026, 6, 30), date(2026, 9, 30), date(2026, 11, 25)]
     assert services.quarter_ends(date(2026, 2, 1), 2) == [date(2025, 12, 31), date(2026, 2, 1)]
+
+
+def test_the_menu_item_and_the_widget_only_for_those_who_read_training(client, scene, world):
+    """A school lead and an agency lead (no training.read) get neither the Training link nor the
+    coverage widget on the area's home page; a viewer gets both."""
+    area, _lead, viewer, _board, police, _health = scene
+    add_people(area, police, 3)
+    others = [world.user("school@example.org", area, "school_lead"),
+              world.user("agency@example.org", area, "agency_lead", agency=police)]
+    link = f'href="/areas/{area.id}/training/"'
+    for user, sees in [(viewer, True), *[(u, False) for u in others]]:
+        login(client, user)
+        page = client.get(f"/areas/{area.id}/", follow_redirects=True).get_data(as_text=True)
+        assert (link in page) is sees, user.email
+        assert ("Workforce training" in page) is sees, user.email
+        client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
