@@ -85,3 +85,27 @@ def region_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Blu
         return None
 
     return bp
+
+
+def area_plugin_api_blueprint(plugin_name: str, import_name: str, description: str = ""):
+    """The JSON API of a plugin's records in an area, under ``/api/v1/areas/<area_id>/<plugin>/…``.
+
+    The same authentication as the core's API (a bearer token, or the session with X-CSRFToken)
+    and the same permission check (each operation names its permission with ``requires``); 404
+    where the area does not exist or the plugin is off there. Operations are listed in the
+    OpenAPI document: register the blueprint with ``api.register_blueprint`` in
+    ``hsbtrack_load_blueprints``."""
+    from hsbtrack.api.auth import api_blueprint
+    from hsbtrack.plugins.services import is_enabled
+
+    bp = api_blueprint(f"api_{plugin_name}", import_name, description)
+
+    @bp.before_request
+    def plugin_is_on():  # (after the blueprint's authentication, registered first)
+        area_id = (request.view_args or {}).get("area_id")
+        area = db.session.get(Area, area_id) if area_id is not None else None
+        if area is None or not is_enabled(area, plugin_name):
+            abort(404)
+        _names_its_permission()
+
+    return bp

@@ -26,10 +26,12 @@ def hsbtrack_migration_dirs():
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
+    from . import api as training_api
     from . import models  # noqa: F401  (register the tables)
     from .views import bp
 
     app.register_blueprint(bp)
+    api.register_blueprint(training_api.bp)
 
 
 @hookimpl

@@ -228,3 +228,39 @@ def test_the_menu_item_and_the_widget_only_for_those_who_read_training(client, s
         assert (link in page) is sees, user.email
         assert ("Workforce training" in page) is sees, user.email
         client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
+
+
+def test_the_api_lists_courses_and_pages_through_completions(client, scene, world):
+    from hsbtrack.plugins.services import set_area_plugin
+    from tests.conftest import api_headers
+
+    area, lead, viewer, _board, police, _health = scene
+    course = services.create_course(area, title="HSB awareness", tier=1, refresher_months=24, user=lead)
+    people = add_people(area, police, 5)
+    services.record_session(area, course_id=course.id, held_on=date(2026, 3, 2),
+                            outcomes={p.id: "completed" for p in people}, user=lead)
+    headers = api_headers(viewer)
+    base = f"/api/v1/areas/{area.id}/training"
+    courses = client.get(f"{base}/courses", headers=headers)
+    assert courses.status_code == 200, courses.get_data(as_text=True)
+    assert [c["title"] for c in courses.get_json()] == ["HSB awareness"]
+
+    seen, after = [], None
+    while True:
+        page = client.get(f"{base}/completions?limit=2" + (f"&after_id={after}" if after else ""), headers=headers)
+        assert page.status_code == 200
+        body = page.get_json()
+        assert len(body["items"]) <= 2
+        seen += [item["person_name"] for item in body["items"]]
+        after = body["next_after_id"]
+        if after is None:
+            break
+    assert sorted(seen) == sorted(p.name for p in people)
+    assert client.get(f"{base}/completions?limit=5000", headers=headers).status_code == 422
+
+    # an agency lead (no training.read) and a plugin switched off: 404, nothing of the records
+    agency_lead = world.user("agency@example.org", area, "agency_lead", agency=police)
+    refused = client.get(f"{base}/completions", headers=api_headers(agency_lead))
+    assert refused.status_code == 404 and "Officer" not in refused.get_data(as_text=True)
+    set_area_plugin(area, "training", False)
+    assert client.get(f"{base}/courses", headers=headers).status_code == 404
