@@ -108,6 +108,31 @@ def app(hsbtrack_test_plugins):
     return application
 
 
+@contextmanager
+def spare_database(app, tmp_path, label: str):
+    """A database of the suite's kind beside its own, empty, dropped afterwards: a SQLite file in
+    ``tmp_path``, or a fresh PostgreSQL database (``<suite db>_<label>_<random>``)."""
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if not is_postgres():
+        yield f"sqlite:///{tmp_path / f'{label}.db'}"
+        return
+    name = f"{make_url(url).database}_{label}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+    try:
+        yield make_url(url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def _empty_all_tables(app):
     from hsbtrack.extensions import db
 

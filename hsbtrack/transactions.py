@@ -79,6 +79,13 @@ def run_write(attempt, *, versioned: bool, conflict_message: str, current=None):
     raise AssertionError("unreachable")
 
 
+def locked(query):
+    """The row ``query`` selects, fresh from the database and locked until the commit (PostgreSQL;
+    SQLite's write requests already hold the database's write lock): its version cannot move under
+    the write."""
+    return db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
+
+
 def bump(model, record_id: int, column: str) -> None:
     """``UPDATE <table> SET <column> = <column> + 1 WHERE id = …``, then forget the stale value."""
     field = getattr(model, column)

@@ -20,13 +20,13 @@ import threading
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from sqlalchemy import JSON, Integer, String, create_engine, text
-from sqlalchemy.engine import make_url
+
+from hsbtrack.testing import spare_database
 
 WRITERS = 9
 SECONDS = float(os.environ.get("HSBTRACK_RACE_SECONDS", "8"))
@@ -60,20 +60,8 @@ with app.app_context():
 @pytest.fixture()
 def database(app, tmp_path):
     """A database of the suite's kind for the server alone, dropped afterwards."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'race.db'}"
-        return
-    name = f"{make_url(url).database}_race_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with spare_database(app, tmp_path, "race") as url:
+        yield url
 
 
 def free_port() -> int:

@@ -33,7 +33,7 @@ from hsbtrack.permissions import can
 from hsbtrack.plugins.services import emit
 from hsbtrack.security import get_by_id
 from hsbtrack.timeutil import today, utcnow
-from hsbtrack.transactions import run_write
+from hsbtrack.transactions import locked, run_write
 
 EDITABLE = ("title", "description", "owner_id", "agency_id", "due_on", "priority", "status", "progress",
             "completion_evidence")
@@ -315,8 +315,7 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
 
 
 def _locked_action(action_id) -> Action:
-    """The action fresh from the database, locked until the commit (see audits.services._locked)."""
-    return db.session.get(Action, action_id, with_for_update=True, populate_existing=True)
+    return locked(select(Action).where(Action.id == action_id))
 
 
 def add_update(action, note, progress=None, user=None) -> ActionUpdate:

@@ -28,7 +28,7 @@ from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.plugins.services import emit
 from hsbtrack.timeutil import today, utcnow
-from hsbtrack.transactions import bump, run_write
+from hsbtrack.transactions import bump, locked, run_write
 
 DEFAULT_FRAMEWORK = "nspcc-hsb-2019"
 REAUDIT_MONTHS = (6, 12)  # T2 and T3, counted from the baseline's completion
@@ -221,14 +221,8 @@ def domain_responses_for_agency(audit: Audit, agency_id: int) -> dict[int, Domai
     return {r.domain: r for r in rows}
 
 
-def _locked(query):
-    """The row, fresh from the database and locked until the commit (PostgreSQL; SQLite's write
-    requests already hold the database's write lock): its version cannot move under the write."""
-    return db.session.scalar(query.with_for_update().execution_options(populate_existing=True))
-
-
 def _response_row(audit_id, agency_id, code) -> Response | None:
-    return _locked(select(Response).where(
+    return locked(select(Response).where(
         Response.audit_id == audit_id, Response.agency_id == agency_id, Response.code == code))
 
 
@@ -282,7 +276,7 @@ def save_response(audit: Audit, agency_id: int, code: str, *, score=None, eviden
 
 
 def _domain_row(audit_id, agency_id, domain) -> DomainResponse | None:
-    return _locked(select(DomainResponse).where(
+    return locked(select(DomainResponse).where(
         DomainResponse.audit_id == audit_id, DomainResponse.agency_id == agency_id, DomainResponse.domain == domain))
 
 
@@ -430,15 +424,20 @@ def set_agreed_score(audit: Audit, code: str, score, justification="", user=None
         db.session.commit()
         return row, changes
 
+    return _write_agreed_score(audit, code, attempt, expected_version, what, user)
+
+
+def _write_agreed_score(audit, code, attempt, expected_version, what, user) -> AgreedScore | None:
+    """Run one write of an agreed score (set or reset) and tell the plugins what changed."""
     row, changes = run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
-                             current=lambda: _agreed_row(audit_id, code))
+                             current=lambda: _agreed_row(audit.id, code))
     if changes:
         emit(audit.area, row, Event.AGREED_SCORE_SET, changes, user)
     return row
 
 
 def _agreed_row(audit_id, code) -> AgreedScore | None:
-    return _locked(select(AgreedScore).where(AgreedScore.audit_id == audit_id, AgreedScore.code == code))
+    return locked(select(AgreedScore).where(AgreedScore.audit_id == audit_id, AgreedScore.code == code))
 
 
 def reset_agreed_score(audit: Audit, code: str, user=None, expected_version=None) -> None:
@@ -464,10 +463,7 @@ def reset_agreed_score(audit: Audit, code: str, user=None, expected_version=None
         db.session.commit()
         return row, changes
 
-    row, changes = run_write(attempt, versioned=_versioned(expected_version), conflict_message=_conflict_message(what),
-                             current=lambda: _agreed_row(audit_id, code))
-    if changes:
-        emit(audit.area, row, Event.AGREED_SCORE_SET, changes, user)
+    _write_agreed_score(audit, code, attempt, expected_version, what, user)
 
 
 # -- closing and the schedule -----------------------------------------------------------------

@@ -4,12 +4,12 @@ plugin data) round-trips exactly, every table row by row, alembic_version includ
 The restore goes into a database of its own (PostgreSQL: one the test creates, so the test role
 needs CREATEDB; SQLite: another file), never into the suite's database."""
 
-import uuid
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from hsbtrack.testing import spare_database
 from tests.conftest import is_postgres, make_app
 
 
@@ -34,22 +34,8 @@ def dump(url: str) -> dict:
 @pytest.fixture()
 def other_database(app, tmp_path):
     """An empty database beside the suite's one, dropped afterwards."""
-    url = app.config["SQLALCHEMY_DATABASE_URI"]
-    if not is_postgres():
-        yield f"sqlite:///{tmp_path / 'restored.db'}"
-        return
-    from sqlalchemy.engine import make_url
-
-    name = f"{make_url(url).database}_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with spare_database(app, tmp_path, "restore") as url:
+        yield url
 
 
 def cli(app, *args, input=None):
