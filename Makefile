@@ -13,8 +13,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml setup.cfg setup.py
-	$(PY) -m pip install --quiet -e '.[test,prod]'
+# The first-party plugins, each its own distribution (plugins/<package>/pyproject.toml), installed beside the core.
+PLUGINS := $(sort $(wildcard plugins/hsbtrack_*))
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml setup.cfg setup.py $(addsuffix /pyproject.toml,$(PLUGINS))
+	$(PY) -m pip install --quiet -e '.[test,prod]' $(addprefix -e ./,$(PLUGINS))
 	touch $@
 
 node_modules/.installed: package.json package-lock.json

@@ -1,5 +1,5 @@
 """The repository's pytest setup, for the core suite (tests/) and the first-party plugins'
-(plugins/*/tests) alike: hsbtrack's fixtures come from its pytest plugin (hsbtrack/testing.py); here
+(plugins/*/src/*/tests) alike: hsbtrack's fixtures come from its pytest plugin (hsbtrack/testing.py); here
 the session app also loads the example plugin that proves every hook."""
 
 import pytest

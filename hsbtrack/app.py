@@ -11,6 +11,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from hsbtrack.api.errors import HsbApi
 from hsbtrack.config import settings_from_environment
 from hsbtrack.extensions import babel, csrf, db, login_manager, migrate
+from hsbtrack.i18n_catalogues import readable_translation_dir
 from hsbtrack.paths import PACKAGE_DIR, resource_dir
 from hsbtrack.transactions import configure_database
 
@@ -170,7 +171,9 @@ def configure_i18n(app: Flask) -> None:
     from hsbtrack.i18n import select_locale, select_timezone
 
     # The core's catalogue, then each plugin's own: Flask-Babel merges them into one per language.
-    directories = [str(PACKAGE_DIR / "translations"), *app.extensions["hsbtrack_plugins"].translation_dirs()]
+    cache = Path(app.instance_path) / "translations"
+    plugin_dirs = [readable_translation_dir(Path(d), cache) for d in app.extensions["hsbtrack_plugins"].translation_dirs()]
+    directories = [str(PACKAGE_DIR / "translations"), *map(str, plugin_dirs)]
     babel.init_app(
         app,
         locale_selector=select_locale,

@@ -4,10 +4,11 @@ Each package keeps its own catalogue next to its code, so a plugin installed on 
 own translations (the app adds every plugin's ``translations/`` folder to Flask-Babel's search path):
 
     hsbtrack/translations/<lang>/LC_MESSAGES/messages.po          core (hsbtrack/ and templates/)
-    plugins/<package>/translations/<lang>/LC_MESSAGES/messages.po  each plugin
+    plugins/<package>/src/<package>/translations/<lang>/LC_MESSAGES/messages.po  each plugin
 
 Only ``.po`` files are committed; ``.mo`` files are compiled at install (``make install`` runs
-``python -m hsbtrack.i18n_catalogues compile``; the wheel build compiles them too).
+``python -m hsbtrack.i18n_catalogues compile``; the core's wheel build compiles its own; a plugin
+installed from its wheel is compiled into the instance folder when the app starts).
 
     python -m hsbtrack.i18n_catalogues extract   # refresh messages.po from the sources (keeps translations)
     python -m hsbtrack.i18n_catalogues compile   # .po -> .mo
@@ -59,7 +60,7 @@ def sources() -> list[CatalogueSource]:
             _IGNORE_TESTS + (("hsbtrack/**.py", "python"), ("templates/**.html", "jinja2")),
         )
     ]
-    for package in sorted((ROOT / "plugins").glob("hsbtrack_*")):
+    for package in sorted((ROOT / "plugins").glob("hsbtrack_*/src/hsbtrack_*")):
         if (package / "__init__.py").exists():
             found.append(CatalogueSource(
                 package.name, package,
@@ -117,6 +118,31 @@ def compile_all() -> list[Path]:
                 write_mo(fh, catalog, use_fuzzy=False)
             written.append(mo)
     return written
+
+
+def readable_translation_dir(folder: Path, cache: Path) -> Path:
+    """``folder``, or a compiled copy under ``cache`` when one of its ``.po`` files has no ``.mo``.
+
+    A plugin installed from its own wheel carries only its ``.po`` sources (its build has no compile
+    step, so that any plugin can be packaged by plain setuptools); the app compiles them once, at start,
+    into the instance folder. A source checkout compiled by ``make translations`` is read in place.
+    """
+    sources_ = sorted(folder.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
+    if all(po.with_suffix(".mo").is_file() for po in sources_):
+        return folder
+    target = cache / folder.parent.name
+    for po in sources_:
+        mo = target / po.relative_to(folder).with_suffix(".mo")
+        if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as fh:
+            catalog = read_po(fh)
+        partial = mo.with_suffix(".mo.partial")  # (another worker starting at once reads a whole file or none)
+        with partial.open("wb") as fh:
+            write_mo(fh, catalog, use_fuzzy=False)
+        partial.replace(mo)
+    return target
 
 
 def untranslated(source: CatalogueSource, language: str) -> list[str]:

@@ -103,11 +103,8 @@ def test_wheel_bundles_templates_migrations_and_catalogue(wheel):
             if path.is_file():
                 name = f"hsbtrack/_bundled/{folder}/{path.relative_to(source / folder).as_posix()}"
                 assert name in names, f"{name} is not in the wheel"
-    # the first-party plugins in plugins/: code, templates, migrations and framework files
-    for path in (source / "plugins").glob("hsbtrack_*/**/*"):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
-            name = path.relative_to(source / "plugins").as_posix()
-            assert name in names, f"{name} (first-party plugin) is not in the wheel"
+    # the first-party plugins are distributions of their own, not part of the core's wheel
+    assert not [n for n in names if n.startswith("hsbtrack_")], "a plugin was packaged into the core"
     # and the built front-end assets (`npm run build`: CSS, GOV.UK Frontend, its icons, axe-core)
     static = [p.relative_to(source).as_posix() for p in (source / "hsbtrack" / "static").rglob("*") if p.is_file()]
     not_packaged = [name for name in static if name not in names]
@@ -134,3 +131,64 @@ def test_installed_wheel_finds_its_bundled_folders(wheel, tmp_path):
     assert Path(found["templates"], "layout.html").is_file()
     assert Path(found["migrations"], "env.py").is_file()
     assert found["login_status"] == 200 and found["login_has_form"], found
+
+
+# -- a first-party plugin is its own distribution ---------------------------------------------------
+
+PLUGIN_PROBE = """
+import json, sys
+from flask_babel import force_locale, gettext
+from flask_migrate import upgrade
+from hsbtrack import create_app
+from hsbtrack.testing import World, api_headers
+
+app = create_app({"HSBTRACK_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite:///" + sys.argv[1]})
+with app.app_context():
+    upgrade(revision="heads")  # the plugin's migrations came with its wheel
+    headers = api_headers(World().user("admin@example.org", admin=True))
+listed = app.test_client().get("/api/v1/plugins", headers=headers).get_json()
+import hsbtrack_training
+with app.test_request_context(), force_locale("cy"):
+    welsh = gettext("Workforce training")
+print(json.dumps({"plugins": [{"name": p["name"], "version": p["version"]} for p in listed],
+                  "package": hsbtrack_training.__file__, "welsh_title": welsh}))
+"""
+
+
+def test_a_plugin_installs_from_its_own_wheel(wheel, tmp_path):
+    """`pip install ./plugins/hsbtrack_training` (here its wheel, beside the core's): the app lists it with
+    its package's version and speaks Welsh from its catalogue, compiled at start from the .po source."""
+    source = tmp_path / "hsbtrack_training"
+    shutil.copytree(ROOT / "plugins" / "hsbtrack_training", source, ignore=SKIP)
+    for mo in source.rglob("*.mo"):
+        mo.unlink()  # as in a clean checkout: only the .po sources are committed
+    pyproject = source / "pyproject.toml"
+    # a version that only the metadata knows: the app must read it from there
+    pyproject.write_text(pyproject.read_text().replace('version = "0.1.0"', 'version = "0.1.0.post7"'))
+    outdir = tmp_path / "dist"
+    _run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(source)],
+         cwd=source)
+    (plugin_wheel,) = outdir.glob("hsbtrack_training-*.whl")
+    with zipfile.ZipFile(plugin_wheel) as archive:
+        names = set(archive.namelist())
+    assert "hsbtrack_training/templates/training/home.html" in names
+    assert "hsbtrack_training/migrations/training_0001_tables.py" in names
+    assert "hsbtrack_training/translations/cy/LC_MESSAGES/messages.po" in names
+    assert not [n for n in names if "/tests/" in n], "the plugin's tests are not installed"
+
+    target = tmp_path / "site"
+    _run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-compile",
+          "--disable-pip-version-check", "--target", str(target), str(wheel.path), str(plugin_wheel)])
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(target),  # first on sys.path: its hsbtrack-training shadows the editable one
+        "HSBTRACK_INSTANCE_PATH": str(tmp_path / "instance"),
+        "HSBTRACK_PLUGINS": "training",
+    }
+    env.pop("DATABASE_URL", None)
+    result = _run([sys.executable, "-c", PLUGIN_PROBE, str(tmp_path / "probe.db")], cwd=tmp_path, env=env)
+    found = json.loads(result.stdout.strip().splitlines()[-1])
+    assert found["plugins"] == [{"name": "training", "version": "0.1.0.post7"}], found
+    assert Path(found["package"]).resolve().is_relative_to(target.resolve()), found
+    assert found["welsh_title"] == "Hyfforddiant y gweithlu", found
+    assert list((tmp_path / "instance" / "translations" / "hsbtrack_training").rglob("messages.mo"))

@@ -25,12 +25,15 @@ class PluginInfo:
     core: bool = False
 
 
-def _info_for(name, module, core=False) -> PluginInfo:
+def _info_for(name, module, core=False, distribution=None) -> PluginInfo:
+    # An installed plugin's version is its distribution's (plugins/<package>/pyproject.toml). The title
+    # and description stay in the code: people read them in English or Welsh (lazy strings, catalogued).
     meta = getattr(module, "PLUGIN", {}) or {}
+    installed = distribution.version if distribution is not None else None
     return PluginInfo(
         name=name,
         title=meta.get("title", name),  # may be a lazy (translated) string
-        version=str(meta.get("version", getattr(module, "__version__", "0"))),
+        version=installed or str(meta.get("version", getattr(module, "__version__", "0"))),
         description=meta.get("description", (module.__doc__ or "").strip().split("\n")[0]),
         core=core,
     )
@@ -65,13 +68,13 @@ class PluginRegistry:
         self.pm.register(module, name=module_name)
         self.infos[module_name] = _info_for(module_name, module, core=True)
 
-    def register_plugin(self, name: str, module) -> None:
+    def register_plugin(self, name: str, module, distribution=None) -> None:
         if isinstance(module, str):
             module = import_module(module)
         if self.pm.has_plugin(name):
             raise ValueError(f"Two plugins are called {name!r}")
         self.pm.register(module, name=name)
-        self.infos[name] = _info_for(name, module)
+        self.infos[name] = _info_for(name, module, distribution=distribution)
         log.info("loaded plugin %s", name)
 
     def load_entry_points(self, allow) -> None:
@@ -81,7 +84,7 @@ class PluginRegistry:
                 continue
             if self.pm.has_plugin(ep.name):
                 continue
-            self.register_plugin(ep.name, ep.load())
+            self.register_plugin(ep.name, ep.load(), distribution=ep.dist)
         self.pm.check_pending()
 
     # -- metadata ----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from tests.actions.pages_support import PageScene
-from tests.browser.conftest import axe_check, browser_login, screenshot
+from hsbtrack.testing_browser import axe_check, browser_login, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -10,7 +10,7 @@ context per user.
 
 import pytest
 
-from tests.browser.conftest import (
+from hsbtrack.testing_browser import (
     CHROMIUM_ARGS,  # noqa: F401  (the browser fixture is started with them)
     axe_check,
 )

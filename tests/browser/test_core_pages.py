@@ -3,7 +3,7 @@ axe for serious or critical WCAG 2.x A/AA violations, with screenshots in ``test
 
 import pytest
 
-from tests.browser.conftest import axe_check, browser_login, screenshot
+from hsbtrack.testing_browser import axe_check, browser_login, screenshot
 
 pytestmark = pytest.mark.browser
 

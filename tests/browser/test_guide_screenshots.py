@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from tests.browser.conftest import ROOT, TIMEOUT_MS, browser_login
+from hsbtrack.testing_browser import ROOT, TIMEOUT_MS, browser_login
 
 pytestmark = pytest.mark.browser
 

@@ -11,7 +11,7 @@ At every stop the focused element must look different from the same element with
 
 import pytest
 
-from tests.browser.conftest import axe_check
+from hsbtrack.testing_browser import axe_check
 
 pytestmark = pytest.mark.browser
 

@@ -4,7 +4,7 @@ serious or critical WCAG 2.x A/AA violation, and the report prints to A4 (print 
 import pytest
 
 from hsbtrack.audits import services
-from tests.browser.conftest import axe_check, browser_login, screenshot
+from hsbtrack.testing_browser import axe_check, browser_login, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import TIMEOUT_MS, axe_check, browser_login, screenshot
+from hsbtrack.testing_browser import TIMEOUT_MS, axe_check, browser_login, screenshot
 
 pytestmark = pytest.mark.browser
 

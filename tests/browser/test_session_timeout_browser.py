@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import TIMEOUT_MS, axe_check, browser_login, screenshot
+from hsbtrack.testing_browser import TIMEOUT_MS, axe_check, browser_login, screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -122,7 +122,7 @@ def browser_sessions(browser, live_server, stops, *, language: str | None = None
     :param language: a language cookie to set once signed in (the sign-in form stays English).
     Server errors seen meanwhile are in ``live_server.errors`` (cleared before the first user).
     """
-    from tests.browser.conftest import TIMEOUT_MS, browser_login
+    from hsbtrack.testing_browser import TIMEOUT_MS, browser_login
 
     by_user: dict = {}
     for stop in stops:

@@ -245,6 +245,7 @@ def test_two_plugins_cannot_share_a_name():
 class FakeEntryPoint:
     def __init__(self, name, plugin, loads):
         self.name, self.plugin, self.loads = name, plugin, loads
+        self.dist = SimpleNamespace(version=f"3.{len(name)}.0")  # the distribution's metadata
 
     def load(self):
         self.loads.append(self.name)
@@ -276,6 +277,8 @@ def test_entry_point_discovery_honours_the_allow_list(installed, allow, expected
     registry.load_entry_points(allow)
     assert [p.name for p in registry.plugins()] == expected
     assert sorted(installed) == expected, "plugins outside the allow-list are not even imported"
+    # an installed plugin's version is its distribution's, not one written in its code
+    assert [p.version for p in registry.plugins()] == [f"3.{len(name)}.0" for name in expected]
 
 
 def test_create_app_loads_allowed_entry_point_plugins(installed, monkeypatch):

@@ -1,0 +1,126 @@
+"""Regional safeguarding board: A regional board over several areas (North Wales first): audits in step, roll-ups, a regional action plan, shared commissioning and the annual report."""
+
+from pathlib import Path
+
+import click
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import Evidence, NavItem, ScheduledJob, Widget
+
+PLUGIN = {
+    "title": _l("Regional safeguarding board"),
+    "description": _l("A regional board over several areas (North Wales first): audits in step, roll-ups, a regional action plan, shared commissioning and the annual report."),
+}
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def hsbtrack_migration_dirs():
+    return [str(HERE / "migrations")]
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from hsbtrack_regional import models  # noqa: F401  (register the tables)
+    from hsbtrack_regional.views import admin_bp, area_bp, region_bp
+
+    app.register_blueprint(area_bp)
+    app.register_blueprint(region_bp)
+    app.register_blueprint(admin_bp)
+
+
+@click.group("regional")
+def regional_cli():
+    """Regional safeguarding board."""
+
+
+@regional_cli.command("preset-north-wales")
+def preset_north_wales_command():
+    """Create the North Wales region, its six authorities and their partners (safe to run again)."""
+    from hsbtrack_regional.services import preset_north_wales
+
+    result = preset_north_wales()
+    click.echo(f"Region {result.region.name} (id {result.region.id}): {len(result.created)} records created")
+    for name in result.created:
+        click.echo(f"  + {name}")
+
+
+@hookimpl
+def hsbtrack_cli(cli):
+    cli.add_command(regional_cli)
+
+
+def chase_commissioning_reviews(app, now):
+    from hsbtrack.scheduler.jobs import local_day
+    from hsbtrack_regional.services import chase_reviews
+
+    return chase_reviews(local_day(app, now))
+
+
+def remind_annual_report(app, now):
+    from hsbtrack.scheduler.jobs import local_day
+    from hsbtrack_regional.services import remind_annual_report as remind
+
+    return remind(local_day(app, now))
+
+
+@hookimpl
+def hsbtrack_scheduled_jobs():
+    return [ScheduledJob("regional.commissioning_reviews", chase_commissioning_reviews, hours=24),
+            ScheduledJob("regional.annual_report", remind_annual_report, hours=24)]
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    from hsbtrack.areas.roles import Perm
+    from hsbtrack.permissions import can
+
+    if area.region_id is None or not can(user, Perm.READ_AUDIT, area.id):
+        return []
+    return [NavItem(_l("Regional board"), url_for("regional.area_home", area_id=area.id), order=60,
+                    active_prefix=f"/areas/{area.id}/regional/")]
+
+
+@hookimpl
+def hsbtrack_dashboard_widgets(area, user):
+    from hsbtrack.areas.roles import Perm
+    from hsbtrack.permissions import can
+    from hsbtrack_regional.services import regional_actions_for_area
+
+    if not can(user, Perm.READ_ACTIONS, area.id):
+        return []
+    rows = regional_actions_for_area(area.id)
+    if not rows:
+        return []
+    return [Widget(_l("Regional actions"), "regional/widget.html",
+                   {"rows": rows, "url": url_for("regional.area_home", area_id=area.id)}, order=40)]
+
+
+@hookimpl
+def hsbtrack_statement_evidence(area, audit, codes):
+    from flask_babel import gettext as _
+
+    from hsbtrack_regional.services import COMMISSIONING_CODE, _day, area_names, arrangements_for_area
+
+    if COMMISSIONING_CODE not in codes or area.region_id is None:
+        return []
+    rows = arrangements_for_area(area)
+    if not rows:
+        return []
+    names = area_names(area.region_id)
+    return [Evidence(COMMISSIONING_CODE, _("Shared commissioning: %(name)s", name=row.arrangement),
+                     _("%(service)s, with %(partners)s. Cost share: %(share)s. From %(start)s, review due %(review)s.",
+                       service=row.service, partners=", ".join(names.get(i, "?") for i in row.partner_area_ids),
+                       share=row.cost_share or "–", start=_day(row.start_on), review=_day(row.review_on)),
+                     order=50)
+            for row in rows]
+
+
+@hookimpl
+def hsbtrack_demo_data(area):
+    from hsbtrack_regional.demo import demo
+
+    demo(area)

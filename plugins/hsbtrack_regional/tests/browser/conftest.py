@@ -1,1 +1,0 @@
-from tests.browser.conftest import *  # noqa: F401,F403

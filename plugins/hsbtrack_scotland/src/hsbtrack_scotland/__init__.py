@@ -1,0 +1,94 @@
+"""Scotland: FRAME and CARM — Scotland's national variant: FRAME terminology and CARM case management."""
+
+from pathlib import Path
+
+from flask_babel import lazy_gettext as _l
+
+from hsbtrack.plugins import hookimpl
+
+PLUGIN = {
+    "title": _l("Scotland: FRAME and CARM"),
+    "description": _l("Scotland's national variant: FRAME terminology and CARM case management."),
+}
+
+HERE = Path(__file__).parent
+
+TERMS = {
+    "partnership": _l("Child Protection Committee"),
+    "Partnership": _l("Child Protection Committee"),
+    "partnerships": _l("Child Protection Committees"),
+    "lead_professional": _l("Lead Professional"),
+    "childs_plan": _l("Child's Plan"),
+}
+
+
+@hookimpl
+def hsbtrack_migration_dirs():
+    return [str(HERE / "migrations")]
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from . import models  # noqa: F401  (register the tables)
+    from .views import bp
+
+    app.register_blueprint(bp)
+
+
+@hookimpl
+def hsbtrack_terminology(area):
+    return dict(TERMS)
+
+
+@hookimpl
+def hsbtrack_roles():
+    from hsbtrack.areas.roles import Perm, Permission, Role
+
+    from .services import CASE_PERM
+
+    # Cases are about children: only case workers (and admins) see them, and everything made from
+    # them (a plan action carries this permission as its wall: hsbtrack.actions.services.walls).
+    return [Permission(CASE_PERM, _l("See and record CARM cases and their risk management plans")),
+            # actions.read: case workers own the plan's actions, which live in the area's action plan
+            Role("case_worker", _l("Case worker (CARM)"),
+                 permissions=frozenset({Perm.VIEW_AREA, Perm.READ_ACTIONS, CASE_PERM}), order=60)]
+
+
+@hookimpl
+def hsbtrack_settings_form(area):
+    from .forms import ReviewSettingsForm
+
+    return ReviewSettingsForm
+
+
+@hookimpl
+def hsbtrack_scheduled_jobs():
+    from hsbtrack.plugins.types import ScheduledJob
+
+    from .services import scan_reviews
+
+    return [ScheduledJob("scotland.reviews", scan_reviews, hours=24)]
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    from flask import url_for
+
+    from hsbtrack.plugins.types import NavItem
+
+    return [NavItem(_l("CARM"), url_for("scotland.home", area_id=area.id), order=60,
+                    active_prefix=f"/areas/{area.id}/scotland")]
+
+
+@hookimpl
+def hsbtrack_statement_evidence(area, audit, codes):
+    from .services import evidence
+
+    return evidence(area, codes)
+
+
+@hookimpl
+def hsbtrack_demo_data(area):
+    from .demo import create_demo
+
+    create_demo(area)

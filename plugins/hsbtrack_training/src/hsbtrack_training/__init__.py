@@ -1,0 +1,79 @@
+"""Workforce training: Tiered workforce training: courses, completions, coverage, impact and supervision, as audit evidence."""
+
+from pathlib import Path
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+
+from hsbtrack.areas.roles import Perm
+from hsbtrack.permissions import can
+from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import NavItem, ScheduledJob, Widget
+
+PLUGIN = {
+    "title": _l("Workforce training"),
+    "description": _l("Tiered workforce training: courses, completions, coverage, impact and supervision, as audit evidence."),
+}
+
+HERE = Path(__file__).parent
+
+
+@hookimpl
+def hsbtrack_migration_dirs():
+    return [str(HERE / "migrations")]
+
+
+@hookimpl
+def hsbtrack_load_blueprints(app, api):
+    from . import api as training_api
+    from . import models  # noqa: F401  (register the tables)
+    from .views import bp
+
+    app.register_blueprint(bp)
+    api.register_blueprint(training_api.bp)
+
+
+@hookimpl
+def hsbtrack_cli(cli):
+    from .cli import training_cli
+
+    cli.add_command(training_cli)
+
+
+@hookimpl
+def hsbtrack_nav_items(area, user):
+    if not can(user, Perm.READ_TRAINING, area.id):
+        return []  # (a school lead or a case worker: no link to a page that answers 404)
+    return [NavItem(_l("Training"), url_for("training.home", area_id=area.id), order=60,
+                    active_prefix=f"/areas/{area.id}/training/")]
+
+
+@hookimpl
+def hsbtrack_statement_evidence(area, audit, codes):
+    from .evidence import statement_evidence
+
+    return statement_evidence(area, codes)
+
+
+@hookimpl
+def hsbtrack_scheduled_jobs():
+    from .reminders import send_refresher_reminders
+
+    return [ScheduledJob("training.refreshers", send_refresher_reminders, hours=24, order=60)]
+
+
+@hookimpl
+def hsbtrack_demo_data(area):
+    from .demo import load
+
+    load(area)
+
+
+@hookimpl
+def hsbtrack_dashboard_widgets(area, user):
+    from .services import coverage
+
+    if not can(user, Perm.READ_TRAINING, area.id):
+        return []
+    return [Widget(_l("Workforce training"), "training/widget.html",
+                   {"coverage": coverage(area), "url": url_for("training.coverage", area_id=area.id)}, order=60)]
