@@ -56,7 +56,7 @@ test-browser: install
 
 ## make guide-screenshots: retake the user guides' screenshots (docs/guides/img/, commit them)
 guide-screenshots: install
-	HSBTRACK_GUIDE_SHOTS=1 $(PY) -m pytest tests/browser/test_guide_screenshots.py -q $(PYTEST_ARGS)
+	HSBTRACK_GUIDE_SHOTS=1 $(PY) -m pytest tests/integration/browser/test_guide_screenshots.py -q $(PYTEST_ARGS)
 
 ## make ci: what CI runs (apt packages, PostgreSQL, the suite on SQLite and PostgreSQL, lint)
 ci:

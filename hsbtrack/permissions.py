@@ -13,7 +13,7 @@ shows and changes). Before the view runs (and before an API body is parsed), :fu
 
 Pages, the API with a bearer token and the API with the browser session all pass here. Holding
 some role in an area is never enough by itself: a permission that no role grants, or a view
-that names none, is a programming error (the route walk in tests/test_access_matrix.py fails).
+that names none, is a programming error (the route walk in tests/integration/test_access_matrix.py fails).
 """
 
 from __future__ import annotations

@@ -123,7 +123,7 @@ def page(browser, live_server, ctx, request):
     if report is not None and report.failed:
         try:
             screenshot(page, failed_shot)
-        except Exception:  # a failed screenshot must not hide the real failure
+        except Exception:  # noqa: S110  # nosec B110  # a failed screenshot must not hide the real failure
             pass
     else:  # passing now: drop the screenshot of an earlier failure
         _artifact_path(failed_shot).unlink(missing_ok=True)
@@ -163,7 +163,8 @@ def browser_login(page, base_url: str, email: str, password: str = PASSWORD):
     page.fill("#password", password)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign in").click()
-    assert "/login" not in page.url, f"sign-in as {email} failed: still on {page.url}"
+    if "/login" in page.url:  # (not an assert: this module ships in the wheel, where asserts may be stripped)
+        pytest.fail(f"sign-in as {email} failed: still on {page.url}")
     return page
 
 

@@ -59,7 +59,7 @@ def test_generator_writes_consistent_data_the_app_reads(ctx):
 def test_bench_command_prints_the_table_and_fails_on_a_missed_budget(ctx, tmp_path):
     docs = tmp_path / "benchmarks.md"
     runner = ctx.test_cli_runner()
-    args = ["bench", "--scale", str(TINY), "--requests", "2", "--import-rows", "200"]
+    args = ["bench", "--scale", str(TINY), "--requests", "2", "--set", "training.import_rows=200"]
 
     missed = runner.invoke(args=[*args, "--page-budget", "0.01"])
     assert missed.exit_code == 1, missed.output
@@ -67,7 +67,7 @@ def test_bench_command_prints_the_table_and_fails_on_a_missed_budget(ctx, tmp_pa
     assert "MISSED" in missed.output and "Budget missed: Area dashboard" in missed.output
     assert "Training import, 200 rows" in missed.output
 
-    met = runner.invoke(args=[*args, "--page-budget", "1000", "--import-budget", "0", "--docs", str(docs)])
+    met = runner.invoke(args=[*args, "--page-budget", "1000", "--set", "training.import_budget=0", "--docs", str(docs)])
     assert met.exit_code == 0, met.output
     assert "already there: reused" in met.output and "Every budget met." in met.output
     assert "MISSED" not in met.output

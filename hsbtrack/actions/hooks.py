@@ -25,3 +25,11 @@ def hsbtrack_nav_items(area, user):
         return []  # no menu item to a page that would answer 404
     return [NavItem(_l("Action plan"), url_for("actions.plan", area_id=area.id), order=20,
                     active_prefix=f"/areas/{area.id}/actions")]
+
+
+@hookimpl(tryfirst=True)
+def hsbtrack_demo_data(area):
+    # First after the audits demo (a wrapper around every demo), before the plugins' demos.
+    from hsbtrack.actions.demo import load_demo_actions
+
+    load_demo_actions(area)

@@ -32,32 +32,9 @@ def load_demo_audits(area) -> None:
     services.set_agreed_score(t1, "3.1", 2, "Police and health agreed at the moderation meeting that the lower "
                               "score reflected an old pathway, replaced in March.", user=board)
     services.close_audit(t1, user=board, completed_on=today() - timedelta(days=190))
-    _demo_actions(area, t1, board)
     t2 = services.open_audit(area, title="Six-month re-audit (T2)", agency_ids=[a.id for a in agencies], user=board)
     t2_levels = {1: 3, 2: 3, 3: 3, 4: 2, 5: 3}
     for agency in agencies[:3]:
         for code, score in _scores_for(rng, framework, t2_levels).items():
             services.save_response(t2, agency.id, code, score=score, evidence=f"{agency.name}: updated evidence",
                                    assurance="Multi-agency case audit", user=board)
-
-
-def _demo_actions(area, audit, board) -> None:
-    """Turn some of T1's findings into actions in different states, one of them overdue."""
-    from hsbtrack.actions import services as actions
-
-    findings = actions.findings(audit)
-    owners = {u.email: u for u in db.session.scalars(db.select(User).where(User.email.like("%@example.org")))}
-    plan = [
-        ("police@example.org", 60, "in_progress", 40),
-        ("health@example.org", -10, "not_started", 0),
-        ("education@example.org", 30, "blocked", 20),
-        ("social@example.org", -40, "done", 100),
-        ("board@example.org", 120, "not_started", 0),
-    ]
-    for finding, (email, days, status, progress) in zip(findings, plan, strict=False):
-        action = actions.accept_findings(audit, [finding.code], owner=owners[email], due_on=today() + timedelta(days=days),
-                                         user=board)[0]
-        if status != "not_started":
-            actions.update_action(action, {"status": status, "progress": progress}, user=board)
-            actions.add_update(action, f"Progress reported at the partnership meeting ({progress}%).", progress,
-                               user=owners[email])

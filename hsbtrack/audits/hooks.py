@@ -30,8 +30,12 @@ def hsbtrack_nav_items(area, user):
                     active_prefix=f"/areas/{area.id}/audits")]
 
 
-@hookimpl
+@hookimpl(wrapper=True)
 def hsbtrack_demo_data(area):
+    # A wrapper, so that the audits exist before any other demo runs (the actions demo turns their
+    # findings into actions; plugins' demos evidence them): pluggy calls plain implementations last
+    # registered first, which would put the core's own after every plugin's.
     from hsbtrack.audits.demo import load_demo_audits
 
     load_demo_audits(area)
+    return (yield)

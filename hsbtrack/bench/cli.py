@@ -10,14 +10,15 @@ from flask.cli import with_appcontext
 @click.option("--scale", type=float, default=1.0, show_default=True,
               help="Fraction of docs/architecture.md's national scale (200 areas, 60,000 actions, 1,000,000 training records).")
 @click.option("--requests", "n", type=int, default=None, help="Requests per route [50; 20 below scale 0.5].")
-@click.option("--import-rows", type=int, default=None, help="Rows for the training import [100,000 × scale, ≥ 1,000].")
 @click.option("--docs", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Markdown file whose section for this database is replaced (full scale only).")
 @click.option("--page-budget", type=float, default=None, help="Largest page ÷ trivial page ratio [5].")
-@click.option("--import-budget", type=float, default=None, help="Smallest import ÷ executemany ratio [0.25].")
+@click.option("--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="A plugin's benchmark setting, e.g. training.import_rows=200 or training.import_budget=0.")
 @with_appcontext
-def bench_command(scale, n, import_rows, docs, page_budget, import_budget):
-    """Benchmarks at national scale: pages against a trivial page, the chart rule, the training import.
+def bench_command(scale, n, docs, page_budget, settings):
+    """Benchmarks at national scale: pages against a trivial page, the chart rule, and the plugins' own
+    measurements (the training import).
 
     Generates the synthetic data into the current database (migrated, and empty or holding the
     benchmark data of the same scale), prints a table and exits 1 when a budget is missed.
@@ -29,9 +30,11 @@ def bench_command(scale, n, import_rows, docs, page_budget, import_budget):
     from hsbtrack.extensions import db
 
     page_budget = measure.PAGE_BUDGET if page_budget is None else page_budget
-    import_budget = measure.IMPORT_BUDGET if import_budget is None else import_budget
+    try:
+        plugin_settings = dict(item.split("=", 1) for item in settings)
+    except ValueError:
+        raise click.UsageError("--set takes NAME=VALUE") from None
     n = n or (50 if scale >= 0.5 else 20)
-    import_rows = import_rows or max(1_000, round(100_000 * scale))
     try:
         sizes = generate.Sizes.for_scale(scale)
     except ValueError as error:
@@ -60,8 +63,12 @@ def bench_command(scale, n, import_rows, docs, page_budget, import_budget):
         with bench_app.app_context():
             db.session.remove()
             db.engine.dispose()
-    click.echo(f"Timing the training import: {import_rows:,} rows …")
-    report.rows.append(measure.measure_import(import_rows, import_budget))
+    for benchmark in current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_benchmarks(
+            scale=scale, settings=plugin_settings):
+        for run in benchmark:
+            row = run()
+            click.echo(f"Measured: {row.label}")
+            report.rows.append(row)
 
     click.echo("")
     click.echo(measure.describe(report))

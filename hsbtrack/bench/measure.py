@@ -25,7 +25,6 @@ from pathlib import Path
 from sqlalchemy import text
 
 PAGE_BUDGET = 5.0  # × the trivial page (median)
-IMPORT_BUDGET = 0.25  # import rate ÷ bare executemany rate
 TRIVIAL_TEMPLATE = ('{% extends "layout.html" %}{% block title %}Benchmark{% endblock %}'
                     '{% block page %}<h1 class="govuk-heading-l">{{ area.display_name }}</h1>{% endblock %}')
 CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -308,18 +307,6 @@ def measure_pages(app, data, password: str, n: int, page_budget: float = PAGE_BU
         chart_note = chart_note or broken.get("chart") or broken.get("chart_304", "")
         rows.append(Row("chart", "Radar from its own URL (cached)", budget="ETag", ok=False, note=chart_note))
     return rows
-
-
-def measure_import(rows_wanted: int, budget: float = IMPORT_BUDGET) -> Row:
-    """The training plugin's own benchmark (plugins/hsbtrack_training/bench.py) in its scratch area."""
-    from hsbtrack_training import bench as training_bench
-
-    result = training_bench.measure(training_bench.scratch_area(), rows_wanted,
-                                    repeats=1 if rows_wanted >= 50_000 else 3)
-    return Row("import", f"Training import, {result['rows']:,} rows (rows/s)", result["import_rate"],
-               None, result["ratio"], None, bare=result["bare_rate"], budget=f"≥ {budget:g}× executemany",
-               ok=result["ratio"] >= budget,
-               note=f"bare executemany {result['bare_rate']:,.0f} rows/s")
 
 
 # -- output ---------------------------------------------------------------------------------------

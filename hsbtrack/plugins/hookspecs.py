@@ -208,9 +208,26 @@ def hsbtrack_demo_data(area):
     """Add demo records to the demo area (``hsbtrack demo`` / first ``make run``).
 
     :param area: the demo :class:`~hsbtrack.areas.models.Area`, with its agencies and users made.
-    Called install-wide, in plugin-name order; the core's audits and actions come first. Example::
+    Called install-wide: the core's audits and actions first, then the plugins'. Example::
 
         @hookimpl
         def hsbtrack_demo_data(area):
             create_demo_courses(area)
+    """
+
+
+@hookspec
+def hsbtrack_benchmarks(scale, settings):
+    """Measurements a plugin adds to ``hsbtrack bench`` (``make bench``), run after the core's pages.
+
+    :param scale: the benchmark's scale (1 is national scale: docs/architecture.md, "Budgets").
+    :param settings: ``{name: text}`` from the command's ``--set name=value`` options, for the plugin's
+        own knobs (name them ``<plugin>.<knob>``).
+    Return a list of callables; each takes no argument and returns a :class:`hsbtrack.bench.measure.Row`
+    (its ``ok`` says whether the plugin's budget was met). Example::
+
+        @hookimpl
+        def hsbtrack_benchmarks(scale, settings):
+            rows = int(settings.get("training.import_rows", 100_000 * scale))
+            return [lambda: measure_import(rows)]
     """

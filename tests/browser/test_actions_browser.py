@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.actions.pages_support import PageScene
 from hsbtrack.testing_browser import axe_check, browser_login, screenshot
+from tests.actions.pages_support import PageScene
 
 pytestmark = pytest.mark.browser
 

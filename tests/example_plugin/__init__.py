@@ -127,3 +127,8 @@ def hsbtrack_demo_data(area):
     pass
 
 
+@hookimpl
+def hsbtrack_benchmarks(scale, settings):
+    return []
+
+

@@ -1,4 +1,4 @@
-"""Helpers for the core's route walk (tests/test_routes_access.py): one CARM case per area."""
+"""Helpers for the core's route walk (tests/integration/test_routes_access.py): one CARM case per area."""
 
 from datetime import date
 

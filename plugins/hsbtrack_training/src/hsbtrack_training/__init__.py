@@ -77,3 +77,12 @@ def hsbtrack_dashboard_widgets(area, user):
         return []
     return [Widget(_l("Workforce training"), "training/widget.html",
                    {"coverage": coverage(area), "url": url_for("training.coverage", area_id=area.id)}, order=60)]
+
+
+@hookimpl
+def hsbtrack_benchmarks(scale, settings):
+    from .bench import IMPORT_BUDGET, benchmark_row
+
+    rows = int(settings.get("training.import_rows") or max(1_000, round(100_000 * scale)))
+    budget = float(settings.get("training.import_budget") or IMPORT_BUDGET)
+    return [lambda: benchmark_row(rows, budget)]

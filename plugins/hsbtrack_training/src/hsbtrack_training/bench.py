@@ -20,6 +20,7 @@ from . import importer, services
 from .models import TrainingCompletion, TrainingCourse, TrainingPerson
 
 PEOPLE = 2000
+IMPORT_BUDGET = 0.25  # import rate ÷ bare executemany rate
 
 
 def _fixture(area):
@@ -106,3 +107,13 @@ def main(n: int = 100_000) -> dict:  # pragma: no cover - run by `hsbtrack train
     print(f"training import: {result['rows']} rows; import {result['import_rate']:.0f} rows/s, "
           f"bare executemany {result['bare_rate']:.0f} rows/s, ratio {result['ratio']:.2f} (budget ≥ 0.25)")
     return result
+
+
+def benchmark_row(rows_wanted: int, budget: float = IMPORT_BUDGET):
+    """``hsbtrack bench``'s row for the import, measured in the plugin's scratch area."""
+    from hsbtrack.bench.measure import Row
+
+    result = measure(scratch_area(), rows_wanted, repeats=1 if rows_wanted >= 50_000 else 3)
+    return Row("import", f"Training import, {result['rows']:,} rows (rows/s)", result["import_rate"],
+               None, result["ratio"], None, bare=result["bare_rate"], budget=f"≥ {budget:g}× executemany",
+               ok=result["ratio"] >= budget, note=f"bare executemany {result['bare_rate']:,.0f} rows/s")

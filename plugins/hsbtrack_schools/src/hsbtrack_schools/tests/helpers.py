@@ -1,4 +1,4 @@
-"""Builders shared by the schools plugin's tests (and the route walk in tests/test_routes_access.py)."""
+"""Builders shared by the schools plugin's tests (and the route walk in tests/integration/test_routes_access.py)."""
 
 from hsbtrack.plugins.services import set_area_plugin
 

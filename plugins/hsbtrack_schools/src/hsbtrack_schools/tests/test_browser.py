@@ -4,10 +4,10 @@ second round shows the change. axe checks every page; screenshots go to ``test-a
 import pytest
 from playwright.sync_api import expect
 
+from hsbtrack.testing import PASSWORD
+from hsbtrack.testing_browser import axe_check, browser_login, screenshot
 from hsbtrack_schools import services
 from hsbtrack_schools.tests.helpers import enable
-from hsbtrack.testing_browser import axe_check, browser_login, screenshot
-from hsbtrack.testing import PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -5,10 +5,10 @@ from sqlalchemy import func, select
 
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
+from hsbtrack.testing import count_queries, csrf_token, login, post_form
 from hsbtrack_schools import services
 from hsbtrack_schools.models import Rating, School
 from hsbtrack_schools.tests.helpers import enable, rate_all
-from hsbtrack.testing import count_queries, csrf_token, login, post_form
 
 
 @pytest.fixture()

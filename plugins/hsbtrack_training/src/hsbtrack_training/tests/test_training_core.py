@@ -9,9 +9,9 @@ from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history.models import HistoryEntry
 from hsbtrack.plugins.services import set_area_plugin
+from hsbtrack.testing import count_queries, csrf_token, login, post_form
 from hsbtrack_training import services
 from hsbtrack_training.models import TrainingCompletion
-from hsbtrack.testing import count_queries, csrf_token, login, post_form
 
 
 @pytest.fixture()

@@ -4,8 +4,8 @@ from datetime import date
 
 from hsbtrack.audits.services import open_audit
 from hsbtrack.plugins.services import set_area_plugin
-from hsbtrack_training import services
 from hsbtrack.testing import login
+from hsbtrack_training import services
 
 
 def test_evidence_on_5_4_shows_the_coverage_numbers(app, world):

@@ -6,8 +6,8 @@ import pytest
 
 from hsbtrack.errors import ServiceError
 from hsbtrack.plugins.services import set_area_plugin
-from hsbtrack_training import impact, services
 from hsbtrack.testing import count_queries, login, post_form
+from hsbtrack_training import impact, services
 
 
 @pytest.fixture()

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from hsbtrack.extensions import db
 from hsbtrack.plugins.services import set_area_plugin
+from hsbtrack.testing import count_queries
 from hsbtrack_training import bench, importer, services
 from hsbtrack_training.models import TrainingCompletion, TrainingPerson
-from hsbtrack.testing import count_queries
 
 HEADER = "Learner,Email,Organisation,Role,Course,Outcome,Completion date\n"
 

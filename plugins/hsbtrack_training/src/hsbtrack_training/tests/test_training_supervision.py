@@ -7,8 +7,8 @@ import pytest
 from hsbtrack.audits.services import open_audit
 from hsbtrack.errors import ServiceError
 from hsbtrack.plugins.services import set_area_plugin
-from hsbtrack_training import services, supervision
 from hsbtrack.testing import login, post_form
+from hsbtrack_training import services, supervision
 
 
 def test_supervision_by_agency_and_evidence(app, world):

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from hsbtrack.timeutil import today
 from hsbtrack.testing_browser import axe_check, browser_login, screenshot
+from hsbtrack.timeutil import today
 
 pytestmark = pytest.mark.browser
 

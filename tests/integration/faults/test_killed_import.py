@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import login, post_form
-from tests.faults import inject
+from tests.integration.faults import inject
 
 ROWS = 12_000  # two bulk INSERTs of completions (10,000 rows each): killed after the first
 PEOPLE = 300

@@ -2,8 +2,8 @@
 chosen point, so that a test can SIGKILL it there (the application has no hook for this; the
 environment variables below are read only here).
 
-    python -m tests.faults.inject cli ARGS...          # ``hsbtrack ARGS...`` (env: DATABASE_URL, ...)
-    python -m tests.faults.inject post EMAIL PATH k=v...   # sign in as EMAIL, POST the form at PATH
+    python -m tests.integration.faults.inject cli ARGS...          # ``hsbtrack ARGS...`` (env: DATABASE_URL, ...)
+    python -m tests.integration.faults.inject post EMAIL PATH k=v...   # sign in as EMAIL, POST the form at PATH
 
 ``HSBTRACK_TEST_FAULT`` chooses the point (empty: no fault):
 
@@ -134,7 +134,7 @@ def main(argv: list[str]) -> int:
 
 
 def child_env(tmp_path: Path, **extra) -> dict:
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     env = {k: v for k, v in os.environ.items() if k not in ("HSBTRACK_TEST_FAULT", "HSBTRACK_TEST_FAULT_FILE")}
     env.update({"HSBTRACK_ENV": "testing", "SECRET_KEY": "testing-only-key", "HSBTRACK_SCHEDULER": "off",
                 "HSBTRACK_INSTANCE_PATH": str(tmp_path), "PYTHONPATH": str(root), "MAIL_SERVER": "",
@@ -144,12 +144,12 @@ def child_env(tmp_path: Path, **extra) -> dict:
 
 
 def spawn(args: list[str], env: dict, tmp_path: Path, name: str = "child"):
-    """Start ``python -m tests.faults.inject ARGS`` with its output in files beside the test."""
+    """Start ``python -m tests.integration.faults.inject ARGS`` with its output in files beside the test."""
     import subprocess
 
-    root = Path(__file__).resolve().parents[2]
+    root = Path(__file__).resolve().parents[3]
     out = open(tmp_path / f"{name}.out", "w")  # noqa: SIM115 (closed by finish())
-    process = subprocess.Popen([sys.executable, "-m", "tests.faults.inject", *args], cwd=root, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "tests.integration.faults.inject", *args], cwd=root, env=env,
                                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     process.output_file = out
     process.output_path = tmp_path / f"{name}.out"

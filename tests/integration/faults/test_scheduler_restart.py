@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from tests.faults import inject
+from tests.integration.faults import inject
 
 OWNERS = 5
 

@@ -1,6 +1,6 @@
 """Every GET page of the app (core and plugins), with real data behind it, for whole-app browser walks.
 
-The URLs come from the route walk of ``tests/test_routes_access.py`` (its ``CONVERTERS`` and
+The URLs come from the route walk of ``tests/integration/test_routes_access.py`` (its ``CONVERTERS`` and
 ``ENDPOINT_VALUES``): a new route with an argument nobody gave a value for fails there and here.
 The scene behind them is that walk's ``Scene`` (area A in region A, with every plugin on), filled
 with data so that each page has something to show: a closed baseline audit with moderated scores
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from tests.test_routes_access import OWN, PUBLIC_ENDPOINTS, ROUTES, Scene
+from tests.integration.test_routes_access import OWN, PUBLIC_ENDPOINTS, ROUTES, Scene
 
 # GET routes that are actions rather than pages, each with the reason it is not walked.
 NOT_PAGES = {
@@ -91,8 +91,8 @@ def build_walk_scene(world) -> Scene:
 def _regional_round(region):
     from hsbtrack_regional import services
 
-    from tests.test_routes_access import _regional_on
-    from tests.test_routes_access import _regional_round as open_round
+    from tests.integration.test_routes_access import _regional_on
+    from tests.integration.test_routes_access import _regional_round as open_round
 
     _regional_on(region)
     return [m.audit for m in services.round_status(open_round(region)) if m.audit is not None]

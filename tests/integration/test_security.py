@@ -3,7 +3,7 @@ signing out, throttling by address, identifiers out of range, upload limits and 
 security headers on every kind of response.
 
 (Session fixation and per-account throttling: tests/test_auth.py. Every route against other areas,
-anonymous visitors and CSRF: tests/test_routes_access.py. The API against its OpenAPI document:
+anonymous visitors and CSRF: tests/integration/test_routes_access.py. The API against its OpenAPI document:
 tests/test_api_schemathesis.py.)"""
 
 import io

@@ -1,7 +1,7 @@
 """The permission model, as the people of one area meet it: who reads what, who scores for whom,
 how the API authenticates, the role table and the download log.
 
-The route-by-route proof (every URL as every role) is tests/test_access_matrix.py; these are the
+The route-by-route proof (every URL as every role) is tests/integration/test_access_matrix.py; these are the
 rules behind it, each shown the way a user would notice it."""
 
 import re
@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import api_headers, csrf_token, login
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture()

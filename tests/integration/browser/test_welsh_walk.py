@@ -1,6 +1,6 @@
 """Every page of the app in Welsh, in Chromium, with real data: no English interface text left.
 
-The walk is ``tests/browser/walk.py`` (every GET page of the core and the four plugins). Each user of
+The walk is ``tests/integration/browser/walk.py`` (every GET page of the core and the four plugins). Each user of
 the walk has chosen Welsh (the signed-out pages get the language cookie). On each page every text a
 person can see or hear is read: text nodes (visually hidden ones too), ``aria-label``, ``title``,
 ``placeholder`` and button values. What may stay English is taken out first:
@@ -18,7 +18,13 @@ from xml.etree import ElementTree
 
 import pytest
 
-from tests.browser.walk import browser_sessions, build_walk_scene, is_html, page_walk, server_errors
+from tests.integration.browser.walk import (
+    browser_sessions,
+    build_walk_scene,
+    is_html,
+    page_walk,
+    server_errors,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -39,7 +45,7 @@ TEST_PLUGIN_TEXTS = ("Example plugin", "Proves every hook in the tests.", "Examp
 
 
 # Texts that are data although no table holds them: the column names of the uploaded file the walk's
-# import shows (tests/test_routes_access.py), the column names of the schools CSV, and the status codes
+# import shows (tests/integration/test_routes_access.py), the column names of the schools CSV, and the status codes
 # the training import accepts as they are. (The North Wales preset's page lists its organisations in
 # Welsh, with the English names marked lang="en", so none of them is excused here.)
 NAMES_AND_CODES = ("Name", "Agency", "name", "completed", "attended", "did not attend")

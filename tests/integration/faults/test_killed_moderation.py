@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import login
-from tests.faults import inject
+from tests.integration.faults import inject
 
 # (after the agreed score row is written, before its history) and (everything written, not committed)
 POINTS = ["flush:audit_agreed_scores:1", "flush:history_entries:1"]

@@ -1,5 +1,5 @@
 """axe-core (WCAG 2.0, 2.1 and 2.2, levels A and AA) on every GET page of the app, core and plugins,
-each with real data (``tests/browser/walk.py``), signed in as someone who may see it.
+each with real data (``tests/integration/browser/walk.py``), signed in as someone who may see it.
 
 Any violation fails, whatever axe's impact rating (minor ones too). Each page is also laid out at
 320 CSS pixels wide (1280px at 400% zoom): nothing outside a data table, figure or code block may
@@ -14,7 +14,13 @@ from hsbtrack.testing_browser import (
     CHROMIUM_ARGS,  # noqa: F401  (the browser fixture is started with them)
     axe_check,
 )
-from tests.browser.walk import browser_sessions, build_walk_scene, is_html, page_walk, server_errors
+from tests.integration.browser.walk import (
+    browser_sessions,
+    build_walk_scene,
+    is_html,
+    page_walk,
+    server_errors,
+)
 
 pytestmark = pytest.mark.browser
 

@@ -1,7 +1,7 @@
 """A walled action (a CARM risk-management-plan action: about a child) keeps its wall wherever it
 travels: plan, counts, exports, board paper, API, reminders and digests reach only those who may
 see its case; its owner can only be one of them. (Every page and API answer is also walked by
-tests/test_access_matrix.py with a planted plan action.)"""
+tests/integration/test_access_matrix.py with a planted plan action.)"""
 
 from datetime import date, timedelta
 

@@ -1,3 +1,0 @@
-"""Fault tests: children killed at chosen points (tests/faults/inject.py), a loopback SMTP server."""
-
-from tests.scheduler.conftest import smtp_server  # noqa: F401  (the fixture)
