@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HSBTRACK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test lint security install assets migrate demo bench load clean wheel test-browser guide-screenshots ci translations translations-extract
+.PHONY: run test test-core lint security install assets migrate demo bench load clean wheel test-browser guide-screenshots ci translations translations-extract
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,19 @@ run: install
 ## make test: install and run the whole suite
 test: install
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make test-core: the core's own suite (tests/ without tests/integration) in a venv holding the core
+## and no plugin (.venv-core): proof that the core runs alone. CI runs it besides `make test`.
+CORE_VENV := .venv-core
+
+$(CORE_VENV)/.installed: pyproject.toml setup.cfg setup.py
+	$(PYTHON) -m venv $(CORE_VENV)
+	$(CORE_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CORE_VENV)/bin/python -m pip install --quiet -e '.[test,prod]'
+	touch $@
+
+test-core: assets translations $(CORE_VENV)/.installed
+	$(CORE_VENV)/bin/python -m pytest tests --ignore=tests/integration $(PYTEST_ARGS)
 
 ## make test-browser: only the Chromium tests, core and plugins (screenshots in test-artifacts/)
 test-browser: install

@@ -8,12 +8,24 @@ from pathlib import Path
 from flask import Flask, g, request
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
+import hsbtrack.models  # noqa: F401  (every core table on the metadata)
 from hsbtrack.api.errors import HsbApi
+from hsbtrack.areas.roles import Permission, Role
+from hsbtrack.auth.loading import configure_login
+from hsbtrack.catalogue import Catalogue, builtin_framework_paths
+from hsbtrack.cli import register_core_commands
 from hsbtrack.config import settings_from_environment
+from hsbtrack.downloads.services import record_download_if_any
 from hsbtrack.extensions import babel, csrf, db, login_manager, migrate
+from hsbtrack.i18n import select_locale, select_timezone
 from hsbtrack.i18n_catalogues import readable_translation_dir
 from hsbtrack.paths import PACKAGE_DIR, resource_dir
+from hsbtrack.permissions import PUBLIC, requires
+from hsbtrack.plugins.registry import PluginRegistry
+from hsbtrack.scheduler.runner import start_embedded
+from hsbtrack.security import register_converters
 from hsbtrack.transactions import configure_database
+from hsbtrack.views_support import register_error_pages, register_template_helpers
 
 # The core's own features are registered as plugins that are always on (FlaskBB's pattern):
 # their blueprints, roles, CLI commands and menu items arrive through the same hooks.
@@ -84,8 +96,6 @@ def configure_logging(app: Flask) -> None:
 
 
 def configure_extensions(app: Flask) -> None:
-    import hsbtrack.models  # noqa: F401  (every core table on the metadata)
-
     db.init_app(app)
     configure_database(app)
     migrate.init_app(
@@ -99,8 +109,6 @@ def configure_extensions(app: Flask) -> None:
 
 
 def configure_plugins(app: Flask, extra: dict | None) -> None:
-    from hsbtrack.plugins.registry import PluginRegistry
-
     registry = PluginRegistry()
     for module_name in CORE_MODULES:
         registry.register_core(module_name)
@@ -113,7 +121,6 @@ def configure_plugins(app: Flask, extra: dict | None) -> None:
 def configure_roles(app: Flask) -> None:
     """Roles and permissions from the core's and the plugins' ``hsbtrack_roles`` hooks: a role may
     only name declared permissions, so that a typo cannot grant or withhold anything quietly."""
-    from hsbtrack.areas.roles import Permission, Role
 
     registry = app.extensions["hsbtrack_plugins"]
     roles, permissions = {}, {}
@@ -137,8 +144,6 @@ def configure_roles(app: Flask) -> None:
 
 
 def configure_catalogue(app: Flask) -> None:
-    from hsbtrack.catalogue import Catalogue, builtin_framework_paths
-
     registry = app.extensions["hsbtrack_plugins"]
     paths = list(builtin_framework_paths())
     for extra in registry.hook.hsbtrack_frameworks():
@@ -147,8 +152,6 @@ def configure_catalogue(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
-    from hsbtrack.views_support import register_template_helpers
-
     app.jinja_loader = ChoiceLoader(
         [
             FileSystemLoader(str(resource_dir("templates"))),
@@ -168,8 +171,6 @@ def configure_templates(app: Flask) -> None:
 
 
 def configure_i18n(app: Flask) -> None:
-    from hsbtrack.i18n import select_locale, select_timezone
-
     # The core's catalogue, then each plugin's own: Flask-Babel merges them into one per language.
     cache = Path(app.instance_path) / "translations"
     plugin_dirs = [readable_translation_dir(Path(d), cache) for d in app.extensions["hsbtrack_plugins"].translation_dirs()]
@@ -183,15 +184,12 @@ def configure_i18n(app: Flask) -> None:
 
 
 def configure_security(app: Flask) -> None:
-    from hsbtrack.auth.loading import configure_login
-
     proxies = app.config.get("HSBTRACK_TRUSTED_PROXIES", 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         # remote_addr (sign-in throttling, logs) becomes the client's, as the trusted proxies saw it
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_prefix=0)
-    from hsbtrack.security import register_converters
 
     configure_login(app)
     register_converters(app)
@@ -200,7 +198,6 @@ def configure_security(app: Flask) -> None:
     def make_csp_nonce():
         g.csp_nonce = secrets.token_urlsafe(16)
 
-    from hsbtrack.downloads.services import record_download_if_any
 
     app.after_request(record_download_if_any)  # every file and report that leaves, page or API
 
@@ -229,7 +226,6 @@ def configure_security(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     app.extensions["hsbtrack_plugins"].hook.hsbtrack_load_blueprints(app=app, api=app.extensions["hsbtrack_api"])
 
-    from hsbtrack.permissions import PUBLIC, requires
 
     @app.get("/healthz")
     @requires(PUBLIC)
@@ -239,14 +235,10 @@ def configure_blueprints(app: Flask) -> None:
 
 
 def configure_errors(app: Flask) -> None:
-    from hsbtrack.views_support import register_error_pages
-
     register_error_pages(app)
 
 
 def configure_cli(app: Flask) -> None:
-    from hsbtrack.cli import register_core_commands
-
     register_core_commands(app.cli)
     app.extensions["hsbtrack_plugins"].hook.hsbtrack_cli(cli=app.cli)
 
@@ -264,6 +256,5 @@ def configure_scheduler(app: Flask) -> None:
         # Started by the first request, so CLI commands (db upgrade, demo) never start one.
         if "hsbtrack_scheduler" in app.extensions or not started.acquire(blocking=False):
             return
-        from hsbtrack.scheduler.runner import start_embedded
 
         start_embedded(app)

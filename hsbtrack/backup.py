@@ -29,13 +29,14 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from hsbtrack.extensions import db
+
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
 
 
 class BackupError(click.ClickException):
     """A backup or restore that cannot be done; the message says why."""
-
 
 def _url():
     return make_url(current_app.config["SQLALCHEMY_DATABASE_URI"])
@@ -203,7 +204,6 @@ def restore_database(source: Path) -> str:
         article = "an" if found == "sqlite" else "a"
         raise BackupError(f"{source} is {article} {names[found]} backup, but this database is {names[kind]}: "
                           "restore it into a database of the same kind")
-    from hsbtrack.extensions import db
 
     db.session.remove()
     db.engine.dispose()  # no pooled connection of ours holds a lock on what is replaced

@@ -5,10 +5,22 @@ import sys
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
+from hsbtrack import backup, create_app
+from hsbtrack.areas.services import get_or_create_user
+from hsbtrack.auth.services import (
+    AccountError,
+    check_password_rules,
+    issue_api_token,
+    set_password,
+    user_by_email,
+)
+from hsbtrack.bench.cli import bench_command
+from hsbtrack.errors import ServiceError
+from hsbtrack.extensions import db
+from hsbtrack.permissions import role_table_markdown
+
 
 def _create_app():
-    from hsbtrack import create_app
-
     return create_app()
 
 
@@ -16,14 +28,12 @@ def _create_app():
 def main():
     """hsbtrack: the NSPCC harmful sexual behaviour framework audit for safeguarding partnerships."""
 
-
 # -- database ---------------------------------------------------------------------------------
 
 
 @click.group("db")
 def db_group():
     """Database migrations: the core and every plugin's branch."""
-
 
 @db_group.command("upgrade")
 @click.argument("revision", default="heads")
@@ -98,7 +108,6 @@ def db_revision(message, head, branch_label, depends_on, version_path, rev_id, a
 def users_group():
     """Create users and API tokens."""
 
-
 @users_group.command("create")
 @click.argument("email")
 @click.option("--role", default=None, help="'admin' for an install-wide administrator")
@@ -107,10 +116,6 @@ def users_group():
 @with_appcontext
 def users_create(email, role, name, password):
     """Create a user (password from a prompt or stdin)."""
-    from hsbtrack.areas.services import get_or_create_user
-    from hsbtrack.auth.services import AccountError, check_password_rules, set_password
-    from hsbtrack.errors import ServiceError
-    from hsbtrack.extensions import db
 
     if role not in (None, "admin"):
         raise click.UsageError("--role takes 'admin'; give area roles from the members page or the API")
@@ -145,7 +150,6 @@ def users_create(email, role, name, password):
 @with_appcontext
 def users_token(email, name):
     """Print a new API token for EMAIL (on the last line)."""
-    from hsbtrack.auth.services import issue_api_token, user_by_email
 
     user = user_by_email(email)
     if user is None:
@@ -159,15 +163,11 @@ def users_token(email, name):
 @with_appcontext
 def roles_command():
     """Print the roles x permissions table (core and installed plugins) as Markdown."""
-    from hsbtrack.permissions import role_table_markdown
 
     click.echo(role_table_markdown())
 
 
 def register_core_commands(cli) -> None:
-    from hsbtrack import backup
-    from hsbtrack.bench.cli import bench_command
-
     cli.add_command(db_group)
     cli.add_command(users_group)
     cli.add_command(roles_command)

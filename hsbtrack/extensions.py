@@ -8,6 +8,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from hsbtrack.paths import resource_dir
+
 # Named constraints so that Alembic can alter them, also on SQLite (batch mode).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -36,7 +38,6 @@ def add_plugin_migration_branches(config):
 
     from flask import current_app
 
-    from hsbtrack.paths import resource_dir
 
     folders = [str(resource_dir("migrations") / "versions")]
     for found in current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_migration_dirs():

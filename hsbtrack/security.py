@@ -2,6 +2,8 @@
 
 from werkzeug.routing import IntegerConverter
 
+from hsbtrack.extensions import db
+
 # Identifiers are INTEGER columns: PostgreSQL's limit, and what SQLite's driver can bind.
 MAX_ID = 2**31 - 1
 
@@ -26,7 +28,6 @@ def register_converters(app) -> None:
 def get_by_id(model, value):
     """The ``model`` row whose id is ``value`` (an int, or text of one), or None for anything else,
     including numbers too large to be an id (which the database driver would refuse with an error)."""
-    from hsbtrack.extensions import db
 
     try:
         number = int(value)

@@ -19,6 +19,20 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
+from hsbtrack import create_app
+from hsbtrack.areas.services import (
+    add_area_member,
+    add_region_member,
+    create_agency,
+    create_area,
+    create_region,
+    get_or_create_user,
+)
+from hsbtrack.auth.services import hash_password, issue_api_token
+from hsbtrack.config import normalise_database_url
+from hsbtrack.extensions import db
+from hsbtrack.mail import outbox as _outbox
+
 REQUIRE_ALL = os.environ.get("HSBTRACK_REQUIRE_ALL") == "1"
 PASSWORD = "correct horse battery staple"  # noqa: S105  # nosec B105  # the test users' password, test databases only
 _TMP_HOLDER: list[str] = []
@@ -53,8 +67,6 @@ def app_config(**extra) -> dict:
 
 def make_app(plugins: dict | None = None, **extra):
     """An app with the test settings (``extra`` overrides them) and ``plugins`` besides the installed ones."""
-    from hsbtrack import create_app
-    from hsbtrack.config import normalise_database_url
 
     config = app_config(**extra)
     config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
@@ -62,8 +74,6 @@ def make_app(plugins: dict | None = None, **extra):
 
 
 def _reset_schema(app):
-    from hsbtrack.extensions import db
-
     with app.app_context():
         if is_postgres():
             with db.engine.begin() as conn:
@@ -134,8 +144,6 @@ def spare_database(app, tmp_path, label: str):
 
 
 def _empty_all_tables(app):
-    from hsbtrack.extensions import db
-
     with app.app_context():
         db.session.remove()
         tables = [t for t in reversed(db.metadata.sorted_tables)]
@@ -173,8 +181,6 @@ def client(ctx):
 
 @pytest.fixture()
 def outbox(ctx):
-    from hsbtrack.mail import outbox as _outbox
-
     return _outbox()
 
 
@@ -184,8 +190,6 @@ _HASH = {}
 
 
 def password_hash():
-    from hsbtrack.auth.services import hash_password
-
     if "h" not in _HASH:
         _HASH["h"] = hash_password(PASSWORD)
     return _HASH["h"]
@@ -195,26 +199,18 @@ class World:
     """Builds areas, agencies and users with roles for a test."""
 
     def __init__(self):
-        from hsbtrack.extensions import db
-
         self.db = db
 
     def region(self, name="North"):
-        from hsbtrack.areas.services import create_region
-
         return create_region(name)
 
     def area(self, name="Riverside", region=None, agencies=("Police", "Health", "Education")):
-        from hsbtrack.areas.services import create_agency, create_area
-
         area = create_area(name, region.id if region else None)
         for agency in agencies:
             create_agency(area, agency)
         return area
 
     def user(self, email, area=None, role=None, agency=None, admin=False, region=None, locale="en"):
-        from hsbtrack.areas.services import add_area_member, add_region_member, get_or_create_user
-
         if area is not None and role is not None:
             _m, user, _c = add_area_member(area, email, role, agency.id if agency else None)
         elif region is not None and role is not None:
@@ -265,15 +261,12 @@ def post_form(client, path, data, page=None):
 
 
 def api_headers(user) -> dict:
-    from hsbtrack.auth.services import issue_api_token
-
     return {"Authorization": f"Bearer {issue_api_token(user, 'tests')}"}
 
 
 @contextmanager
 def count_queries(app):
     """Count SQL statements run inside the block: ``with count_queries(app) as n: ...; n()``."""
-    from hsbtrack.extensions import db
 
     statements = []
 

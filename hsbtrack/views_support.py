@@ -7,6 +7,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from jinja2 import pass_context
 
+from hsbtrack.api.errors import api_http_error, service_error
+from hsbtrack.areas.services import areas_for_user
+from hsbtrack.errors import ServiceError
+from hsbtrack.i18n import LANGUAGE_NAMES, current_language
+from hsbtrack.permissions import can
+from hsbtrack.plugins.services import collect, terminology
+
 # Words a national variant may change (hook ``hsbtrack_terminology``).
 DEFAULT_TERMS = {
     "partnership": _l("safeguarding partnership"),
@@ -22,8 +29,6 @@ def current_area():
 
 
 def terms_for(area) -> dict:
-    from hsbtrack.plugins.services import terminology
-
     cache = g.setdefault("_terms", {})
     key = getattr(area, "id", None)
     if key not in cache:
@@ -36,16 +41,12 @@ def term(key: str, area=None) -> str:
 
 
 def area_nav_items(area):
-    from hsbtrack.plugins.services import collect
-
     if area is None or not current_user.is_authenticated:
         return []
     return collect("hsbtrack_nav_items", area, user=current_user)
 
 
 def user_areas():
-    from hsbtrack.areas.services import areas_for_user
-
     if not current_user.is_authenticated:
         return []
     if "_user_areas" not in g:
@@ -94,7 +95,6 @@ def english_text_attr(context):
     """
     from markupsafe import Markup
 
-    from hsbtrack.i18n import current_language
 
     language = current_language()
     # The page's framework, if the template has one (a macro may not): its statements may be translated.
@@ -107,7 +107,6 @@ def english_text_attr(context):
 def may(permission: str, area=None) -> bool:
     """Template helper: does the signed-in user hold ``permission`` in the page's area? (Links to
     pages the reader could not open are left out; the pages themselves check again.)"""
-    from hsbtrack.permissions import can
 
     area = area if area is not None else current_area()
     return current_user.is_authenticated and area is not None and can(current_user, permission, area.id)
@@ -117,7 +116,6 @@ def register_template_helpers(app) -> None:
     from flask_babel import get_locale
     from govuk_frontend_wtf.main import WTFormsHelpers
 
-    from hsbtrack.i18n import LANGUAGE_NAMES
 
     WTFormsHelpers(app)
     app.add_template_global(get_locale)
@@ -165,8 +163,6 @@ def register_error_pages(app) -> None:
 
     from werkzeug.exceptions import HTTPException
 
-    from hsbtrack.api.errors import api_http_error, service_error
-    from hsbtrack.errors import ServiceError
 
     def handler(error):
         if wants_json():
@@ -199,11 +195,6 @@ def register_error_pages(app) -> None:
             code=400,
         ), 400
 
-
-
-def _error_code(status: int) -> str:
-    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-            409: "conflict", 413: "too_large", 422: "invalid"}.get(status, "server_error")
 
 
 def set_current_area(area):

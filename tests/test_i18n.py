@@ -4,6 +4,7 @@ chosen language sticks; dates, exports and invitations come out in the reader's 
 import io
 import re
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -46,15 +47,17 @@ def test_the_running_app_serves_every_compiled_translation(app):
     from flask_babel import force_locale, get_translations
 
     checked = 0
+    # the core's catalogue and those of the plugins installed here (the core's own suite runs without any)
+    installed = {Path(folder).parent.name for folder in app.extensions["hsbtrack_plugins"].translation_dirs()}
     with app.test_request_context(), force_locale("cy"):
         served = get_translations()
-        for source in SOURCES:
+        for source in (s for s in SOURCES if s.name == "core" or s.name in installed):
             for message in i18n_catalogues.load(source, "cy"):
                 if not message.id or not isinstance(message.id, str) or message.context:
                     continue
                 assert served.ugettext(message.id) == message.string, f"{source.name}: {message.id!r}"
                 checked += 1
-    assert checked > 1500
+    assert checked > 800  # (the core alone has about 840)
 
 
 def test_language_link_cookie_and_preference(client, world):

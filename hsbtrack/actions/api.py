@@ -24,6 +24,9 @@ from hsbtrack.api.errors import conflict_shows
 from hsbtrack.api.schemas import Id, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
+from hsbtrack.audits.services import get_audit
+from hsbtrack.auth.models import User
+from hsbtrack.auth.services import normalise_email
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.permissions import loaded, requires
@@ -249,7 +252,6 @@ def create_action(data, area_id):
     area = loaded("area_id")
     audit = None
     if data["audit_id"] not in (None, ""):
-        from hsbtrack.audits.services import get_audit
 
         try:
             audit = get_audit(int(data["audit_id"]))
@@ -276,8 +278,6 @@ def list_actions(query, area_id):
     area = loaded("area_id")
     owner_id = None
     if query["owner_email"]:
-        from hsbtrack.auth.models import User
-        from hsbtrack.auth.services import normalise_email
 
         owner_id = db.session.scalar(select(User.id).where(User.email == normalise_email(query["owner_email"])))
         if owner_id is None:

@@ -22,14 +22,16 @@ from hsbtrack.actions.models import (
     ActionUpdate,
     FindingDecision,
 )
-from hsbtrack.areas.models import Agency
+from hsbtrack.areas.models import Agency, Area, Membership
 from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import services as audits
 from hsbtrack.auth.models import User
+from hsbtrack.auth.services import normalise_email
 from hsbtrack.errors import ConflictError, ForbiddenError, ServiceError
 from hsbtrack.events import Event
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
-from hsbtrack.permissions import can
+from hsbtrack.permissions import can, is_admin, permissions_in_area, users_holding
 from hsbtrack.plugins.services import emit
 from hsbtrack.security import get_by_id
 from hsbtrack.timeutil import today, utcnow
@@ -108,7 +110,6 @@ def _parse_progress(value) -> int:
 def resolve_owner(area, owner_email=None, owner_id=None, restricted_to=None) -> User:
     """The owner must be an active user who may read the area's action plan (in the area or over its
     region) and, for a walled action, who may look behind its wall."""
-    from hsbtrack.auth.services import normalise_email
 
     user = None
     if owner_id not in (None, ""):
@@ -156,8 +157,6 @@ def may_see(user, action) -> bool:
 
 
 def _holds(user, permission, area_id) -> bool:
-    from hsbtrack.permissions import is_admin, permissions_in_area
-
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return is_admin(user) or permission in permissions_in_area(user, area_id)
@@ -167,7 +166,6 @@ def walls(reader, area_id):
     """SQL condition: the actions of ``area_id`` that ``reader`` may see (None: nobody's walls open)."""
     from sqlalchemy import or_, true
 
-    from hsbtrack.permissions import is_admin, permissions_in_area
 
     if reader is not None and getattr(reader, "is_authenticated", False):
         if is_admin(reader):
@@ -239,7 +237,6 @@ def can_update(user, action) -> bool:
 
 def update_action(action, data: dict, user=None, expected_version=None) -> Action:
     """Change fields of an action. The owner may change only status, progress and completion evidence."""
-    from hsbtrack.areas.models import Area
 
     area = db.session.get(Area, action.area_id)
     if user is not None and not can_update(user, action):
@@ -372,7 +369,6 @@ class Finding:
 
 def findings(audit) -> list[Finding]:
     """Low agreed scores (≤ the area's threshold) and disagreements (spread ≥ 2), with decisions."""
-    from hsbtrack.audits import services as audits
 
     area = audit.area
     threshold = audits.low_score_threshold(area)
@@ -562,12 +558,10 @@ def owner_choices(area, restricted_to=None) -> list[User]:
     for a walled action, who may also look behind the wall), by name."""
     from sqlalchemy import or_
 
-    from hsbtrack.areas.models import Membership
 
     scope = Membership.area_id == area.id
     if area.region_id is not None:
         scope = or_(scope, Membership.region_id == area.region_id)
-    from hsbtrack.permissions import users_holding
 
     candidates = db.session.scalars(
         select(User).where(User.active.is_(True), User.id.in_(select(Membership.user_id).where(scope)))

@@ -31,6 +31,7 @@ from hsbtrack.actions.forms import (
 )
 from hsbtrack.actions.models import CLOSED_STATUSES, Action, ActionUpdate, FindingDecision
 from hsbtrack.areas.roles import Perm
+from hsbtrack.areas.services import add_area_member
 from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
@@ -380,7 +381,6 @@ def _prepare_action_form(form, area, framework, current_owner=None):
 def _create_with_owner(area, form):
     """Create the action; with an email address, invite that person first (only once every other field is
     valid, so that a rejected action leaves no new account behind). Returns (action, invited user or None)."""
-    from hsbtrack.areas.services import add_area_member
 
     fields = {
         "title": form.title.data, "description": form.description.data or "", "due_on": form.due_on.data,

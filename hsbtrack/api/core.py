@@ -19,11 +19,19 @@ from hsbtrack.api.schemas import (
     RoleSchema,
 )
 from hsbtrack.areas import services as area_services
-from hsbtrack.areas.models import Agency, Area
+from hsbtrack.areas.models import Agency, Area, Membership
 from hsbtrack.areas.roles import Perm
 from hsbtrack.auth.services import invite
+from hsbtrack.errors import ConflictError
 from hsbtrack.extensions import db
-from hsbtrack.permissions import is_admin, loaded, requires
+from hsbtrack.permissions import (
+    effective_permissions,
+    is_admin,
+    loaded,
+    permissions_registry,
+    requires,
+    roles_registry,
+)
 from hsbtrack.plugins import services as plugin_services
 
 bp = api_blueprint("api_core", __name__, "Frameworks, regions, areas, agencies, members and plugins")
@@ -137,8 +145,6 @@ def create_agency(data, area_id):
 @requires(Perm.READ_MEMBERS)
 @bp.response(200, MemberSchema(many=True))
 def list_members(area_id):
-    from hsbtrack.areas.models import Membership
-
     area = loaded("area_id")
     rows = db.session.scalars(
         select(Membership).where(Membership.area_id == area.id).options(db.joinedload(Membership.user))
@@ -209,7 +215,6 @@ def list_roles():
 
     ``scope`` says where a role is given (an area, or a region whose member areas it covers);
     ``admin`` is install-wide and holds every permission."""
-    from hsbtrack.permissions import effective_permissions, permissions_registry, roles_registry
 
     permissions = permissions_registry()
     roles = sorted(roles_registry().values(), key=lambda r: (r.order, r.id))
@@ -250,7 +255,6 @@ def set_area_plugin(data, area_id, name):
     """Switch a plugin on or off in one area."""
     area = loaded("area_id")
     _plugin_or_404(name)
-    from hsbtrack.errors import ConflictError
 
     if plugin_services.effective_states(area)[name]["source"] == "region":
         raise ConflictError("This plugin is set by the area's region; change it for the region")

@@ -19,6 +19,12 @@ class ErrorSchema(ma.Schema):
                                                       "in the shape its GET answers (send its version to retry)"})
 
 
+def error_code(status: int) -> str:
+    """The ``code`` of a JSON error body for an HTTP status."""
+    return {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+            409: "conflict", 413: "too_large", 422: "invalid"}.get(status, "server_error")
+
+
 def error_response(status: int, code: str, message: str, fields: dict | None = None, current=None):
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
     if current is not None:
@@ -62,7 +68,6 @@ def _flatten_messages(messages) -> dict:
 
 def api_http_error(error):
     """Turn an HTTPException raised in an API view (abort, webargs validation) into our format."""
-    from hsbtrack.views_support import _error_code
 
     status = getattr(error, "code", 500) or 500
     data = getattr(error, "data", None) or {}
@@ -70,7 +75,7 @@ def api_http_error(error):
     message = data.get("message") or getattr(error, "description", "") or "Error"
     if status == 422 and fields:
         message = "The request has invalid fields"
-    return error_response(status, _error_code(status), str(message), fields)
+    return error_response(status, error_code(status), str(message), fields)
 
 
 def service_error(error: ServiceError):

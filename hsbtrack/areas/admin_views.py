@@ -12,6 +12,7 @@ from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_o
 from hsbtrack.areas.roles import Perm
 from hsbtrack.auth.models import User
 from hsbtrack.auth.services import invite
+from hsbtrack.downloads.services import recent
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import (
@@ -148,6 +149,5 @@ def update_user(user_id):
 @requires(Perm.ADMIN)
 def downloads():
     """The download log: every export, report and file, who took it and when (newest first)."""
-    from hsbtrack.downloads.services import recent
 
     return render_template("admin/downloads.html", entries=recent())

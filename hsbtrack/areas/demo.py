@@ -5,6 +5,10 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from hsbtrack.areas import services
+from hsbtrack.areas.models import Agency, Area, Membership, Region
+from hsbtrack.auth.models import User
+from hsbtrack.auth.services import hash_password
 from hsbtrack.extensions import db
 
 DEMO_PASSWORD = "demo-password-2019"  # noqa: S105  # nosec B105  # a local demo database only; `demo` refuses in production
@@ -27,9 +31,6 @@ def demo_users():
 
 def load_demo() -> bool:
     """Create the demo partnership. Returns False (and changes nothing) if data already exists."""
-    from hsbtrack.areas import services
-    from hsbtrack.auth.models import User
-    from hsbtrack.auth.services import hash_password
 
     if db.session.scalar(select(func.count()).select_from(User)):
         return False
@@ -47,8 +48,6 @@ def load_demo() -> bool:
 
 def print_logins() -> None:
     """Every demo account in the database (the core's and the plugins'), with its roles."""
-    from hsbtrack.areas.models import Agency, Area, Membership, Region
-    from hsbtrack.auth.models import User
 
     rows = db.session.execute(
         select(User.email, User.is_admin, Membership.role, Area.name, Region.name, Agency.name)

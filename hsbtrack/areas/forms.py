@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms.validators import DataRequired, Length, Optional
 
+from hsbtrack.areas.services import role_choices
 from hsbtrack.forms import (
     FlaskForm,
     GovSelect,
@@ -48,8 +49,6 @@ class MemberForm(FlaskForm):
 
 
 def role_select_choices(scope, include_admin=False):
-    from hsbtrack.areas.services import role_choices
-
     choices = [("", _l("Choose a role"))] + [(r.id, r.label) for r in role_choices(scope)]
     if include_admin:
         choices.append(("admin", _l("Administrator (whole install)")))

@@ -3,14 +3,16 @@
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from hsbtrack.areas import admin_views, region_views, views
+from hsbtrack.areas.demo import demo_command
+from hsbtrack.areas.roles import Perm, core_permissions, core_roles
+from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem
 
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
-    from hsbtrack.areas import admin_views, region_views, views
-
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(region_views.bp)
@@ -18,16 +20,11 @@ def hsbtrack_load_blueprints(app, api):
 
 @hookimpl
 def hsbtrack_roles():
-    from hsbtrack.areas.roles import core_permissions, core_roles
-
     return core_permissions() + core_roles()
 
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
-    from hsbtrack.areas.roles import Perm
-    from hsbtrack.permissions import can
-
     items = [NavItem(_l("Overview"), url_for("dashboard.area", area_id=area.id), order=0)]
     items.append(NavItem(_l("Agencies"), url_for("areas.agencies", area_id=area.id), order=80))
     if can(user, Perm.READ_MEMBERS, area.id):
@@ -39,6 +36,4 @@ def hsbtrack_nav_items(area, user):
 
 @hookimpl
 def hsbtrack_cli(cli):
-    from hsbtrack.areas.demo import demo_command
-
     cli.add_command(demo_command)

@@ -11,7 +11,7 @@ from hsbtrack.auth.services import normalise_email
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.i18n import current_language
-from hsbtrack.permissions import forget_grants
+from hsbtrack.permissions import forget_grants, grants_for, visible_area_ids
 from hsbtrack.security import get_by_id
 
 
@@ -181,8 +181,6 @@ def remove_membership(membership: Membership) -> None:
 
 
 def areas_for_user(user) -> list[Area]:
-    from hsbtrack.permissions import visible_area_ids
-
     ids = visible_area_ids(user)
     query = select(Area)  # sorted by the name shown, below
     if ids is not None:
@@ -193,8 +191,6 @@ def areas_for_user(user) -> list[Area]:
 
 
 def regions_for_user(user) -> list[Region]:
-    from hsbtrack.permissions import grants_for
-
     grants = grants_for(user)
     query = select(Region).order_by(Region.name)
     if not grants.is_admin:
@@ -208,14 +204,3 @@ def role_labels() -> dict:
     labels = {r.id: r.label for r in current_app.extensions["hsbtrack_roles"].values()}
     labels["admin"] = _("Administrator")
     return labels
-
-
-def landing_page(area, user) -> str | None:
-    """The first page of the area's menu beyond its overview and agencies (a plugin's page), for
-    people whose roles there are a plugin's only; None when there is none."""
-    from flask import url_for
-
-    from hsbtrack.views_support import area_nav_items
-
-    skip = {url_for("dashboard.area", area_id=area.id), url_for("areas.agencies", area_id=area.id)}
-    return next((item.url for item in area_nav_items(area) if item.url not in skip), None)

@@ -16,10 +16,13 @@ from hsbtrack.api.errors import conflict_shows
 from hsbtrack.api.schemas import Id, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import (
+    exports,
     loaders,  # noqa: F401  (the audit_id loader)
+    overview,
     services,
 )
 from hsbtrack.audits.models import AgreedScore, DomainResponse, Response
+from hsbtrack.errors import ServiceError
 from hsbtrack.permissions import can_read_responses_of, loaded, requires
 
 bp = api_blueprint("api_audits", __name__, "Audits, responses, agreed scores, schedule, graphs and exports")
@@ -481,7 +484,6 @@ def _compare_ids(raw):
         if not part:
             continue
         if not part.isdigit():
-            from hsbtrack.errors import ServiceError
 
             raise ServiceError.field("compare", _("List audit ids separated by commas, like 3,5"))
         ids.append(int(part))
@@ -502,7 +504,6 @@ def radar_svg(query, audit_id):
 
     Served from the overview's chart cache with an ETag (``If-None-Match`` answers 304).
     """
-    from hsbtrack.audits import overview
 
     audit = loaded("audit_id")
     _compare_ids(query["compare"])  # 422 for anything but ids; unknown or foreign ids answer 404 below
@@ -510,8 +511,6 @@ def radar_svg(query, audit_id):
 
 
 def _export_response(audit, kind):
-    from hsbtrack.audits import exports
-
     return exports.download(audit, kind)
 
 

@@ -36,6 +36,7 @@ from hsbtrack.forms import (
 from hsbtrack.history import services as history
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can, can_read_responses_of, loaded, requires
+from hsbtrack.plugins.services import collect
 from hsbtrack.views_support import scored_statement_or_404, set_current_area
 
 bp = Blueprint("moderation", __name__)
@@ -185,7 +186,6 @@ def matrix(area_id, audit_id):
 
 def _response_agencies(response_ids) -> dict[int, int]:
     """Response id -> agency id, in one query (to keep other agencies' evidence history hidden)."""
-    from hsbtrack.audits.models import Response
 
     ids = set(response_ids)
     if not ids:
@@ -197,7 +197,6 @@ def _render_statement(area, audit, code, form=None, status=200, conflict=False, 
     """The statement page. ``form``: the submitted agreed-score form (with its errors);
     ``conflict``: it was stale, so it now carries the current version; ``error_message``: a problem
     to show next to the agreed score (or at the top when there is no form)."""
-    from hsbtrack.plugins.services import collect
 
     framework = services.framework_of(audit)
     statement = scored_statement_or_404(framework, code)

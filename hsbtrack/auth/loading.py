@@ -3,12 +3,11 @@
 from flask import request
 from flask_babel import lazy_gettext as _l
 
+from hsbtrack.auth.models import User
 from hsbtrack.extensions import db, login_manager
 
 
 def load_user(session_id: str):
-    from hsbtrack.auth.models import User
-
     try:
         user_id, version = (int(part) for part in session_id.split(":", 1))
     except (ValueError, AttributeError):

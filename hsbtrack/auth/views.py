@@ -19,6 +19,7 @@ from hsbtrack.auth.models import ApiToken
 from hsbtrack.extensions import db
 from hsbtrack.i18n import LANGUAGE_COOKIE
 from hsbtrack.permissions import PUBLIC, requires
+from hsbtrack.timeutil import utcnow
 from hsbtrack.views_support import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -110,9 +111,6 @@ def account():
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @requires(Perm.SIGNED_IN)
 def revoke_token(token_id):
-
-    from hsbtrack.timeutil import utcnow
-
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:
         abort(404)

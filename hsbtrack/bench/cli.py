@@ -5,6 +5,10 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
+from hsbtrack import create_app
+from hsbtrack.bench import generate, measure
+from hsbtrack.extensions import db
+
 
 @click.command("bench")
 @click.option("--scale", type=float, default=1.0, show_default=True,
@@ -25,9 +29,6 @@ def bench_command(scale, n, docs, page_budget, settings):
     """
     from flask import current_app
 
-    from hsbtrack import create_app
-    from hsbtrack.bench import generate, measure
-    from hsbtrack.extensions import db
 
     page_budget = measure.PAGE_BUDGET if page_budget is None else page_budget
     try:

@@ -3,8 +3,9 @@
 docs/architecture.md's benchmark scale (``scale=1``): 200 areas × 10 agencies × 6 audits (T1–T5 closed, T6
 open; 46 scored statements each, so 552,000 agency responses), 60,000 actions and 1,000,000
 training completions; every count is scaled linearly by ``scale`` (at least one area). The first
-areas (up to six) form one region with the regional board plugin on and one regional round per
-cycle, so that the regional roll-up has data; the workforce training plugin is on in every area.
+areas (up to six) form one region. The core writes its own records; each plugin adds its own through
+``hsbtrack_bench_data`` (the regional plugin a round per cycle over the region, so that the regional
+roll-up has data; the training plugin its records, on in every area).
 
 Rows are made as tuples and written with ``COPY`` on PostgreSQL and the driver's ``executemany``
 on SQLite, in one transaction, with explicit ids (PostgreSQL sequences are moved past them
@@ -19,6 +20,9 @@ from datetime import date, datetime, timedelta
 from flask import current_app
 from sqlalchemy import select, text
 
+from hsbtrack.areas.models import Area, Region
+from hsbtrack.audits.models import Audit
+from hsbtrack.auth.services import hash_password
 from hsbtrack.extensions import db
 
 PASSWORD = "bench-password-2019"  # noqa: S105  # nosec B105  # synthetic benchmark users in a scratch database
@@ -30,8 +34,6 @@ REGION_AREAS = 6
 AGENCY_NAMES = ("Police", "Health", "Children's social care", "Education", "Youth justice", "Probation",
                 "Housing", "CAMHS", "Voluntary sector", "Early help")
 STATUS_WEIGHTS = {"not_started": 20, "in_progress": 40, "blocked": 5, "done": 30, "cancelled": 5}
-DISCIPLINES = ("teacher", "social_worker", "police", "clinical", "youth_worker", "camhs", "foster_carer",
-               "residential_care")
 EVIDENCE = (
     "Multi-agency HSB protocol in place and reviewed annually; audit of 20 cases showed it was followed.",
     "Training records show most front-line staff have completed tier 1; tier 2 is being rolled out.",
@@ -75,12 +77,49 @@ class BenchData:
 
     region_id: int
     area_ids: list  # every benchmark area, by number
-    round_id: int  # the region's latest round
     audit_id: int  # the latest audit (T6, open) of the first area
     user_email: str  # board manager of the first area, regional coordinator of the region
     counts: dict = field(default_factory=dict)
     generated: bool = False
     seconds: float = 0.0
+
+
+@dataclass
+class BenchWorld:
+    """The core's generated records, handed to each plugin's ``hsbtrack_bench_data`` to add its own.
+
+    ``take(table, n)`` reserves ``n`` ids of any table (the first is returned); ``writer.write(table,
+    columns, rows)`` bulk-writes; ``enable(plugin, area_id=…, region_id=…)`` switches a plugin on.
+    """
+
+    writer: "Writer"
+    sizes: Sizes
+    rnd: random.Random
+    today: date
+    now: datetime
+    first_open: datetime  # when T1 opened; cycle c opened 182 × (c − 1) days later
+    region_id: int
+    area_ids: list
+    region_area_ids: list  # the first areas, which form the region
+    agencies: dict  # area id -> agency ids
+    boards: dict  # area id -> board manager's user id
+    leads: dict  # area id -> agency leads' user ids (in agency order)
+    audits: dict  # area id -> audit ids by cycle
+    framework: str = ""
+    _ids: dict = field(default_factory=dict)
+
+    def take(self, table: str, n: int = 1) -> int:
+        if table not in self._ids:
+            self._ids[table] = self.writer.next_id(table)
+        first = self._ids[table]
+        self._ids[table] += n
+        return first
+
+    def enable(self, plugin: str, area_id: int | None = None, region_id: int | None = None) -> None:
+        self.writer.write("plugin_states", ("id", "plugin", "area_id", "region_id", "enabled", "settings",
+                                            "updated_at"),
+                          [(self.take("plugin_states"), plugin, area_id, region_id, self.writer.flag(True), "{}",
+                            self.writer.ts(self.now))])
 
 
 class Writer:
@@ -142,18 +181,9 @@ class Writer:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))"))  # noqa: S608  # nosec B608  # table names from the code, not from input
 
 
-def _require_plugins():
-    tables = db.metadata.tables
-    missing = [name for name in ("regional_rounds", "training_completions") if name not in tables]
-    if missing:
-        raise RuntimeError("the benchmark needs the regional and training plugins (HSBTRACK_PLUGINS allows them?)")
-
-
 def existing(sizes: Sizes | None = None) -> BenchData | None:
     """The benchmark data already in the database (None if there is none). With ``sizes``, raise if
     it was generated at another scale."""
-    from hsbtrack.areas.models import Area, Region
-    from hsbtrack.audits.models import Audit
 
     region = db.session.scalar(select(Region).where(Region.name == REGION_NAME))
     if region is None:
@@ -165,21 +195,22 @@ def existing(sizes: Sizes | None = None) -> BenchData | None:
     first = area_ids[0]
     audit_id = db.session.scalar(select(Audit.id).where(Audit.area_id == first, Audit.framework == FRAMEWORK)
                                  .order_by(Audit.cycle.desc()).limit(1))
-    # the regional plugin's table, by name as the generator writes it (the core imports no plugin)
-    rounds = db.metadata.tables["regional_rounds"]
-    round_id = db.session.scalar(select(rounds.c.id).where(rounds.c.region_id == region.id)
-                                 .order_by(rounds.c.cycle.desc()).limit(1))
-    return BenchData(region_id=region.id, area_ids=area_ids, round_id=round_id, audit_id=audit_id,
+    return BenchData(region_id=region.id, area_ids=area_ids, audit_id=audit_id,
                      user_email=board_email(1), counts=counts())
 
 
 COUNTED = ("areas", "agencies", "users", "memberships", "audits", "audit_agencies", "audit_responses",
-           "audit_domain_responses", "audit_agreed_scores", "actions", "action_statements", "action_updates",
-           "regional_rounds", "regional_round_audits", "training_people", "training_completions")
+           "audit_domain_responses", "audit_agreed_scores", "actions", "action_statements", "action_updates")
 
 
 def counts() -> dict:
-    return {table: db.session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() for table in COUNTED}  # noqa: S608  # nosec B608  # table names from the code, not from input
+    """Rows per table: the core's tables above, then every other table (a plugin's) that holds some."""
+    found = {}
+    for table in (*COUNTED, *sorted(set(db.metadata.tables) - set(COUNTED))):
+        number = db.session.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()  # noqa: S608  # nosec B608  # table names from the metadata, not from input
+        if number or table in COUNTED:
+            found[table] = number
+    return found
 
 
 def generate(scale: float = 1.0, seed: int = 2019, now: date | None = None) -> BenchData:
@@ -187,11 +218,9 @@ def generate(scale: float = 1.0, seed: int = 2019, now: date | None = None) -> B
     it is already there at that scale. Returns where to find it."""
     import time
 
-    from hsbtrack.auth.services import hash_password
 
     if current_app.config.get("HSBTRACK_ENV") == "production":
         raise RuntimeError("refusing to write benchmark users into a production install (HSBTRACK_ENV=production)")
-    _require_plugins()
     sizes = Sizes.for_scale(scale)
     found = existing(sizes)
     if found is not None:
@@ -202,7 +231,8 @@ def generate(scale: float = 1.0, seed: int = 2019, now: date | None = None) -> B
     db.session.commit()
     with db.engine.connect() as connection:
         writer = Writer(connection)
-        _write_all(writer, sizes, framework, password_hash, random.Random(seed), now or date.today())  # nosec B311  # synthetic data
+        world = _write_core(writer, sizes, framework, password_hash, random.Random(seed), now or date.today())  # nosec B311  # synthetic data
+        current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_bench_data(bench=world)
         writer.finish()
         connection.commit()
         if writer.postgres:
@@ -215,7 +245,9 @@ def generate(scale: float = 1.0, seed: int = 2019, now: date | None = None) -> B
     return data
 
 
-def _write_all(w: Writer, sizes: Sizes, framework, password_hash: str, rnd: random.Random, today: date):
+def _write_core(w: Writer, sizes: Sizes, framework, password_hash: str, rnd: random.Random,
+                today: date) -> BenchWorld:
+    """The core's records; returns them for the plugins' ``hsbtrack_bench_data``."""
     codes = [s.code for s in framework.scored_statements]
     domains = [d.number for d in framework.domains]
     scale_values = list(framework.scale.values)
@@ -223,8 +255,7 @@ def _write_all(w: Writer, sizes: Sizes, framework, password_hash: str, rnd: rand
     ids = {t: w.next_id(t) for t in (
         "regions", "areas", "agencies", "users", "memberships", "plugin_states", "audits", "audit_agencies",
         "audit_responses", "audit_domain_responses", "audit_agreed_scores", "audit_schedule", "actions",
-        "action_statements", "action_updates", "regional_rounds", "regional_round_audits", "training_courses",
-        "training_people", "training_completions", "training_headcounts")}
+        "action_statements", "action_updates")}
 
     def take(table, n=1):
         first = ids[table]
@@ -264,11 +295,6 @@ def _write_all(w: Writer, sizes: Sizes, framework, password_hash: str, rnd: rand
               w.ts(now)) for uid, email, name in user_rows])
     w.write("memberships", ("id", "user_id", "area_id", "region_id", "agency_id", "role", "created_at"),
             [(*row, w.ts(now)) for row in member_rows])
-
-    states = [(take("plugin_states"), "training", a, None) for a in area_ids]
-    states.append((take("plugin_states"), "regional", None, region_id))
-    w.write("plugin_states", ("id", "plugin", "area_id", "region_id", "enabled", "settings", "updated_at"),
-            [(*row, w.flag(True), "{}", w.ts(now)) for row in states])
 
     # audits: T1..T5 closed six months apart, the last one open
     audits = {}  # area -> [audit ids by cycle]
@@ -359,61 +385,7 @@ def _write_all(w: Writer, sizes: Sizes, framework, password_hash: str, rnd: rand
     w.write("action_statements", ("id", "action_id", "code"), statement_rows)
     w.write("action_updates", ("id", "action_id", "note", "progress", "created_at", "user_id"), update_rows)
 
-    # the region: one round per cycle, linking each member area's audit of that cycle
-    round_rows, round_links = [], []
-    for cycle in range(1, sizes.audits + 1):
-        round_id = take("regional_rounds")
-        round_rows.append((round_id, region_id, FRAMEWORK, f"Regional audit T{cycle}", cycle,
-                           w.ts(first_open + timedelta(days=182 * (cycle - 1))), boards[area_ids[0]]))
-        for a in area_ids[:sizes.region_areas]:
-            round_links.append((take("regional_round_audits"), round_id, a, audits[a][cycle - 1]))
-    w.write("regional_rounds", ("id", "region_id", "framework", "title", "cycle", "opened_at", "opened_by_id"),
-            round_rows)
-    w.write("regional_round_audits", ("id", "round_id", "area_id", "audit_id"), round_links)
-
-    _write_training(w, sizes, area_ids, agencies, take, ids, rnd, today, now)
-
-
-def _write_training(w, sizes, area_ids, agencies, take, ids, rnd, today, now):
-    per_area, extra = divmod(sizes.training, sizes.areas)
-    courses, people = {}, {}
-    course_rows, people_rows, head_rows = [], [], []
-    for index, a in enumerate(area_ids):
-        courses[a] = [take("training_courses") for _ in range(4)]
-        for tier, course_id in enumerate(courses[a], start=1):
-            course_rows.append((course_id, a, f"HSB tier {tier}", tier, "Regional training team", 3.0, 24, w.ts(now)))
-        n_people = max(1, (per_area + (1 if index < extra else 0)) // 10)
-        people[a] = []
-        for p in range(n_people):
-            pid = take("training_people")
-            people[a].append(pid)
-            people_rows.append((pid, a, agencies[a][p % len(agencies[a])], f"Practitioner {pid}",
-                                f"p{pid}@bench.example.org", DISCIPLINES[p % len(DISCIPLINES)], w.ts(now)))
-        for g in agencies[a]:
-            for discipline in DISCIPLINES[:2]:
-                head_rows.append((take("training_headcounts"), a, g, discipline, 40))
-    w.write("training_courses", ("id", "area_id", "title", "tier", "provider", "length_hours", "refresher_months",
-                                 "created_at"), course_rows)
-    w.write("training_people", ("id", "area_id", "agency_id", "name", "email", "discipline", "created_at"), people_rows)
-    w.write("training_headcounts", ("id", "area_id", "agency_id", "discipline", "headcount"), head_rows)
-
-    start = today - timedelta(days=4 * 365)
-
-    def completions():
-        cid = ids["training_completions"]
-        for index, a in enumerate(area_ids):
-            folks, area_courses = people[a], courses[a]
-            for j in range(per_area + (1 if index < extra else 0)):
-                # person, then course, then round: (person, course, date) stays unique
-                person, rest = folks[j % len(folks)], j // len(folks)
-                course, round_number = area_courses[rest % 4], rest // 4
-                done_on = start + timedelta(days=(97 * round_number + j % 7) % (4 * 365))
-                roll = rnd.random()
-                status = "completed" if roll < 0.85 else ("attended" if roll < 0.95 else "did_not_attend")
-                expires = done_on + timedelta(days=730) if status == "completed" else None
-                yield (cid, a, person, course, None, status, w.day(done_on), w.day(expires))
-                cid += 1
-        ids["training_completions"] = cid
-
-    w.write("training_completions", ("id", "area_id", "person_id", "course_id", "session_id", "status",
-                                     "completed_on", "expires_on"), completions())
+    return BenchWorld(writer=w, sizes=sizes, rnd=rnd, today=today, now=now, first_open=first_open,
+                      region_id=region_id, area_ids=area_ids, region_area_ids=area_ids[:sizes.region_areas],
+                      agencies=agencies, boards=boards, leads=leads, audits=audits, framework=FRAMEWORK,
+                      _ids=ids)

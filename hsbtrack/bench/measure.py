@@ -22,7 +22,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import text
+
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits.models import Audit
+from hsbtrack.bench.generate import COUNTED as CORE_COUNTED
+from hsbtrack.extensions import db
+from hsbtrack.permissions import loaded, requires
+from hsbtrack.views_support import set_current_area
 
 PAGE_BUDGET = 5.0  # × the trivial page (median)
 TRIVIAL_TEMPLATE = ('{% extends "layout.html" %}{% block title %}Benchmark{% endblock %}'
@@ -113,9 +121,6 @@ def add_trivial_page(app) -> None:
     from flask import render_template
     from flask_login import login_required
 
-    from hsbtrack.areas.roles import Perm
-    from hsbtrack.permissions import loaded, requires
-    from hsbtrack.views_support import set_current_area
 
     template = app.jinja_env.from_string(TRIVIAL_TEMPLATE)
 
@@ -168,8 +173,6 @@ def _get(client, url, expect=200, headers=None):
 def page_urls(data) -> dict:
     from sqlalchemy import select
 
-    from hsbtrack.audits.models import Audit
-    from hsbtrack.extensions import db
 
     area_id = data.area_ids[0]
     audit = db.session.get(Audit, data.audit_id)
@@ -186,7 +189,6 @@ def page_urls(data) -> dict:
         "matrix": f"/areas/{area_id}/audits/{audit.id}/moderation",
         "overview": f"/areas/{area_id}/audits/{audit.id}/overview",
         "plan": f"/areas/{area_id}/actions/",
-        "rollup": f"/regions/{data.region_id}/regional/rounds/{data.round_id}/",
     }
 
 
@@ -195,20 +197,31 @@ PAGES = (
     ("matrix", "Audit matrix (agreed scores)"),
     ("overview", "Audit overview"),
     ("plan", "Action plan"),
-    ("rollup", "Regional roll-up"),
 )
-
-
-def bare_sql(urls: dict, data) -> dict:
-    """The raw SQL of the data each page shows (the floor under the page), as callables."""
-    from hsbtrack.extensions import db
-
-    responses = ("SELECT r.audit_id, r.code, r.agency_id, r.score FROM audit_responses r JOIN audit_agencies aa "
+RESPONSES_SQL = ("SELECT r.audit_id, r.code, r.agency_id, r.score FROM audit_responses r JOIN audit_agencies aa "
                  "ON aa.audit_id = r.audit_id AND aa.agency_id = r.agency_id "
                  "WHERE r.audit_id IN ({ids}) AND r.score IS NOT NULL")
+
+
+@dataclass(frozen=True)
+class BenchPage:
+    """A plugin's page among those timed (``hsbtrack_bench_pages``): its bare SQL is the floor under it."""
+
+    key: str
+    label: str
+    url: str
+    sql: list  # statements, run in turn
+
+
+def plugin_pages(data) -> list:
+    return [page for pages in current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_bench_pages(data=data)
+            for page in pages]
+
+
+def bare_sql(urls: dict, extra_pages: list) -> dict:
+    """The raw SQL of the data each page shows (the floor under the page), as callables."""
+    responses = RESPONSES_SQL
     latest = urls["latest_ids"]
-    round_audits = [row[0] for row in db.session.execute(
-        text("SELECT audit_id FROM regional_round_audits WHERE round_id = :r"), {"r": data.round_id})]
     area = urls["area_id"]
     queries = {
         "dashboard": [responses.format(ids=", ".join(map(str, latest[:2]))),
@@ -217,7 +230,7 @@ def bare_sql(urls: dict, data) -> dict:
         "overview": [responses.format(ids=", ".join(map(str, latest)))],
         "plan": [f"SELECT a.id, a.title, a.status, a.due_on, a.priority, a.owner_id, s.code FROM actions a "  # noqa: S608  # nosec B608  # ids from the benchmark data, not from input
                  f"LEFT JOIN action_statements s ON s.action_id = a.id WHERE a.area_id = {area} ORDER BY a.due_on"],
-        "rollup": [responses.format(ids=", ".join(map(str, round_audits)))],
+        **{page.key: page.sql for page in extra_pages},
     }
 
     def runner(statements):
@@ -231,23 +244,24 @@ def bare_sql(urls: dict, data) -> dict:
 
 
 def measure_pages(app, data, password: str, n: int, page_budget: float = PAGE_BUDGET) -> list:
-    from hsbtrack.extensions import db
-
     rows = []
     with app.app_context():
         urls = page_urls(data)
-        sql = bare_sql(urls, data)
+        extra = plugin_pages(data)
+        urls.update({page.key: page.url for page in extra})
+        sql = bare_sql(urls, extra)
         db.session.remove()
+    pages = (*PAGES, *((page.key, page.label) for page in extra))
     client = app.test_client()
     sign_in(client, data.user_email, password)
 
     # pages must not draw charts inline: each page's HTML is checked, and the dashboard's radar is fetched
-    inline = [key for key, _label in PAGES if "pygal" in client.get(urls[key]).get_data(as_text=True)]
+    inline = [key for key, _label in pages if "pygal" in client.get(urls[key]).get_data(as_text=True)]
     dashboard_html = client.get(urls["dashboard"]).get_data(as_text=True)
     chart_urls = [html.unescape(u) for u in SVG_SRC_RE.findall(dashboard_html) if "domains.svg" in u]
 
     routes = {"trivial": _get(client, urls["trivial"]), "healthz": _get(client, urls["healthz"])}
-    routes.update({key: _get(client, urls[key]) for key, _label in PAGES})
+    routes.update({key: _get(client, urls[key]) for key, _label in pages})
     chart_note, etag, cold_ms = "", None, None
     if chart_urls:
         with app.app_context():
@@ -281,7 +295,7 @@ def measure_pages(app, data, password: str, n: int, page_budget: float = PAGE_BU
                     bare=trivial_median / healthz_median, budget="baseline"))
     rows.append(Row("healthz", "Bare route /healthz", healthz_median, healthz_p95, healthz_median / trivial_median,
                     healthz_p95 / trivial_p95, bare=1.0, budget="reference"))
-    for key, label in PAGES:
+    for key, label in pages:
         if key in broken or f"sql_{key}" in broken:
             rows.append(Row(key, label, budget=f"≤ {page_budget:g}× trivial", ok=False,
                             note=broken.get(key) or broken[f"sql_{key}"]))
@@ -342,8 +356,8 @@ def table(report: Report) -> str:
 def describe(report: Report) -> str:
     counts = report.counts
     data = (f"{counts.get('areas', 0):,} areas, {counts.get('agencies', 0):,} agencies, {counts.get('audits', 0):,} "
-            f"audits, {counts.get('audit_responses', 0):,} agency responses, {counts.get('actions', 0):,} actions, "
-            f"{counts.get('training_completions', 0):,} training records")
+            f"audits, {counts.get('audit_responses', 0):,} agency responses, {counts.get('actions', 0):,} actions"
+            + "".join(f", {number:,} {table}" for table, number in counts.items() if table not in CORE_COUNTED))
     generated = (f"; generated in {report.generate_seconds:.0f} s" if report.generate_seconds is not None
                  else "; data reused")
     return (f"- Date: {report.when}\n- Machine: {report.machine}\n- Database: {report.database}\n"

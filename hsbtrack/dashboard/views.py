@@ -1,14 +1,13 @@
 """The area dashboard and its status chart."""
 
-from flask import Blueprint, redirect, render_template
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
-from hsbtrack.areas.services import landing_page
 from hsbtrack.dashboard.services import actions_chart_response, dashboard_data
 from hsbtrack.permissions import can, loaded, requires
 from hsbtrack.plugins.services import collect
-from hsbtrack.views_support import set_current_area
+from hsbtrack.views_support import area_nav_items, set_current_area
 
 bp = Blueprint("dashboard", __name__)
 
@@ -23,7 +22,7 @@ def area(area_id):
     widgets = collect("hsbtrack_dashboard_widgets", area, user=current_user)
     if not (read_audit or read_actions or widgets):
         # Someone whose roles here are a plugin's only (a school lead): their first page is the plugin's.
-        landing = landing_page(area, current_user)
+        landing = _landing_page(area)
         if landing is not None:
             return redirect(landing)
     data = dashboard_data(area, current_user) if (read_audit or read_actions) else {}
@@ -35,3 +34,10 @@ def area(area_id):
 @requires(Perm.READ_ACTIONS)
 def actions_chart(area_id):
     return actions_chart_response(loaded("area_id"), current_user)
+
+
+def _landing_page(area) -> str | None:
+    """The first page of the area's menu beyond its overview and agencies (a plugin's page), for
+    people whose roles there are a plugin's only; None when there is none."""
+    skip = {url_for("dashboard.area", area_id=area.id), url_for("areas.agencies", area_id=area.id)}
+    return next((item.url for item in area_nav_items(area) if item.url not in skip), None)

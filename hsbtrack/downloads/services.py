@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from hsbtrack.downloads.models import DownloadEntry
 from hsbtrack.extensions import db
+from hsbtrack.permissions import current_actor
 
 
 def logged_as_download(kind: str):
@@ -49,7 +50,6 @@ def record_download_if_any(response):
     """``after_request``: log the response if it is a file or a report read by a signed-in user."""
     from flask import current_app
 
-    from hsbtrack.permissions import current_actor
 
     if response.status_code != 200 or request.endpoint is None:
         return response

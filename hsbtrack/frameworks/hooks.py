@@ -1,8 +1,7 @@
+from hsbtrack.frameworks.views import bp
 from hsbtrack.plugins import hookimpl
 
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
-    from hsbtrack.frameworks.views import bp
-
     app.register_blueprint(bp)

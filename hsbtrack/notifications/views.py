@@ -2,6 +2,7 @@ from flask import Blueprint, abort, redirect, render_template, url_for
 from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
+from hsbtrack.extensions import db
 from hsbtrack.notifications import services
 from hsbtrack.permissions import requires
 from hsbtrack.views_support import is_safe_next
@@ -37,7 +38,6 @@ def register_header_count(app) -> None:
     from flask import g
     from sqlalchemy.exc import SQLAlchemyError
 
-    from hsbtrack.extensions import db
 
     def unread_notifications() -> int:
         if not getattr(current_user, "is_authenticated", False):

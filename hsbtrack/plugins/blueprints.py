@@ -10,8 +10,10 @@ that names no permission is refused as a programming error rather than served to
 from flask import Blueprint, abort, current_app, g, request
 from flask_login import current_user
 
+from hsbtrack.api.auth import api_blueprint
 from hsbtrack.areas.models import Area, Region
-from hsbtrack.extensions import db
+from hsbtrack.extensions import db, login_manager
+from hsbtrack.plugins.services import is_enabled, region_enabled
 
 
 def _names_its_permission():
@@ -26,8 +28,6 @@ def area_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Bluep
 
     @bp.url_value_preprocessor
     def pull_area(endpoint, values):
-        from hsbtrack.plugins.services import is_enabled
-
         if not current_user.is_authenticated:
             return  # before_request below sends the user to sign in
         area = db.session.get(Area, values.pop("area_id"))
@@ -45,7 +45,6 @@ def area_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Bluep
     @bp.before_request
     def require_login():
         if not current_user.is_authenticated:
-            from hsbtrack.extensions import login_manager
 
             return login_manager.unauthorized()
         _names_its_permission()
@@ -60,8 +59,6 @@ def region_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Blu
 
     @bp.url_value_preprocessor
     def pull_region(endpoint, values):
-        from hsbtrack.plugins.services import region_enabled
-
         if not current_user.is_authenticated:
             return
         region = db.session.get(Region, values.pop("region_id"))
@@ -78,7 +75,6 @@ def region_plugin_blueprint(plugin_name: str, import_name: str, **kwargs) -> Blu
     @bp.before_request
     def require_login():
         if not current_user.is_authenticated:
-            from hsbtrack.extensions import login_manager
 
             return login_manager.unauthorized()
         _names_its_permission()
@@ -95,8 +91,6 @@ def area_plugin_api_blueprint(plugin_name: str, import_name: str, description: s
     where the area does not exist or the plugin is off there. Operations are listed in the
     OpenAPI document: register the blueprint with ``api.register_blueprint`` in
     ``hsbtrack_load_blueprints``."""
-    from hsbtrack.api.auth import api_blueprint
-    from hsbtrack.plugins.services import is_enabled
 
     bp = api_blueprint(f"api_{plugin_name}", import_name, description)
 

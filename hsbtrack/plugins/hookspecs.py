@@ -231,3 +231,34 @@ def hsbtrack_benchmarks(scale, settings):
             rows = int(settings.get("training.import_rows", 100_000 * scale))
             return [lambda: measure_import(rows)]
     """
+
+
+@hookspec
+def hsbtrack_bench_data(bench):
+    """Add the plugin's records to the benchmark data (``hsbtrack bench``), after the core's.
+
+    :param bench: a :class:`hsbtrack.bench.generate.BenchWorld`: the generated areas, agencies, users
+        and audits, ``take(table, n)`` for ids, ``writer.write(table, columns, rows)`` for bulk inserts
+        and ``enable(plugin, area_id=…, region_id=…)``. Write at ``bench.sizes``' scale; one transaction
+        holds everything. Example::
+
+        @hookimpl
+        def hsbtrack_bench_data(bench):
+            rows = [(bench.take("training_courses"), area_id, "HSB tier 1", 1) for area_id in bench.area_ids]
+            bench.writer.write("training_courses", ("id", "area_id", "title", "tier"), rows)
+    """
+
+
+@hookspec
+def hsbtrack_bench_pages(data):
+    """The plugin's pages that ``hsbtrack bench`` times against the trivial page, like the core's.
+
+    :param data: the :class:`hsbtrack.bench.generate.BenchData` (the region, the areas, the first area's
+        open audit; its board manager, who is signed in, also coordinates the region).
+    Return a list of :class:`hsbtrack.bench.measure.BenchPage` (key, label, URL, and the bare SQL of the
+    data the page shows). Example::
+
+        @hookimpl
+        def hsbtrack_bench_pages(data):
+            return [BenchPage("rollup", "Regional roll-up", f"/regions/{data.region_id}/regional/", [sql])]
+    """

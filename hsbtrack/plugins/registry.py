@@ -124,6 +124,31 @@ class PluginRegistry:
         ]
         return self.pm.subset_hook_caller(hook_name, remove_plugins=[p for p in disabled if p is not None])
 
+    def _call_attributed(self, hook_name: str, enabled: set[str] | None, kwargs: dict,
+                         may_answer_none: bool = False) -> list:
+        """``[(plugin name, result)]`` of a hook called through pluggy (so tryfirst/trylast, wrappers and
+        tracing apply), one pair per implementation that answered, in pluggy's calling order.
+
+        pluggy returns the non-None results in the order it called the implementations (the
+        non-wrappers, last registered first). When every implementation answered, they pair up one to
+        one; list hooks always answer (an empty list for nothing). A hook whose implementations may
+        answer None is then called once per plugin, still through pluggy, to know who answered.
+        """
+        caller = self.caller(hook_name, enabled)
+        impls = [impl for impl in reversed(caller.get_hookimpls()) if not (impl.hookwrapper or impl.wrapper)]
+        results = caller(**kwargs)
+        if len(results) == len(impls):
+            return [(impl.plugin_name, result) for impl, result in zip(impls, results, strict=True)]
+        if not may_answer_none:
+            raise TypeError(f"an implementation of {hook_name} returned None: return an empty list instead "
+                            f"({', '.join(impl.plugin_name for impl in impls)})")
+        answers = []
+        for impl in impls:
+            others = [self.pm.get_plugin(name) for name in self.infos if name != impl.plugin_name]
+            alone = self.pm.subset_hook_caller(hook_name, remove_plugins=[p for p in others if p is not None])
+            answers.extend((impl.plugin_name, result) for result in alone(**kwargs))
+        return answers
+
     def collect(self, hook_name: str, enabled: set[str] | None = None, **kwargs) -> list:
         """Call a list-returning hook and return one flat list sorted by (order, plugin name).
 
@@ -131,20 +156,16 @@ class PluginRegistry:
         order in which plugins were registered.
         """
         items = []
-        for impl in self.caller(hook_name, enabled).get_hookimpls():
-            result = impl.function(*[kwargs[arg] for arg in impl.argnames])
-            for item in result or ():
+        for plugin_name, result in self._call_attributed(hook_name, enabled, kwargs):
+            for item in result:
                 if dataclasses.is_dataclass(item) and hasattr(item, "plugin"):
-                    item = dataclasses.replace(item, plugin=impl.plugin_name)
-                items.append((getattr(item, "order", 100), impl.plugin_name, item))
+                    item = dataclasses.replace(item, plugin=plugin_name)
+                items.append((getattr(item, "order", 100), plugin_name, item))
         items.sort(key=lambda entry: (entry[0], entry[1]))
         return [item for _, _, item in items]
 
     def collect_by_plugin(self, hook_name: str, enabled: set[str] | None = None, **kwargs) -> dict:
-        """Call a hook and return ``{plugin name: result}`` for the implementations that answered."""
-        out = {}
-        for impl in self.caller(hook_name, enabled).get_hookimpls():
-            result = impl.function(*[kwargs[arg] for arg in impl.argnames])
-            if result is not None:
-                out[impl.plugin_name] = result
+        """Call a hook and return ``{plugin name: result}``, by plugin name (empty results left out)."""
+        answered = self._call_attributed(hook_name, enabled, kwargs, may_answer_none=True)
+        out = {name: result for name, result in answered if result}
         return dict(sorted(out.items()))

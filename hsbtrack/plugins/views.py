@@ -5,8 +5,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
+from hsbtrack.extensions import db
 from hsbtrack.permissions import loaded, requires
 from hsbtrack.plugins import services
+from hsbtrack.plugins.models import PluginState
 from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("plugins", __name__)
@@ -84,8 +86,6 @@ def region_plugins(region_id):
         else:
             flash(_("%(title)s is now off in every area of %(region)s", title=title, region=region.display_name), "success")
         return redirect(url_for("plugins.region_plugins", region_id=region.id))
-    from hsbtrack.extensions import db
-    from hsbtrack.plugins.models import PluginState
 
     rows = {r.plugin: r for r in db.session.scalars(db.select(PluginState).where(PluginState.region_id == region.id))}
     return render_template("plugins/region_plugins.html", region=region, plugins=services.registry().plugins(),

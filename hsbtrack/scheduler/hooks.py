@@ -7,14 +7,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from hsbtrack.notifications.views import bp, register_header_count
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import ScheduledJob
+from hsbtrack.scheduler import jobs
+from hsbtrack.scheduler.runner import build_scheduler, run_all
 
 
 @hookimpl
 def hsbtrack_scheduled_jobs():
-    from hsbtrack.scheduler import jobs
-
     return [
         ScheduledJob("core.reaudits", jobs.scan_reaudits, hours=6, order=10),
         ScheduledJob("core.actions", jobs.scan_actions, hours=6, order=20),
@@ -27,7 +28,6 @@ def hsbtrack_scheduled_jobs():
 @with_appcontext
 def scheduler_command(once):
     """Run the scheduler as its own process (production). Only one runs jobs at a time."""
-    from hsbtrack.scheduler.runner import build_scheduler, run_all
 
     app = current_app._get_current_object()
     if once:
@@ -60,7 +60,5 @@ def hsbtrack_cli(cli):
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
-    from hsbtrack.notifications.views import bp, register_header_count
-
     app.register_blueprint(bp)
     register_header_count(app)

@@ -132,3 +132,13 @@ def hsbtrack_benchmarks(scale, settings):
     return []
 
 
+@hookimpl
+def hsbtrack_bench_data(bench):
+    pass
+
+
+@hookimpl
+def hsbtrack_bench_pages(data):
+    return []
+
+

@@ -6,8 +6,24 @@ import click
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
+from hsbtrack.areas.roles import Perm
+from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import Evidence, NavItem, ScheduledJob, Widget
+from hsbtrack.scheduler.jobs import local_day
+from hsbtrack_regional import models  # noqa: F401  (register the tables)
+from hsbtrack_regional.demo import demo
+from hsbtrack_regional.services import (
+    COMMISSIONING_CODE,
+    _day,
+    area_names,
+    arrangements_for_area,
+    chase_reviews,
+    preset_north_wales,
+    regional_actions_for_area,
+)
+from hsbtrack_regional.services import remind_annual_report as remind
+from hsbtrack_regional.views import admin_bp, area_bp, region_bp
 
 PLUGIN = {
     "title": _l("Regional safeguarding board"),
@@ -24,9 +40,6 @@ def hsbtrack_migration_dirs():
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
-    from hsbtrack_regional import models  # noqa: F401  (register the tables)
-    from hsbtrack_regional.views import admin_bp, area_bp, region_bp
-
     app.register_blueprint(area_bp)
     app.register_blueprint(region_bp)
     app.register_blueprint(admin_bp)
@@ -36,11 +49,9 @@ def hsbtrack_load_blueprints(app, api):
 def regional_cli():
     """Regional safeguarding board."""
 
-
 @regional_cli.command("preset-north-wales")
 def preset_north_wales_command():
     """Create the North Wales region, its six authorities and their partners (safe to run again)."""
-    from hsbtrack_regional.services import preset_north_wales
 
     result = preset_north_wales()
     click.echo(f"Region {result.region.name} (id {result.region.id}): {len(result.created)} records created")
@@ -54,16 +65,10 @@ def hsbtrack_cli(cli):
 
 
 def chase_commissioning_reviews(app, now):
-    from hsbtrack.scheduler.jobs import local_day
-    from hsbtrack_regional.services import chase_reviews
-
     return chase_reviews(local_day(app, now))
 
 
 def remind_annual_report(app, now):
-    from hsbtrack.scheduler.jobs import local_day
-    from hsbtrack_regional.services import remind_annual_report as remind
-
     return remind(local_day(app, now))
 
 
@@ -75,9 +80,6 @@ def hsbtrack_scheduled_jobs():
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
-    from hsbtrack.areas.roles import Perm
-    from hsbtrack.permissions import can
-
     if area.region_id is None or not can(user, Perm.READ_AUDIT, area.id):
         return []
     return [NavItem(_l("Regional board"), url_for("regional.area_home", area_id=area.id), order=60,
@@ -86,10 +88,6 @@ def hsbtrack_nav_items(area, user):
 
 @hookimpl
 def hsbtrack_dashboard_widgets(area, user):
-    from hsbtrack.areas.roles import Perm
-    from hsbtrack.permissions import can
-    from hsbtrack_regional.services import regional_actions_for_area
-
     if not can(user, Perm.READ_ACTIONS, area.id):
         return []
     rows = regional_actions_for_area(area.id)
@@ -103,7 +101,6 @@ def hsbtrack_dashboard_widgets(area, user):
 def hsbtrack_statement_evidence(area, audit, codes):
     from flask_babel import gettext as _
 
-    from hsbtrack_regional.services import COMMISSIONING_CODE, _day, area_names, arrangements_for_area
 
     if COMMISSIONING_CODE not in codes or area.region_id is None:
         return []
@@ -121,6 +118,18 @@ def hsbtrack_statement_evidence(area, audit, codes):
 
 @hookimpl
 def hsbtrack_demo_data(area):
-    from hsbtrack_regional.demo import demo
-
     demo(area)
+
+
+@hookimpl
+def hsbtrack_bench_data(bench):
+    from .bench import write_bench_data
+
+    write_bench_data(bench)
+
+
+@hookimpl
+def hsbtrack_bench_pages(data):
+    from .bench import bench_pages
+
+    return bench_pages(data)

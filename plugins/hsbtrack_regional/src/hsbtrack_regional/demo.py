@@ -5,8 +5,14 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from hsbtrack.areas.models import Region
+from hsbtrack.areas.services import add_region_member
+from hsbtrack.audits import services as audits
+from hsbtrack.auth.models import User
 from hsbtrack.extensions import db
+from hsbtrack.plugins.services import set_region_plugin
 from hsbtrack.timeutil import today
+from hsbtrack_regional import services
 
 DEMO_COORDINATOR = "board@example.org"
 FINISHED = ("Conwy", "Gwynedd", "Wrexham")
@@ -16,7 +22,6 @@ PATTERNS = {"Conwy": (2, 3, 1, 2, 3), "Gwynedd": (3, 2, 2, 4, 1), "Wrexham": (1,
 
 def seed_scores(audit, pattern, user=None) -> None:
     """Every participating agency scores every statement (pattern, minus one for the second agency)."""
-    from hsbtrack.audits import services as audits
 
     framework = audits.framework_of(audit)
     for index, agency_id in enumerate(audits.participant_ids(audit)):
@@ -28,9 +33,6 @@ def seed_scores(audit, pattern, user=None) -> None:
 
 def build(user=None, finished=FINISHED):
     """The scenario the demo and the browser test share. Returns (region, round)."""
-    from hsbtrack.audits import services as audits
-    from hsbtrack.plugins.services import set_region_plugin
-    from hsbtrack_regional import services
 
     region = services.preset_north_wales(user=user).region
     set_region_plugin(region, "regional", True, user=user)
@@ -43,11 +45,6 @@ def build(user=None, finished=FINISHED):
 
 
 def demo(area) -> None:
-    from hsbtrack.areas.models import Region
-    from hsbtrack.areas.services import add_region_member
-    from hsbtrack.auth.models import User
-    from hsbtrack_regional import services
-
     if db.session.scalar(select(Region).where(Region.name == services.NORTH_WALES)) is not None:
         return
     user = db.session.scalar(select(User).where(User.email == DEMO_COORDINATOR))

@@ -6,6 +6,7 @@ import io
 from flask import Response
 from flask_babel import gettext as _
 
+from hsbtrack.actions.services import status_labels
 from hsbtrack.audits.exports import XLSX_MIMETYPE, _Sheet, slugify
 from hsbtrack.audits.overview import language
 from hsbtrack_regional import services
@@ -14,7 +15,6 @@ from hsbtrack_regional import services
 def build_annual_report(region) -> bytes:
     from openpyxl import Workbook
 
-    from hsbtrack.actions.services import status_labels
 
     lang = language()
     workbook = Workbook()

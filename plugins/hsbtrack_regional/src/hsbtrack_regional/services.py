@@ -15,10 +15,15 @@ from hsbtrack.actions.models import Action
 from hsbtrack.areas import services as areas
 from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order, pick_name
 from hsbtrack.audits import services as audits
+from hsbtrack.audits.charts import ChartCache
 from hsbtrack.audits.models import CLOSED, Audit
+from hsbtrack.auth.models import User
 from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
+from hsbtrack.notifications.services import in_language_of, notify
+from hsbtrack.plugins.models import PluginState
+from hsbtrack.plugins.services import set_region_plugin
 from hsbtrack.timeutil import today  # noqa: F401  (views use services.today)
 from hsbtrack_regional.models import (
     CommissioningArrangement,
@@ -228,7 +233,6 @@ BANDS = ((0, 1), (1, 2), (2, 3), (3, 4))  # 0 to under 1, 1 to under 2, 2 to und
 def shares_scores(region_id: int | None) -> bool:
     """Do the authorities of this region see each other's scores? (the region's own setting: an
     authority cannot switch it on for itself)."""
-    from hsbtrack.plugins.models import PluginState
 
     if region_id is None:
         return False
@@ -238,9 +242,6 @@ def shares_scores(region_id: int | None) -> bool:
 
 
 def set_shares_scores(region, share: bool, user=None) -> None:
-    from hsbtrack.plugins.models import PluginState
-    from hsbtrack.plugins.services import set_region_plugin
-
     current = db.session.scalar(select(PluginState.settings).where(PluginState.region_id == region.id,
                                                                    PluginState.plugin == "regional")) or {}
     set_region_plugin(region, "regional", settings={**current, "share_scores": bool(share)}, user=user)
@@ -292,8 +293,6 @@ FIGURES_CACHE_SIZE = 128
 
 
 def figures_cache():
-    from hsbtrack.audits.charts import ChartCache
-
     cache = current_app.extensions.get("hsbtrack_regional_figures")
     if cache is None:
         cache = current_app.extensions.setdefault("hsbtrack_regional_figures", ChartCache(FIGURES_CACHE_SIZE))
@@ -533,8 +532,6 @@ def area_names(region_id: int) -> dict:
 
 
 def coordinators(region_ids) -> dict[int, list]:
-    from hsbtrack.auth.models import User
-
     result = {rid: [] for rid in region_ids}
     if not result:
         return result
@@ -547,8 +544,6 @@ def coordinators(region_ids) -> dict[int, list]:
 
 
 def enabled_region_ids() -> list[int]:
-    from hsbtrack.plugins.models import PluginState
-
     return list(db.session.scalars(select(PluginState.region_id).where(
         PluginState.plugin == PLUGIN, PluginState.enabled.is_(True), PluginState.region_id.is_not(None))))
 
@@ -559,7 +554,6 @@ def chase_reviews(on: date) -> int:
     date and person, however often it runs."""
     from flask import url_for
 
-    from hsbtrack.notifications.services import in_language_of, notify
 
     region_ids = enabled_region_ids()
     if not region_ids:
@@ -592,7 +586,6 @@ def remind_annual_report(on: date) -> int:
     """In the :data:`REPORT_NOTICE_DAYS` days before 31 July, remind each coordinator once a year."""
     from flask import url_for
 
-    from hsbtrack.notifications.services import in_language_of, notify
 
     deadline = report_deadline(on)
     if (deadline - on).days > REPORT_NOTICE_DAYS:

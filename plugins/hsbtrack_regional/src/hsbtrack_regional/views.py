@@ -4,6 +4,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from hsbtrack.actions.services import status_labels
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import charts
 from hsbtrack.audits import services as audits
@@ -16,6 +17,7 @@ from hsbtrack.permissions import Target, can_in_region, is_admin, loaded, record
 from hsbtrack.plugins.blueprints import area_plugin_blueprint, region_plugin_blueprint
 from hsbtrack.views_support import current_area
 from hsbtrack_regional import services
+from hsbtrack_regional.exports import annual_report_response
 from hsbtrack_regional.forms import (
     ArrangementForm,
     OpenRoundForm,
@@ -186,7 +188,6 @@ def actions():
                 flash(_("The regional action has been added to each authority's plan"), "success")
                 return redirect(url_for("regional_region.actions"))
     plan = services.regional_plan(g.region.id)
-    from hsbtrack.actions.services import status_labels
 
     return render_template("regional/actions.html", region=g.region, form=form, plan=plan, manage=_manage(),
                            statuses=status_labels(), summary=services.status_summary)
@@ -222,7 +223,6 @@ def annual_report():
     rounds = services.rounds_for_region(g.region.id)
     latest = rounds[-1] if rounds else None
     rollup = services.rollup(latest) if latest else None
-    from hsbtrack.actions.services import status_labels
 
     return render_template("regional/annual_report.html", region=g.region, round=latest, rollup=rollup,
                            trend=services.trend(g.region.id), plan=services.regional_plan(g.region.id),
@@ -233,8 +233,6 @@ def annual_report():
 @region_bp.route("/annual-report.xlsx")
 @requires(Perm.VIEW_REGION)
 def annual_report_xlsx():
-    from hsbtrack_regional.exports import annual_report_response
-
     return annual_report_response(g.region)
 
 
@@ -252,7 +250,6 @@ def area_home():
     if rollup is not None and not shared:  # only what cannot pin down another authority
         beside = {"domains": [(d, services.beside_own(s, area.id)) for d, s in rollup.domains],
                   "statements": [(st, services.beside_own(s, area.id)) for st, s in rollup.statements]}
-    from hsbtrack.actions.services import status_labels
 
     return render_template("regional/area_home.html", area=area, round=round_, rollup=rollup, shared=shared,
                            beside=beside, bands=services.BANDS, band_names=_band_names(), min_others=services.MIN_OTHERS,

@@ -17,12 +17,20 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from hsbtrack.actions.services import create_action
+from hsbtrack.areas.demo import DEMO_PASSWORD
+from hsbtrack.areas.models import Membership
 from hsbtrack.areas.roles import Perm
+from hsbtrack.areas.services import add_area_member, get_or_create_user
+from hsbtrack.audits.services import audits_for_area
+from hsbtrack.auth.services import hash_password
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.i18n import current_language
-from hsbtrack.permissions import area_roles, can
+from hsbtrack.permissions import area_roles, can, forget_grants
+from hsbtrack.plugins.services import set_area_plugin
+from hsbtrack.plugins.types import Evidence
 from hsbtrack.timeutil import today, utcnow
 
 from . import checklist as checklists
@@ -319,9 +327,6 @@ def leads_by_school(school_ids) -> dict[int, list]:
 def add_lead(area, school, email, name="", user=None):
     """Give ``email`` (created if new) the school-lead role in the area, tied to ``school``.
     Returns (user, created)."""
-    from hsbtrack.areas.models import Membership
-    from hsbtrack.areas.services import add_area_member, get_or_create_user
-    from hsbtrack.permissions import forget_grants
 
     lead, created = get_or_create_user(email, name)
     has_role = db.session.scalar(select(func.count()).select_from(Membership).where(
@@ -616,7 +621,6 @@ def evidence(area, codes) -> list:
     """The roll-up as evidence on the audit statements the checklist areas inform."""
     from flask import has_request_context, url_for
 
-    from hsbtrack.plugins.types import Evidence
 
     definition = checklists.shipped("school")
     wanted = [c for c in codes if any(c in a.statements for a in definition.areas)]
@@ -652,8 +656,6 @@ def evidence(area, codes) -> list:
 def make_action(area, round_: Round, code: str, owner, due_on=None, user=None):
     """Turn a red item of a school's round into a core action linked to the item's statements,
     naming the school."""
-    from hsbtrack.actions.services import create_action
-    from hsbtrack.audits.services import audits_for_area
 
     definition = checklist_for(area, round_.checklist)
     try:
@@ -692,7 +694,6 @@ def item_actions(round_ids) -> dict:
 
 def demo(area) -> None:
     """Three schools with one round each, and the partnership's checklist, in the demo area."""
-    from hsbtrack.plugins.services import set_area_plugin
 
     if db.session.scalar(select(func.count()).select_from(School).where(School.area_id == area.id)):
         return
@@ -707,8 +708,6 @@ def demo(area) -> None:
     for n, (name, phase, dsl, lean) in enumerate(plans):
         school = create_school(area, name, phase, dsl, "")
         if n == 0:
-            from hsbtrack.areas.demo import DEMO_PASSWORD
-            from hsbtrack.auth.services import hash_password
 
             lead, _created = add_lead(area, school, "school@example.org", "Sam Okafor")
             lead.password_hash = lead.password_hash or hash_password(DEMO_PASSWORD)

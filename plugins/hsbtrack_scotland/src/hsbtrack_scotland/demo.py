@@ -3,7 +3,15 @@ worker and two cases."""
 
 from datetime import timedelta
 
+from hsbtrack.areas import services as areas
+from hsbtrack.areas.demo import DEMO_PASSWORD
+from hsbtrack.areas.models import Area
+from hsbtrack.auth.services import hash_password
+from hsbtrack.extensions import db
+from hsbtrack.plugins.services import set_area_plugin
 from hsbtrack.timeutil import today
+
+from . import services
 
 DEMO_AREA = "Glenmore Child Protection Committee"
 CASE_WORKER = "caseworker@example.org"
@@ -12,12 +20,7 @@ CASE_WORKER = "caseworker@example.org"
 def create_demo(english_area):
     from sqlalchemy import select
 
-    from hsbtrack.areas import services as areas
-    from hsbtrack.areas.models import Area
-    from hsbtrack.extensions import db
-    from hsbtrack.plugins.services import set_area_plugin
 
-    from . import services
 
     if db.session.scalar(select(Area.id).where(Area.name == DEMO_AREA)) is not None:
         return
@@ -53,9 +56,6 @@ def create_demo(english_area):
 
 def _user(email, name, area, role):
     """A demo login with the same password as the core's demo logins."""
-    from hsbtrack.areas import services as areas
-    from hsbtrack.areas.demo import DEMO_PASSWORD
-    from hsbtrack.auth.services import hash_password
 
     _membership, user, created = areas.add_area_member(area, email, role, None, name or "")
     if created or not user.password_hash:

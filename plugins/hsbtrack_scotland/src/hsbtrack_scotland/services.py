@@ -7,10 +7,17 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from hsbtrack.actions.models import Action
+from hsbtrack.actions.services import create_action, resolve_owner
+from hsbtrack.areas.models import Area, Membership
+from hsbtrack.auth.models import User
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
+from hsbtrack.notifications.services import in_language_of, notify
 from hsbtrack.permissions import can
+from hsbtrack.plugins.services import is_enabled, plugin_settings
+from hsbtrack.plugins.types import Evidence
 from hsbtrack.timeutil import today, utcnow
 
 from .models import AccessLog, CarmCase, Classification, Meeting, PlanAction, StageEvent
@@ -111,8 +118,6 @@ def _choice(value, allowed, field, errors, message):
 
 
 def _lead_professional(area, user_id, errors):
-    from hsbtrack.actions.services import resolve_owner
-
     if user_id in (None, "", 0):
         return None
     try:
@@ -297,9 +302,6 @@ def add_meeting(case, data: dict, user=None) -> Meeting:
 
 
 def review_days(area_id, level) -> int:
-    from hsbtrack.areas.models import Area
-    from hsbtrack.plugins.services import plugin_settings
-
     settings = plugin_settings(db.session.get(Area, area_id), PLUGIN) or {}
     value = settings.get(f"review_days_{level}")
     try:
@@ -338,8 +340,6 @@ def classifications(case) -> list[Classification]:
 
 
 def add_plan_action(area, case, section, *, title, owner, due_on, description="", user=None):
-    from hsbtrack.actions.services import create_action
-
     if section not in PLAN_SECTIONS:
         raise ServiceError.field("section", _("Choose a section of the risk management plan"))
     if STAGE_ORDER.index(case.stage) < STAGE_ORDER.index("risk_management_plan") or case.stage == "closed":
@@ -357,7 +357,6 @@ def add_plan_action(area, case, section, *, title, owner, due_on, description=""
 def plan_actions(case) -> dict[str, list]:
     from sqlalchemy.orm import joinedload
 
-    from hsbtrack.actions.models import Action
 
     rows = db.session.scalars(select(PlanAction).where(PlanAction.case_id == case.id)
                               .options(joinedload(PlanAction.action).joinedload(Action.owner))
@@ -448,8 +447,6 @@ def shown(value) -> str:
 
 def case_workers(area_ids) -> dict:
     """{area id: [users with the case-worker role there]} in one query."""
-    from hsbtrack.areas.models import Membership
-    from hsbtrack.auth.models import User
 
     rows = db.session.execute(select(Membership.area_id, User).join(User, User.id == Membership.user_id)
                               .where(Membership.area_id.in_(area_ids), Membership.role == "case_worker")).all()
@@ -465,9 +462,6 @@ def scan_reviews(app, now) -> int:
     request context."""
     from flask import url_for
 
-    from hsbtrack.areas.models import Area
-    from hsbtrack.notifications.services import in_language_of, notify
-    from hsbtrack.plugins.services import is_enabled
 
     on = now.date() if hasattr(now, "date") else now
     sent = 0
@@ -518,7 +512,6 @@ def evidence(area, codes) -> list:
     """CARM counts as evidence for 1.1, 1.2 and 1.6a–c, with counts under 5 suppressed."""
     from flask import url_for
 
-    from hsbtrack.plugins.types import Evidence
 
     wanted = [c for c in codes if c in EVIDENCE_GROUPS]
     if not wanted:

@@ -2,10 +2,10 @@
 
 from datetime import date
 
+from . import services
+
 
 def scene_case(scene, area):
-    from . import services
-
     def make():
         return services.create_case(area, {
             "reference": f"REF-{area.id}", "age_at_referral": "14", "gender": "male", "hackett": "abusive",

@@ -13,7 +13,7 @@ from hsbtrack.forms import apply_service_errors
 from hsbtrack.permissions import Target, loaded, record_loader, requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
 from hsbtrack.timeutil import today
-from hsbtrack.views_support import current_area
+from hsbtrack.views_support import current_area, term
 
 from . import services
 from .forms import CaseForm, ClassificationForm, MeetingForm, PlanActionForm, StageForm
@@ -95,8 +95,6 @@ def new_case():
 
 
 def _term(key):
-    from hsbtrack.views_support import term
-
     return term(key)
 
 

@@ -10,6 +10,16 @@ from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem, ScheduledJob, Widget
 
+from . import api as training_api
+from . import models  # noqa: F401  (register the tables)
+from .bench import IMPORT_BUDGET, benchmark_row
+from .cli import training_cli
+from .demo import load
+from .evidence import statement_evidence
+from .reminders import send_refresher_reminders
+from .services import coverage
+from .views import bp
+
 PLUGIN = {
     "title": _l("Workforce training"),
     "description": _l("Tiered workforce training: courses, completions, coverage, impact and supervision, as audit evidence."),
@@ -25,18 +35,12 @@ def hsbtrack_migration_dirs():
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
-    from . import api as training_api
-    from . import models  # noqa: F401  (register the tables)
-    from .views import bp
-
     app.register_blueprint(bp)
     api.register_blueprint(training_api.bp)
 
 
 @hookimpl
 def hsbtrack_cli(cli):
-    from .cli import training_cli
-
     cli.add_command(training_cli)
 
 
@@ -50,29 +54,21 @@ def hsbtrack_nav_items(area, user):
 
 @hookimpl
 def hsbtrack_statement_evidence(area, audit, codes):
-    from .evidence import statement_evidence
-
     return statement_evidence(area, codes)
 
 
 @hookimpl
 def hsbtrack_scheduled_jobs():
-    from .reminders import send_refresher_reminders
-
     return [ScheduledJob("training.refreshers", send_refresher_reminders, hours=24, order=60)]
 
 
 @hookimpl
 def hsbtrack_demo_data(area):
-    from .demo import load
-
     load(area)
 
 
 @hookimpl
 def hsbtrack_dashboard_widgets(area, user):
-    from .services import coverage
-
     if not can(user, Perm.READ_TRAINING, area.id):
         return []
     return [Widget(_l("Workforce training"), "training/widget.html",
@@ -81,8 +77,13 @@ def hsbtrack_dashboard_widgets(area, user):
 
 @hookimpl
 def hsbtrack_benchmarks(scale, settings):
-    from .bench import IMPORT_BUDGET, benchmark_row
-
     rows = int(settings.get("training.import_rows") or max(1_000, round(100_000 * scale)))
     budget = float(settings.get("training.import_budget") or IMPORT_BUDGET)
     return [lambda: benchmark_row(rows, budget)]
+
+
+@hookimpl
+def hsbtrack_bench_data(bench):
+    from .bench import write_bench_data
+
+    write_bench_data(bench)

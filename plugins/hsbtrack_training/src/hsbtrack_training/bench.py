@@ -14,6 +14,9 @@ from datetime import date, timedelta
 
 from sqlalchemy import delete, insert, select
 
+from hsbtrack.areas.models import Area
+from hsbtrack.areas.services import create_agency, create_area
+from hsbtrack.bench.measure import Row
 from hsbtrack.extensions import db
 
 from . import importer, services
@@ -90,8 +93,6 @@ def measure(area, n: int, repeats: int = 3) -> dict:
 
 def scratch_area():
     """The area the benchmark imports into (made once; also used by ``hsbtrack bench``)."""
-    from hsbtrack.areas.models import Area
-    from hsbtrack.areas.services import create_agency, create_area
 
     area = db.session.scalar(select(Area).where(Area.name == "Training benchmark area"))
     if area is None:
@@ -111,9 +112,65 @@ def main(n: int = 100_000) -> dict:  # pragma: no cover - run by `hsbtrack train
 
 def benchmark_row(rows_wanted: int, budget: float = IMPORT_BUDGET):
     """``hsbtrack bench``'s row for the import, measured in the plugin's scratch area."""
-    from hsbtrack.bench.measure import Row
 
     result = measure(scratch_area(), rows_wanted, repeats=1 if rows_wanted >= 50_000 else 3)
     return Row("import", f"Training import, {result['rows']:,} rows (rows/s)", result["import_rate"],
                None, result["ratio"], None, bare=result["bare_rate"], budget=f"≥ {budget:g}× executemany",
                ok=result["ratio"] >= budget, note=f"bare executemany {result['bare_rate']:,.0f} rows/s")
+
+
+# -- the benchmark data ----------------------------------------------------------------------------
+
+DISCIPLINES = ("teacher", "social_worker", "police", "clinical", "youth_worker", "camhs", "foster_carer",
+               "residential_care")
+
+
+def write_bench_data(bench) -> None:
+    """Courses, people, headcounts and ``sizes.training`` completions over every benchmark area (the
+    plugin on in each): docs/architecture.md's 1,000,000 records at national scale."""
+    w, sizes, rnd, now = bench.writer, bench.sizes, bench.rnd, bench.now
+    area_ids, agencies = bench.area_ids, bench.agencies
+    per_area, extra = divmod(sizes.training, sizes.areas)
+    courses, people = {}, {}
+    course_rows, people_rows, head_rows = [], [], []
+    for index, a in enumerate(area_ids):
+        courses[a] = [bench.take("training_courses") for _ in range(4)]
+        for tier, course_id in enumerate(courses[a], start=1):
+            course_rows.append((course_id, a, f"HSB tier {tier}", tier, "Regional training team", 3.0, 24, w.ts(now)))
+        n_people = max(1, (per_area + (1 if index < extra else 0)) // 10)
+        people[a] = []
+        for p in range(n_people):
+            pid = bench.take("training_people")
+            people[a].append(pid)
+            people_rows.append((pid, a, agencies[a][p % len(agencies[a])], f"Practitioner {pid}",
+                                f"p{pid}@bench.example.org", DISCIPLINES[p % len(DISCIPLINES)], w.ts(now)))
+        for g in agencies[a]:
+            for discipline in DISCIPLINES[:2]:
+                head_rows.append((bench.take("training_headcounts"), a, g, discipline, 40))
+    w.write("training_courses", ("id", "area_id", "title", "tier", "provider", "length_hours", "refresher_months",
+                                 "created_at"), course_rows)
+    w.write("training_people", ("id", "area_id", "agency_id", "name", "email", "discipline", "created_at"), people_rows)
+    w.write("training_headcounts", ("id", "area_id", "agency_id", "discipline", "headcount"), head_rows)
+
+    start = bench.today - timedelta(days=4 * 365)
+    first_id = bench.take("training_completions", sizes.training)
+
+    def completions():
+        cid = first_id
+        for index, a in enumerate(area_ids):
+            folks, area_courses = people[a], courses[a]
+            for j in range(per_area + (1 if index < extra else 0)):
+                # person, then course, then round: (person, course, date) stays unique
+                person, rest = folks[j % len(folks)], j // len(folks)
+                course, round_number = area_courses[rest % 4], rest // 4
+                done_on = start + timedelta(days=(97 * round_number + j % 7) % (4 * 365))
+                roll = rnd.random()
+                status = "completed" if roll < 0.85 else ("attended" if roll < 0.95 else "did_not_attend")
+                expires = done_on + timedelta(days=730) if status == "completed" else None
+                yield (cid, a, person, course, None, status, w.day(done_on), w.day(expires))
+                cid += 1
+
+    w.write("training_completions", ("id", "area_id", "person_id", "course_id", "session_id", "status",
+                                     "completed_on", "expires_on"), completions())
+    for a in area_ids:
+        bench.enable("training", area_id=a)

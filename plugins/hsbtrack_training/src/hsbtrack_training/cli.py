@@ -9,12 +9,12 @@ from hsbtrack.areas.models import Area
 from hsbtrack.extensions import db
 
 from . import importer
+from .bench import main
 
 
 @click.group("training")
 def training_cli():
     """Workforce training plugin."""
-
 
 @training_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -72,6 +72,5 @@ def import_command(file, area_id, mapping_options):
 @with_appcontext
 def bench_command(rows):
     """Import rate against a bare executemany of the same rows (budget ≥ 25%)."""
-    from .bench import main
 
     main(rows)

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from hsbtrack.plugins.types import Evidence
 
-from . import services
+from . import impact, services, supervision
 
 CODES = ("2.6", "5.4", "5.5", "5.8")
 FAMILY = ("foster_carer", "adopter")
@@ -56,7 +56,6 @@ def statement_evidence(area, codes) -> list[Evidence]:
             found.append(Evidence(code, title, _("People with current training: %(tiers)s.",
                                                  tiers=_tier_parts(coverage, by_tier, head)), url=link, order=10))
     if "5.4" in wanted or "5.5" in wanted:
-        from . import impact
 
         change = impact.paired_change(area)
         if change["tiers"]:
@@ -72,7 +71,6 @@ def statement_evidence(area, codes) -> list[Evidence]:
                 if code in wanted:
                     found.append(Evidence(code, _l("Impact of training"), summary, url=link_impact, order=20))
     if "5.8" in wanted:
-        from . import supervision
 
         total = supervision.by_agency(area)["total"]
         if total.get("people"):

@@ -6,6 +6,7 @@ from collections import defaultdict
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from hsbtrack.audits.charts import COLOURS, _style, make_accessible
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history.services import record
@@ -153,7 +154,6 @@ def chart_svg(area, lang=None) -> bytes:
     """Grouped bars: mean before and after per subscale, all courses pooled by tier (pygal)."""
     import pygal
 
-    from hsbtrack.audits.charts import COLOURS, _style, make_accessible
 
     change = paired_change(area)
     title = str(_l("Ratings before and after training, by tier"))

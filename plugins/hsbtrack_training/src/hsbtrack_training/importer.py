@@ -16,8 +16,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, select
 
 from hsbtrack.areas.models import Agency
+from hsbtrack.audits.exports import csv_safe
 from hsbtrack.extensions import db
 from hsbtrack.history.services import record
+from hsbtrack.timeutil import utcnow
 
 from . import services
 from .models import ATTENDED, COMPLETED, DID_NOT_ATTEND, TrainingCompletion, TrainingCourse, TrainingPerson
@@ -54,7 +56,6 @@ STATUS_WORDS = {
 
 class ImportFileError(ValueError):
     """The file cannot be read as a table."""
-
 
 @dataclass
 class Result:
@@ -293,7 +294,6 @@ def apply(area, result: Result, user=None, progress: Callable[[int, int], None] 
         if result.new_people:
             keys = list(result.new_people)
             rows = [result.new_people[k] for k in keys]
-            from hsbtrack.timeutil import utcnow
 
             now = utcnow()
             for r in rows:
@@ -339,7 +339,6 @@ EXPORT_HEADERS = ("Name", "Work email", "Agency", "Discipline", "Course", "Tier"
 
 def export_rows(area):
     """Rows for the CSV export (names included: only training leads and admins may export)."""
-    from hsbtrack.audits.exports import csv_safe
 
     query = (select(TrainingPerson.name, TrainingPerson.email, Agency.name, TrainingPerson.discipline,
                     TrainingCourse.title, TrainingCourse.tier, TrainingCompletion.status,

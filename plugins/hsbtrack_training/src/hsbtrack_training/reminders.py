@@ -15,10 +15,12 @@ from sqlalchemy import func, select
 from hsbtrack.areas.models import Area, Membership
 from hsbtrack.auth.models import User
 from hsbtrack.extensions import db
+from hsbtrack.mail import send_email
 from hsbtrack.notifications.services import existing_keys, in_language_of, notify
-from hsbtrack.plugins.services import is_enabled
+from hsbtrack.plugins.services import is_enabled, plugin_settings
+from hsbtrack.scheduler.jobs import local_day
 
-from .models import COMPLETED, TrainingCompletion
+from .models import COMPLETED, TrainingCompletion, TrainingCourse, TrainingPerson, TrainingReminder
 
 WINDOW_DAYS = 30
 
@@ -49,7 +51,6 @@ def refresher_counts(day) -> dict[int, tuple[int, int]]:
 def people_due(day, area_ids) -> list[tuple]:
     """``[(completion id, area id, expires_on, person name, email, course title)]`` expiring in the next
     30 days or expired in the last 30, not renewed, for people with an email (one query + one)."""
-    from .models import TrainingCourse, TrainingPerson
 
     low, high = day - timedelta(days=WINDOW_DAYS), day + timedelta(days=WINDOW_DAYS)
     rows = db.session.execute(
@@ -76,10 +77,7 @@ def send_people_reminders(areas, day) -> int:
     from flask import current_app
     from sqlalchemy.exc import IntegrityError
 
-    from hsbtrack.mail import send_email
-    from hsbtrack.plugins.services import plugin_settings
 
-    from .models import TrainingReminder
 
     chosen = [a for a in areas.values() if plugin_settings(a, "training").get("remind_people")]
     if not chosen:
@@ -112,8 +110,6 @@ def send_people_reminders(areas, day) -> int:
 
 
 def send_refresher_reminders(app, now) -> int:
-    from hsbtrack.scheduler.jobs import local_day
-
     day = local_day(app, now)
     counts = refresher_counts(day)
     if not counts:

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from hsbtrack.areas.models import Area
+from hsbtrack.auth.models import User
 from hsbtrack.extensions import db
 from hsbtrack.scheduler.runner import holder_is_dead
 
@@ -89,9 +91,6 @@ def rows_of(import_id: str, data: dict):
 
 def run(app, area_id: int, user_id, import_id: str) -> None:
     """Validate and import (in a thread in production), writing progress into the state file."""
-    from hsbtrack.areas.models import Area
-    from hsbtrack.auth.models import User
-    from hsbtrack.extensions import db
 
     with app.app_context():
         area = db.session.get(Area, area_id)

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
+from hsbtrack.audits.overview import cached_svg_response, language
 from hsbtrack.errors import ServiceError
 from hsbtrack.forms import apply_service_errors
 from hsbtrack.permissions import requires
@@ -308,8 +309,6 @@ def impact_home():
 @bp.route("/impact/chart.svg")
 @requires(Perm.READ_TRAINING)
 def impact_chart():
-    from hsbtrack.audits.overview import cached_svg_response, language
-
     area = current_area()
     lang = language()
     tiers = tuple(sorted(services.tier_names(area).items()))
