@@ -25,6 +25,8 @@ from hsbtrack_regional.services import (
 from hsbtrack_regional.services import remind_annual_report as remind
 from hsbtrack_regional.views import admin_bp, area_bp, region_bp
 
+from .bench import bench_pages, write_bench_data
+
 PLUGIN = {
     "title": _l("Regional safeguarding board"),
     "description": _l("A regional board over several areas (North Wales first): audits in step, roll-ups, a regional action plan, shared commissioning and the annual report."),
@@ -123,13 +125,9 @@ def hsbtrack_demo_data(area):
 
 @hookimpl
 def hsbtrack_bench_data(bench):
-    from .bench import write_bench_data
-
     write_bench_data(bench)
 
 
 @hookimpl
 def hsbtrack_bench_pages(data):
-    from .bench import bench_pages
-
     return bench_pages(data)

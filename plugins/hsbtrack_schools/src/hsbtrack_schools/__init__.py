@@ -4,7 +4,14 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from hsbtrack.areas.roles import Perm, Permission, Role
 from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import NavItem, Widget
+
+from . import api as schools_api
+from . import services
+from .services import ASSESS, ROLE, demo, evidence
+from .views import bp
 
 PLUGIN = {
     "title": _l("Beyond Referrals schools"),
@@ -23,17 +30,12 @@ def hsbtrack_migration_dirs():
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
-    from .views import bp
-
     app.register_blueprint(bp)
+    api.register_blueprint(schools_api.bp)
 
 
 @hookimpl
 def hsbtrack_roles():
-    from hsbtrack.areas.roles import Perm, Permission, Role
-
-    from .services import ASSESS, ROLE
-
     # A school lead sees its own school's checklist and scorecard, nothing of the audit or the plan
     # (area.view is the area's home, which sends them on to their schools).
     return [Permission(ASSESS, _l("Assess your own school (self-assessment and scorecard)"), reveals=Perm.VIEW_AREA,
@@ -45,7 +47,6 @@ def hsbtrack_roles():
 def hsbtrack_nav_items(area, user):
     from flask import url_for
 
-    from hsbtrack.plugins.types import NavItem
 
     url = url_for("schools.home", area_id=area.id)
     return [NavItem(_l("Schools"), url, order=60, active_prefix=url)]
@@ -53,10 +54,6 @@ def hsbtrack_nav_items(area, user):
 
 @hookimpl
 def hsbtrack_dashboard_widgets(area, user):
-    from hsbtrack.plugins.types import Widget
-
-    from . import services
-
     if not services.can_view_all(user, area):
         return []
     return [Widget(_l("Schools' self-assessments"), "schools/widget.html", {"data": services.rollup(area)}, order=60)]
@@ -64,13 +61,9 @@ def hsbtrack_dashboard_widgets(area, user):
 
 @hookimpl
 def hsbtrack_statement_evidence(area, audit, codes):
-    from .services import evidence
-
     return evidence(area, codes)
 
 
 @hookimpl
 def hsbtrack_demo_data(area):
-    from .services import demo
-
     demo(area)

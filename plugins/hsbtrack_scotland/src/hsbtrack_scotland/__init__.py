@@ -4,7 +4,16 @@ from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
 
+from hsbtrack.areas.roles import Perm, Permission, Role
 from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import NavItem, ScheduledJob
+
+from . import api as scotland_api
+from . import models  # noqa: F401  (register the tables)
+from .demo import create_demo
+from .forms import ReviewSettingsForm
+from .services import CASE_PERM, evidence, scan_reviews
+from .views import bp
 
 PLUGIN = {
     "title": _l("Scotland: FRAME and CARM"),
@@ -29,10 +38,8 @@ def hsbtrack_migration_dirs():
 
 @hookimpl
 def hsbtrack_load_blueprints(app, api):
-    from . import models  # noqa: F401  (register the tables)
-    from .views import bp
-
     app.register_blueprint(bp)
+    api.register_blueprint(scotland_api.bp)
 
 
 @hookimpl
@@ -42,10 +49,6 @@ def hsbtrack_terminology(area):
 
 @hookimpl
 def hsbtrack_roles():
-    from hsbtrack.areas.roles import Perm, Permission, Role
-
-    from .services import CASE_PERM
-
     # Cases are about children: only case workers (and admins) see them, and everything made from
     # them (a plan action carries this permission as its wall: hsbtrack.actions.services.walls).
     return [Permission(CASE_PERM, _l("See and record CARM cases and their risk management plans")),
@@ -56,17 +59,11 @@ def hsbtrack_roles():
 
 @hookimpl
 def hsbtrack_settings_form(area):
-    from .forms import ReviewSettingsForm
-
     return ReviewSettingsForm
 
 
 @hookimpl
 def hsbtrack_scheduled_jobs():
-    from hsbtrack.plugins.types import ScheduledJob
-
-    from .services import scan_reviews
-
     return [ScheduledJob("scotland.reviews", scan_reviews, hours=24)]
 
 
@@ -74,7 +71,6 @@ def hsbtrack_scheduled_jobs():
 def hsbtrack_nav_items(area, user):
     from flask import url_for
 
-    from hsbtrack.plugins.types import NavItem
 
     return [NavItem(_l("CARM"), url_for("scotland.home", area_id=area.id), order=60,
                     active_prefix=f"/areas/{area.id}/scotland")]
@@ -82,13 +78,9 @@ def hsbtrack_nav_items(area, user):
 
 @hookimpl
 def hsbtrack_statement_evidence(area, audit, codes):
-    from .services import evidence
-
     return evidence(area, codes)
 
 
 @hookimpl
 def hsbtrack_demo_data(area):
-    from .demo import create_demo
-
     create_demo(area)

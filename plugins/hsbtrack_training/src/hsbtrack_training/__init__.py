@@ -12,7 +12,7 @@ from hsbtrack.plugins.types import NavItem, ScheduledJob, Widget
 
 from . import api as training_api
 from . import models  # noqa: F401  (register the tables)
-from .bench import IMPORT_BUDGET, benchmark_row
+from .bench import IMPORT_BUDGET, benchmark_row, write_bench_data
 from .cli import training_cli
 from .demo import load
 from .evidence import statement_evidence
@@ -84,6 +84,4 @@ def hsbtrack_benchmarks(scale, settings):
 
 @hookimpl
 def hsbtrack_bench_data(bench):
-    from .bench import write_bench_data
-
     write_bench_data(bench)
