@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hsbtrack.areas.models import Agency
+from hsbtrack.areas.roles import Perm
 from hsbtrack.audits.consolidation import Consolidated, consolidate
 from hsbtrack.audits.models import (
     CLOSED,
@@ -22,10 +23,11 @@ from hsbtrack.audits.models import (
     Response,
     ScheduledAudit,
 )
-from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
+from hsbtrack.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
 from hsbtrack.events import Event
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
+from hsbtrack.permissions import can
 from hsbtrack.plugins.services import emit
 from hsbtrack.timeutil import today, utcnow
 from hsbtrack.transactions import bump, locked, run_write
@@ -135,8 +137,22 @@ def audits_for_area(area_id: int, framework: str | None = None) -> list[Audit]:
     return list(db.session.scalars(query))
 
 
-def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=None, user=None) -> Audit:
-    """Open the next audit of ``area``: T1 first, then re-audits starting from the previous cycle."""
+def require(user, permission: str, area_id: int, agency_id: int | None = None) -> None:
+    """The access model's check, made by each command itself (pages and the API check before parsing
+    too): a command called for a person carries ``user``; the scheduler, imports and plugins acting
+    for the system pass None."""
+    if user is not None and not can(user, permission, area_id, agency_id):
+        raise ForbiddenError(_("You do not have permission to do this"))
+
+
+def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=None, user=None,
+               authorised_by_region=False) -> Audit:
+    """Open the next audit of ``area``: T1 first, then re-audits starting from the previous cycle.
+
+    ``authorised_by_region``: the caller has checked a regional permission that covers opening it (a
+    regional round, opened by the region's coordinator, who holds no role in the member area)."""
+    if not authorised_by_region:
+        require(user, Perm.MANAGE_AREA, area.id)
     try:
         framework = catalogue().get(framework_slug or DEFAULT_FRAMEWORK)
     except KeyError:
@@ -232,6 +248,7 @@ def save_response(audit: Audit, agency_id: int, code: str, *, score=None, eviden
 
     ``expected_version``: the version the user read (0: no answer yet); None: last write wins. A race
     lost at the database is retried or told as described in :mod:`hsbtrack.transactions`."""
+    require(user, Perm.SCORE, audit.area_id, agency_id)
     framework = framework_of(audit)
     _scored_statement(framework, code)
     _require_open(audit)
@@ -283,6 +300,7 @@ def _domain_row(audit_id, agency_id, domain) -> DomainResponse | None:
 def save_domain_response(audit: Audit, agency_id: int, domain: int, *, comments=None, date_completed=None,
                          user=None, expected_version=None, fields=("comments", "date_completed")) -> DomainResponse:
     """Save an agency's comments and date completed for one domain. Only the named ``fields`` change."""
+    require(user, Perm.SCORE, audit.area_id, agency_id)
     framework = framework_of(audit)
     try:
         domain = framework.domain(int(domain)).number
@@ -346,6 +364,7 @@ def progress(audit: Audit) -> dict:
 
 def submit_agency(audit: Audit, agency_id: int, user=None) -> AuditAgency:
     """An agency says its scores are complete. Every scored statement must have a score."""
+    require(user, Perm.SCORE, audit.area_id, agency_id)
     _require_open(audit)
     _require_participant(audit, agency_id)
     done = progress(audit)[agency_id]
@@ -387,6 +406,7 @@ def consolidated(audit: Audit) -> Consolidated:
 
 def set_agreed_score(audit: Audit, code: str, score, justification="", user=None, expected_version=None) -> AgreedScore:
     """Record the partnership's agreed score. Above the lowest agency score needs a justification."""
+    require(user, Perm.MODERATE, audit.area_id)
     framework = framework_of(audit)
     _scored_statement(framework, code)
     _require_open(audit)
@@ -446,6 +466,7 @@ def reset_agreed_score(audit: Audit, code: str, user=None, expected_version=None
     ``expected_version``: the version of the agreed score the user saw; if someone has changed it
     since, nothing is reset (ConflictError).
     """
+    require(user, Perm.MODERATE, audit.area_id)
     _require_open(audit)
     audit_id, area_id, what = audit.id, audit.area_id, _("the agreed score of %(code)s", code=code)
 
@@ -482,6 +503,7 @@ def add_months(day: date, months: int) -> date:
 
 def close_audit(audit: Audit, user=None, completed_on=None) -> Audit:
     """Close the audit. Closing the baseline (T1) schedules T2 at +6 and T3 at +12 months."""
+    require(user, Perm.MANAGE_AREA, audit.area_id)
     _require_open(audit)
     completed = parse_date(completed_on, "completed_on") or today()
     audit.status = CLOSED

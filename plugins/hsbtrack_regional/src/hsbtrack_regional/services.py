@@ -14,14 +14,16 @@ from hsbtrack.actions import services as actions
 from hsbtrack.actions.models import Action
 from hsbtrack.areas import services as areas
 from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order, pick_name
+from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.charts import ChartCache
 from hsbtrack.audits.models import CLOSED, Audit
 from hsbtrack.auth.models import User
-from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
+from hsbtrack.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.notifications.services import in_language_of, notify
+from hsbtrack.permissions import can_in_region
 from hsbtrack.plugins.models import PluginState
 from hsbtrack.plugins.services import set_region_plugin
 from hsbtrack.timeutil import today  # noqa: F401  (views use services.today)
@@ -137,6 +139,8 @@ def get_round(region, round_id: int) -> RegionalRound:
 def open_round(region, framework_slug=audits.DEFAULT_FRAMEWORK, title=None, user=None) -> RegionalRound:
     """Open the region's next round: every member area opens its own audit of the framework (or an
     audit it already has open is linked). Checked for every area before anything is opened."""
+    if user is not None and not can_in_region(user, Perm.MANAGE_REGION, region.id):
+        raise ForbiddenError(_("Only the region's coordinators can open a regional round"))
     try:
         framework = audits.catalogue().get(framework_slug or audits.DEFAULT_FRAMEWORK)
     except KeyError:
@@ -168,7 +172,8 @@ def open_round(region, framework_slug=audits.DEFAULT_FRAMEWORK, title=None, user
     db.session.flush()
     round_id = row.id
     for area in members:
-        audit = open_audits.get(area.id) or audits.open_audit(area, framework.slug, title=title, user=user)
+        audit = open_audits.get(area.id) or audits.open_audit(area, framework.slug, title=title, user=user,
+                                                              authorised_by_region=True)
         db.session.add(RegionalRoundAudit(round_id=round_id, area_id=area.id, audit_id=audit.id))
         history.record(area_id=area.id, entity="regional_round", entity_id=round_id, user=user,
                        changes={"audit_id": (None, audit.id)}, audit_id=audit.id)
