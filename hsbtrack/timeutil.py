@@ -1,6 +1,11 @@
-"""One clock for the whole app, so tests can move it (time-machine) and stored times are UTC."""
+"""One clock for the whole app, so tests can move it (time-machine) and stored times are UTC; and the
+one reading of a date typed by a person or sent to the API."""
 
 from datetime import UTC, date, datetime
+
+from flask_babel import gettext as _
+
+from hsbtrack.errors import ServiceError
 
 
 def utcnow() -> datetime:
@@ -10,3 +15,18 @@ def utcnow() -> datetime:
 
 def today() -> date:
     return utcnow().date()
+
+
+def parse_date(value, field: str, required: bool = False) -> date | None:
+    """A date from a form or JSON (ISO ``YYYY-MM-DD``, or a ``date``); blank is None unless ``required``.
+    A bad value is a field error (422 / the message next to the field)."""
+    if isinstance(value, date):
+        return value
+    if value is None or str(value).strip() == "":
+        if required:
+            raise ServiceError.field(field, _("Enter a real date, like 2027-03-31"))
+        return None
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ServiceError.field(field, _("Enter a real date, like 2027-03-31")) from None

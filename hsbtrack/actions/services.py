@@ -34,7 +34,7 @@ from hsbtrack.history import services as history
 from hsbtrack.permissions import can, is_admin, permissions_in_area, users_holding
 from hsbtrack.plugins.services import emit
 from hsbtrack.security import get_by_id
-from hsbtrack.timeutil import today, utcnow
+from hsbtrack.timeutil import parse_date, today, utcnow
 from hsbtrack.transactions import locked, run_write
 
 EDITABLE = ("title", "description", "owner_id", "agency_id", "due_on", "priority", "status", "progress",
@@ -58,15 +58,6 @@ def framework(slug):
 
 
 # -- parsing ----------------------------------------------------------------------------------
-
-
-def _parse_date(value, field="due_on") -> date:
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise ServiceError.field(field, _("Enter a real date, like 2027-03-31")) from None
 
 
 def _parse_codes(values, framework_slug) -> list[str]:
@@ -191,7 +182,7 @@ def create_action(area, *, title, owner, due_on, statements, description="", age
     values = {}
     for name, parse in (
         ("title", lambda: _parse_title(title)),
-        ("due_on", lambda: _parse_date(due_on)),
+        ("due_on", lambda: parse_date(due_on, "due_on", required=True)),
         ("statements", lambda: _parse_codes(statements, framework_slug)),
         ("priority", lambda: _parse_choice(priority or "medium", PRIORITIES, "priority",
                                            _("Choose a priority: high, medium or low"))),
@@ -258,7 +249,7 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
     parsers = {
         "title": _parse_title,
         "description": lambda v: (v or "").strip(),
-        "due_on": _parse_date,
+        "due_on": lambda v: parse_date(v, "due_on", required=True),
         "priority": lambda v: _parse_choice(v, PRIORITIES, "priority", _("Choose a priority: high, medium or low")),
         "status": lambda v: _parse_choice(v, STATUSES, "status", _("Choose a known status")),
         "progress": _parse_progress,

@@ -55,10 +55,6 @@ MAX_CYCLES_ON_ACTION = 3  # T1 → T2 → T3 beside an action's statements
 # -- helpers ----------------------------------------------------------------------------------
 
 
-def _lang() -> str:
-    return current_language()
-
-
 def _framework(slug):
     try:
         return audits.catalogue().get(slug)
@@ -211,7 +207,7 @@ def _render_findings(area, audit, accept_form=None, dismiss_form=None, title_err
     return render_template(
         "actions/findings.html", area=area, audit=audit, framework=framework, findings=items, undecided=undecided,
         accepted=accepted, edit=edit, accept_form=accept_form, dismiss_form=dismiss_form, form=error_form,
-        title_errors=title_errors or {}, threshold=audits.low_score_threshold(area), lang=_lang(),
+        title_errors=title_errors or {}, threshold=audits.low_score_threshold(area), lang=current_language(),
         chosen=set(accept_form.codes.data or []) if accept_form is not None and accept_form.codes.data else set(),
         posted_titles={f.code: request.form.get(f"title-{f.code}") for f in undecided}
         if request.method == "POST" else {},
@@ -323,7 +319,7 @@ def plan(area_id):
     area = set_current_area(loaded("area_id"))
     framework = _framework(audits.DEFAULT_FRAMEWORK)
     filters = plan_filters(request.args, framework)
-    data = exports.gather(area, filters, lang=_lang(), page=request.args.get("page", 1, type=int), reader=current_user)
+    data = exports.gather(area, filters, lang=current_language(), page=request.args.get("page", 1, type=int), reader=current_user)
     owners = services.owner_choices(area)
     statuses = services.status_labels()
     return render_template(
@@ -331,7 +327,7 @@ def plan(area_id):
         area_audits=audits.audits_for_area(area.id),
         edit=can(current_user, Perm.EDIT_ACTIONS, area.id), filter_args=_filter_args(filters),
         statuses=statuses, priorities=services.priority_labels(), sorts=exports.sort_labels(),
-        owner_label=owner_label, lang=_lang(), plan_row=PlanRows(area.id, statuses, data.on),
+        owner_label=owner_label, lang=current_language(), plan_row=PlanRows(area.id, statuses, data.on),
     )
 
 
@@ -341,10 +337,10 @@ def plan(area_id):
 def board_paper(area_id):
     area = set_current_area(loaded("area_id"))
     filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
-    data = exports.gather(area, filters, lang=_lang(), overdue_first=True, reader=current_user)
+    data = exports.gather(area, filters, lang=current_language(), overdue_first=True, reader=current_user)
     return render_template("actions/board_paper.html", area=area, data=data, filters=filters,
                            statuses=services.status_labels(), priorities=services.priority_labels(),
-                           filter_args=_filter_args(filters), lang=_lang())
+                           filter_args=_filter_args(filters), lang=current_language())
 
 
 @bp.route("/areas/<int:area_id>/actions/export.xlsx")
@@ -352,7 +348,7 @@ def board_paper(area_id):
 def export_xlsx(area_id):
     area = loaded("area_id")
     filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
-    return exports.download(area, filters, "xlsx", lang=_lang(), reader=current_user)
+    return exports.download(area, filters, "xlsx", lang=current_language(), reader=current_user)
 
 
 @bp.route("/areas/<int:area_id>/actions/export.csv")
@@ -360,7 +356,7 @@ def export_xlsx(area_id):
 def export_csv(area_id):
     area = loaded("area_id")
     filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
-    return exports.download(area, filters, "csv", lang=_lang(), reader=current_user)
+    return exports.download(area, filters, "csv", lang=current_language(), reader=current_user)
 
 
 # -- adding and editing -----------------------------------------------------------------------
@@ -375,7 +371,7 @@ def _prepare_action_form(form, area, framework, current_owner=None):
     form.agency_id.choices = _agency_choices(area)
     form.priority.choices = _priority_choices()
     form.status.choices = _status_choices()
-    form.statements.choices = _statement_choices(framework, _lang())
+    form.statements.choices = _statement_choices(framework, current_language())
 
 
 def _create_with_owner(area, form):
@@ -439,7 +435,7 @@ def new(area_id):
         status = 422
     return render_template("actions/form.html", area=area, form=form, framework=framework, action=None,
                            board=True, conflict=None, refused=None, chosen=set(form.statements.data or []),
-                           lang=_lang()), status
+                           lang=current_language()), status
 
 
 def _edit_data(form, action, board) -> dict:
@@ -525,7 +521,7 @@ def edit(area_id, action_id):
     return render_template("actions/form.html", area=area, form=form, framework=framework, action=action,
                            board=board, conflict=conflict, refused=refused,
                            chosen=set(form.statements.data or []) if board else set(), statuses=services.status_labels(),
-                           priorities=services.priority_labels(), lang=_lang()), status
+                           priorities=services.priority_labels(), lang=current_language()), status
 
 
 # -- an action --------------------------------------------------------------------------------
@@ -575,7 +571,7 @@ def _history_rows(entries, area):
 
 def _render_detail(area, action, update_form=None, status=200):
     framework = _framework(action.framework)
-    lang = _lang()
+    lang = current_language()
     cycle_audits = audits.audits_for_area(area.id, action.framework)[-MAX_CYCLES_ON_ACTION:] if framework else []
     results = audits.consolidated_many(cycle_audits)
     statements = []
@@ -683,7 +679,7 @@ def statement(area_id, code):
     if framework is None:
         abort(404)
     item = scored_statement_or_404(framework, code)
-    lang = _lang()
+    lang = current_language()
     cycle_audits = audits.audits_for_area(area.id, framework.slug)
     results = audits.consolidated_many(cycle_audits)
     participants = audits.participants_by_audit([a.id for a in cycle_audits])

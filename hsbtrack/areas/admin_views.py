@@ -11,9 +11,9 @@ from hsbtrack.areas import forms, services
 from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order, pick_name
 from hsbtrack.areas.roles import Perm
 from hsbtrack.auth.models import User
-from hsbtrack.auth.services import invite
+from hsbtrack.auth.services import change_account_status
 from hsbtrack.downloads.services import recent
-from hsbtrack.errors import ServiceError
+from hsbtrack.errors import ForbiddenError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import (
     FlaskForm,
@@ -100,18 +100,12 @@ def users():
     form = UserForm()
     if form.validate_on_submit():
         try:
-            user, created = services.get_or_create_user(form.email.data, form.name.data)
+            user = services.invite_new_user(form.email.data, form.name.data, inviter=current_user)
         except ServiceError as error:
             apply_service_errors(form, error)
         else:
-            if not created:
-                db.session.rollback()
-                form.email.errors = [_("%(email)s already has an account", email=user.email)]
-            else:
-                db.session.commit()
-                invite(user, created, inviter=current_user)
-                flash(_("%(email)s has been invited by email", email=user.email), "success")
-                return redirect(url_for("admin.users"))
+            flash(_("%(email)s has been invited by email", email=user.email), "success")
+            return redirect(url_for("admin.users"))
     rows = db.session.execute(
         select(User, func.count(Membership.id)).outerjoin(Membership, Membership.user_id == User.id)
         .group_by(User.id).order_by(User.email)
@@ -125,22 +119,13 @@ def update_user(user_id):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    action = request.form.get("action")
-    if user.id == current_user.id and action in {"revoke_admin", "deactivate"}:
-        flash(_("You cannot remove your own administrator rights or deactivate yourself"), "info")
+    try:
+        change_account_status(user, request.form.get("action"), by=current_user)
+    except ForbiddenError as error:
+        flash(str(error), "info")
         return redirect(url_for("admin.users"))
-    if action == "make_admin":
-        user.is_admin = True
-    elif action == "revoke_admin":
-        user.is_admin = False
-    elif action == "deactivate":
-        user.active = False
-        user.session_version += 1
-    elif action == "activate":
-        user.active = True
-    else:
+    except ServiceError:
         abort(400)
-    db.session.commit()
     flash(_("%(email)s has been updated", email=user.email), "success")
     return redirect(url_for("admin.users"))
 

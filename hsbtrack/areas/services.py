@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order
 from hsbtrack.areas.roles import AREA, REGION
 from hsbtrack.auth.models import User
-from hsbtrack.auth.services import normalise_email
+from hsbtrack.auth.services import invite, normalise_email
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.i18n import current_language
@@ -107,6 +107,17 @@ def get_or_create_user(email, name="") -> tuple[User, bool]:
     db.session.add(user)
     db.session.flush()
     return user, True
+
+
+def invite_new_user(email, name, inviter=None) -> User:
+    """An administrator adds someone: a new account, invited by email to set a password. Someone who
+    already has an account is a field error, and nothing is written."""
+    user, created = get_or_create_user(email, name)
+    if not created:
+        raise ServiceError.field("email", _("%(email)s already has an account", email=user.email))
+    db.session.commit()
+    invite(user, True, inviter=inviter)
+    return user
 
 
 def _check_role(role: str, scope: str):

@@ -64,10 +64,6 @@ class AuditExport:
         return sum(1 for (a, _c), r in self.responses.items() if a == agency_id and r.score is not None)
 
 
-def _lang() -> str:
-    return current_language()
-
-
 def gather(audit) -> AuditExport:
     """Everything an export needs, in a fixed number of queries."""
     framework = services.framework_of(audit)
@@ -79,7 +75,7 @@ def gather(audit) -> AuditExport:
         audit=audit,
         area=audit.area,
         framework=framework,
-        lang=_lang(),
+        lang=current_language(),
         agencies=services.participants(audit),
         responses={(r.agency_id, r.code): r for r in services.audit_responses(audit)},
         domain_responses={(r.agency_id, r.domain): r for r in services.audit_domain_responses(audit)},

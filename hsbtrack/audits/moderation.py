@@ -65,10 +65,6 @@ def _active_filters() -> dict:
     return {name: "1" for name in FILTERS if request.args.get(name) == "1"}
 
 
-def _lang() -> str:
-    return current_language()
-
-
 def _score_choices(framework, lang):
     return [(str(v), f"{v} – {framework.scale_label(v, lang)}") for v in framework.scale.values]
 
@@ -134,7 +130,7 @@ class ScoreCells:
 def matrix(area_id, audit_id):
     area, audit = _load(area_id, audit_id)
     framework = services.framework_of(audit)
-    lang = _lang()
+    lang = current_language()
     participants = services.participants(audit)
     result = services.consolidated(audit)
     threshold = services.low_score_threshold(area)
@@ -200,7 +196,7 @@ def _render_statement(area, audit, code, form=None, status=200, conflict=False, 
 
     framework = services.framework_of(audit)
     statement = scored_statement_or_404(framework, code)
-    lang = _lang()
+    lang = current_language()
     participants = services.participants(audit)
     result = services.consolidated(audit).by_code[code]
     agreed_row = services.agreed_rows(audit).get(code)
@@ -273,7 +269,7 @@ def set_agreed(area_id, audit_id, code):
     framework = services.framework_of(audit)
     scored_statement_or_404(framework, code)
     form = AgreedScoreForm()
-    form.score.choices = _score_choices(framework, _lang())
+    form.score.choices = _score_choices(framework, current_language())
     try:
         row = services.set_agreed_score(audit, code, form.score.data, form.justification.data, user=current_user,
                                         expected_version=form.version.data)

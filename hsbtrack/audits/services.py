@@ -29,7 +29,7 @@ from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.permissions import can
 from hsbtrack.plugins.services import emit
-from hsbtrack.timeutil import today, utcnow
+from hsbtrack.timeutil import parse_date, today, utcnow
 from hsbtrack.transactions import bump, locked, run_write
 
 DEFAULT_FRAMEWORK = "nspcc-hsb-2019"
@@ -88,17 +88,6 @@ def parse_text(value, field) -> str:
     if len(text) > MAX_TEXT:
         raise ServiceError.field(field, _("Must be %(n)d characters or fewer", n=MAX_TEXT))
     return text.strip()
-
-
-def parse_date(value, field) -> date | None:
-    if isinstance(value, date):
-        return value
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        return date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise ServiceError.field(field, _("Enter a real date, like 2026-03-31")) from None
 
 
 def _scored_statement(framework, code):

@@ -33,7 +33,7 @@ from hsbtrack.forms import (
 )
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can, can_score_for, loaded, requires
-from hsbtrack.timeutil import today
+from hsbtrack.timeutil import parse_date, today
 from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("audits", __name__)
@@ -80,10 +80,6 @@ def _load_scoring(area_id: int, audit_id: int, agency_id: int):
     return area, audit, participation, agency, rows
 
 
-def _lang() -> str:
-    return current_language()
-
-
 def _framework_or_404(audit):
     try:
         return services.framework_of(audit)
@@ -117,7 +113,7 @@ def index(area_id):
     return render_template(
         "audits/index.html", area=area, audits=audits, summaries=summaries, frameworks=frameworks,
         schedule=services.schedule(area.id), manage=manage, can_open=can_open,
-        open_audits=[a for a in audits if a.is_open], today=today(), lang=_lang(),
+        open_audits=[a for a in audits if a.is_open], today=today(), lang=current_language(),
     )
 
 
@@ -127,7 +123,7 @@ def new(area_id):
     area = set_current_area(loaded("area_id"))
     agencies = sorted(area.agencies, key=lambda a: a.display_name.lower())
     form = OpenAuditForm()
-    form.framework.choices = [(f.slug, f.title_for(_lang())) for f in services.catalogue().all()]
+    form.framework.choices = [(f.slug, f.title_for(current_language())) for f in services.catalogue().all()]
     form.agency_ids.choices = [(a.id, a.display_name) for a in agencies]
     if request.method == "GET":
         form.framework.data = services.DEFAULT_FRAMEWORK
@@ -168,7 +164,7 @@ def _render_detail(area, audit, close_form=None, submit_errors=None, status=200)
     return render_template(
         "audits/detail.html", area=area, audit=audit, framework=framework, rows=rows, progress=progress,
         manage=manage, close_form=close_form, form=close_form if close_form and close_form.errors else None,
-        scheduled=scheduled, links=links, submit_errors=submit_errors or {}, lang=_lang(),
+        scheduled=scheduled, links=links, submit_errors=submit_errors or {}, lang=current_language(),
         can_score=lambda agency_id: can_score_for(current_user, area.id, agency_id),
         unsubmitted=[agency for participation, agency in rows if participation.submitted_at is None],
     ), status
@@ -195,7 +191,7 @@ def close(area_id, audit_id):
             flash(_("%(label)s is closed", label=audit.label), "success")
             return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
     elif form.completed_on.errors:
-        form.completed_on.errors = [_("Enter a real date, like 2026-03-31")]
+        form.completed_on.errors = [_("Enter a real date, like 2027-03-31")]
     return _render_detail(area, audit, close_form=form)
 
 
@@ -308,7 +304,7 @@ def score(area_id, audit_id, agency_id, number):
                             version=request.form.get("domain_version", "0"))
         try:
             parsed_domain = {"comments": services.parse_text(comments, "comments"),
-                             "date_completed": services.parse_date(date_completed.strip(), "date_completed")}
+                             "date_completed": parse_date(date_completed.strip(), "date_completed")}
         except ServiceError as error:
             for field, message in error.fields.items():
                 domain_state["error"][field] = message
@@ -384,7 +380,7 @@ def score(area_id, audit_id, agency_id, number):
     return render_template(
         "audits/score.html", area=area, audit=audit, agency=agency, participation=participation,
         framework=framework, domain=domain, states=states, domain_state=domain_state, errors=errors,
-        previous=previous, progress=progress, lang=_lang(), slug=_slug, editable=audit.is_open,
+        previous=previous, progress=progress, lang=current_language(), slug=_slug, editable=audit.is_open,
         conflicted=status == 409,
     ), status
 

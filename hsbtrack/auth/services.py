@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
+from hsbtrack.errors import ForbiddenError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.mail import send_email
 from hsbtrack.timeutil import utcnow
@@ -203,3 +204,51 @@ def send_set_password_email(user, purpose: str, inviter=None) -> None:
                      "password here (the link works once and expires in %(hours)d hours):\n%(link)s\n\n"
                      "If it was not you, ignore this email.", hours=hours, link=link)
     send_email(user.email, subject, body)
+
+
+def save_preferences(user: User, name: str, locale: str, email_notifications: bool, digest_only: bool) -> None:
+    """The account page's preferences: display name, language and what email to get."""
+    user.name = (name or "").strip()
+    user.locale = locale
+    user.email_notifications = bool(email_notifications)
+    user.digest_only = bool(digest_only)
+    db.session.commit()
+
+
+def set_language(user: User, code: str) -> None:
+    """Remember a signed-in user's language (emails and exports follow it)."""
+    if user.locale != code:
+        user.locale = code
+        db.session.commit()
+
+
+def revoke_api_token(user: User, token_id: int) -> bool:
+    """Revoke one of the user's own tokens; False when it is not theirs (or does not exist)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        return False
+    token.revoked_at = utcnow()
+    db.session.commit()
+    return True
+
+
+ADMIN_CHANGES = {"make_admin", "revoke_admin", "deactivate", "activate"}
+
+
+def change_account_status(user: User, change: str, by: User) -> None:
+    """An administrator's change to an account (``ADMIN_CHANGES``). Deactivating signs the user out
+    everywhere. Nobody removes their own administrator rights or deactivates themself."""
+    if change not in ADMIN_CHANGES:
+        raise ServiceError.field("action", _("Choose what to change"))
+    if user.id == by.id and change in {"revoke_admin", "deactivate"}:
+        raise ForbiddenError(_("You cannot remove your own administrator rights or deactivate yourself"))
+    if change == "make_admin":
+        user.is_admin = True
+    elif change == "revoke_admin":
+        user.is_admin = False
+    elif change == "deactivate":
+        user.active = False
+        user.session_version += 1
+    else:
+        user.active = True
+    db.session.commit()

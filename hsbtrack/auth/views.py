@@ -19,7 +19,6 @@ from hsbtrack.auth.models import ApiToken
 from hsbtrack.extensions import db
 from hsbtrack.i18n import LANGUAGE_COOKIE
 from hsbtrack.permissions import PUBLIC, requires
-from hsbtrack.timeutil import utcnow
 from hsbtrack.views_support import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -79,11 +78,8 @@ def account():
     token_form = forms.TokenForm(prefix="token")
     new_token = None
     if "prefs-submit" in request.form and prefs.validate_on_submit():
-        current_user.name = (prefs.name.data or "").strip()
-        current_user.locale = prefs.locale.data
-        current_user.email_notifications = prefs.email_notifications.data
-        current_user.digest_only = prefs.digest_only.data
-        db.session.commit()
+        services.save_preferences(current_user, prefs.name.data, prefs.locale.data, prefs.email_notifications.data,
+                                  prefs.digest_only.data)
         flash(_("Your preferences have been saved"), "success")
         return redirect(url_for("auth.account"))
     if "pw-submit" in request.form and password.validate_on_submit():
@@ -111,11 +107,8 @@ def account():
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
 @requires(Perm.SIGNED_IN)
 def revoke_token(token_id):
-    token = db.session.get(ApiToken, token_id)
-    if token is None or token.user_id != current_user.id:
+    if not services.revoke_api_token(current_user, token_id):
         abort(404)
-    token.revoked_at = utcnow()
-    db.session.commit()
     flash(_("The token has been revoked"), "success")
     return redirect(url_for("auth.account"))
 
@@ -129,9 +122,8 @@ def language(code):
     response = make_response(redirect(target if is_safe_next(target) else url_for("areas.home")))
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
-    if current_user.is_authenticated and current_user.locale != code:
-        current_user.locale = code
-        db.session.commit()
+    if current_user.is_authenticated:
+        services.set_language(current_user, code)
     return response
 
 

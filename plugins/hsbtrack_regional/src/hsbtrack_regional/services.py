@@ -26,7 +26,7 @@ from hsbtrack.notifications.services import in_language_of, notify
 from hsbtrack.permissions import can_in_region
 from hsbtrack.plugins.models import PluginState
 from hsbtrack.plugins.services import set_region_plugin
-from hsbtrack.timeutil import today  # noqa: F401  (views use services.today)
+from hsbtrack.timeutil import parse_date, today  # noqa: F401  (views use services.today)
 from hsbtrack_regional.models import (
     CommissioningArrangement,
     RegionalAction,
@@ -493,7 +493,7 @@ def add_arrangement(region, *, arrangement, service, area_ids, cost_share="", st
     dates = {}
     for name, value in (("start_on", start_on), ("review_on", review_on)):
         try:
-            dates[name] = audits.parse_date(value, name)
+            dates[name] = parse_date(value, name)
         except ServiceError as error:
             errors.update(error.fields)
             continue

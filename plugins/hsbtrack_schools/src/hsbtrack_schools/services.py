@@ -141,15 +141,11 @@ def local_items(area, kind: str | None = None) -> list[LocalItem]:
 def checklist_for(area, kind: str = "school") -> checklists.Checklist:
     """The shipped checklist with the area's own items (one query, cached for the request)."""
     cache = g.setdefault("_schools_checklists", {})
-    lang = _language()
+    lang = current_language()
     if (area.id, kind, lang) not in cache:
         extra = [(i.section, i.code, i.text) for i in local_items(area, kind)]
         cache[area.id, kind, lang] = checklists.shipped(kind).localised(lang).with_local(extra)
     return cache[area.id, kind, lang]
-
-
-def _language() -> str:
-    return current_language()
 
 
 def add_local_item(area, kind, section, text, user=None) -> LocalItem:
