@@ -21,7 +21,7 @@ from hsbtrack.actions import (
 from hsbtrack.actions.models import STATUSES, Action, ActionUpdate
 from hsbtrack.api.auth import api_blueprint, current_api_user
 from hsbtrack.api.errors import conflict_shows
-from hsbtrack.api.schemas import Id, UtcDateTime
+from hsbtrack.api.schemas import Count, Id, Text, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
 from hsbtrack.audits.services import get_audit
@@ -68,7 +68,7 @@ def _raw(description, **kwargs):
 class OwnerSchema(ma.Schema):
     id = ma.fields.Integer()
     email = ma.fields.String()
-    name = ma.fields.String()
+    name = Text()
 
 
 class ActionSchema(ma.Schema):
@@ -77,20 +77,24 @@ class ActionSchema(ma.Schema):
     audit_id = ma.fields.Integer(allow_none=True)
     framework = ma.fields.String()
     title = ma.fields.String()
-    description = ma.fields.String()
-    owner = ma.fields.Nested(OwnerSchema)
+    description = Text()
+    owner = ma.fields.Nested(OwnerSchema, allow_none=True)
     agency_id = ma.fields.Integer(allow_none=True)
     due_on = ma.fields.Date()
     priority = ma.fields.String(metadata={"description": "high, medium or low"})
     status = ma.fields.String(metadata={"description": ", ".join(STATUSES)})
-    progress = ma.fields.Integer(metadata={"description": "Per cent, 0-100"})
-    completion_evidence = ma.fields.String()
+    progress = Count(metadata={"description": "Per cent, 0-100"})
+    completion_evidence = Text()
     completed_on = ma.fields.Date(allow_none=True)
-    statements = ma.fields.List(ma.fields.String(), metadata={"description": "Linked statement codes"})
-    overdue = ma.fields.Boolean(metadata={"description": "Past its due date and neither done nor cancelled"})
+    statements = ma.fields.List(ma.fields.String(), attribute="codes", metadata={"description": "Linked statement codes"})
+    overdue = ma.fields.Method("_overdue", metadata={"type": "boolean",
+                               "description": "Past its due date and neither done nor cancelled"})
     version = ma.fields.Integer(metadata={"description": "Send it back with PATCH: a newer one answers 409"})
     created_at = UtcDateTime()
     updated_at = UtcDateTime()
+
+    def _overdue(self, action) -> bool:
+        return action.is_overdue(today())
 
 
 class ActionInSchema(ma.Schema):
@@ -141,7 +145,7 @@ class UpdateInSchema(ma.Schema):
 class UpdateSchema(ma.Schema):
     id = ma.fields.Integer()
     action_id = ma.fields.Integer()
-    note = ma.fields.String()
+    note = Text()
     progress = ma.fields.Integer(allow_none=True)
     created_at = UtcDateTime()
     user = ma.fields.Nested(OwnerSchema, allow_none=True)
@@ -188,30 +192,7 @@ class DismissInSchema(ma.Schema):
 # -- serialisers ------------------------------------------------------------------------------
 
 
-def _user_out(user):
-    if user is None:
-        return None
-    return {"id": user.id, "email": user.email, "name": user.name or ""}
-
-
-def _action_out(action, on=None):
-    return {
-        "id": action.id, "area_id": action.area_id, "audit_id": action.audit_id, "framework": action.framework,
-        "title": action.title, "description": action.description or "", "owner": _user_out(action.owner),
-        "agency_id": action.agency_id, "due_on": action.due_on, "priority": action.priority,
-        "status": action.status, "progress": action.progress or 0,
-        "completion_evidence": action.completion_evidence or "", "completed_on": action.completed_on,
-        "statements": action.codes, "overdue": action.is_overdue(on or today()), "version": action.version,
-        "created_at": action.created_at, "updated_at": action.updated_at,
-    }
-
-
-conflict_shows(Action, lambda action: ActionSchema().dump(_action_out(action)))
-
-
-def _update_out(update):
-    return {"id": update.id, "action_id": update.action_id, "note": update.note, "progress": update.progress,
-            "created_at": update.created_at, "user": _user_out(update.user)}
+conflict_shows(Action, lambda action: ActionSchema().dump(action))
 
 
 def _finding_out(finding):
@@ -263,7 +244,7 @@ def create_action(data, area_id):
         area, title=data["title"], owner=data["owner_email"], due_on=data["due_on"], statements=data["statements"],
         description=data["description"] or "", agency_id=data["agency_id"], priority=data["priority"],
         status=data["status"], audit=audit, user=current_api_user())
-    return _action_out(_reload(action.id))
+    return _reload(action.id)
 
 
 @bp.get("/areas/<int:area_id>/actions")
@@ -285,9 +266,7 @@ def list_actions(query, area_id):
     filters = services.PlanFilter(status=query["status"], overdue=query["overdue"], statement=query["statement"],
                                   domain=query["domain"], owner_id=owner_id, agency_id=query["agency_id"],
                                   sort=query["sort"])
-    on = today()
-    return [_action_out(a, on) for a in db.session.scalars(services.plan_query(area.id, filters, on,
-                                                                                reader=current_api_user()))]
+    return list(db.session.scalars(services.plan_query(area.id, filters, today(), reader=current_api_user())))
 
 
 # -- one action -------------------------------------------------------------------------------
@@ -299,7 +278,7 @@ def list_actions(query, area_id):
 @bp.alt_response(404, response="NOT_FOUND")
 def get_action(action_id):
     """One action."""
-    return _action_out(_action(action_id))
+    return _action(action_id)
 
 
 @bp.patch("/actions/<int:action_id>")
@@ -321,7 +300,7 @@ def patch_action(data, action_id):
     action = _action(action_id)
     version = data.pop("version", None)
     services.update_action(action, data, user=current_api_user(), expected_version=version)
-    return _action_out(_reload(action.id))
+    return _reload(action.id)
 
 
 @bp.post("/actions/<int:action_id>/updates")
@@ -337,7 +316,7 @@ def post_update(data, action_id):
     action's progress; the first progress above 0 moves a not-started action to in progress."""
     action = _action(action_id)
     update = services.add_update(action, data["note"], data["progress"], user=current_api_user())
-    return _update_out(update)
+    return update
 
 
 @bp.get("/actions/<int:action_id>/updates")
@@ -350,7 +329,7 @@ def list_updates(action_id):
     rows = db.session.scalars(
         select(ActionUpdate).where(ActionUpdate.action_id == action.id).options(selectinload(ActionUpdate.user))
         .order_by(ActionUpdate.created_at.desc(), ActionUpdate.id.desc()))
-    return [_update_out(u) for u in rows]
+    return rows
 
 
 # -- findings ---------------------------------------------------------------------------------
@@ -389,8 +368,7 @@ def accept_findings(data, audit_id):
     db.session.expire_all()
     rows = {a.id: a for a in db.session.scalars(
         select(Action).where(Action.id.in_(ids)).options(selectinload(Action.statements), selectinload(Action.owner)))}
-    on = today()
-    return [_action_out(rows[i], on) for i in ids]
+    return [rows[i] for i in ids]
 
 
 @bp.post("/audits/<int:audit_id>/findings/<code>/dismiss")

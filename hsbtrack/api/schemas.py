@@ -17,6 +17,20 @@ class UtcDateTime(ma.fields.DateTime):
         return super()._serialize(value, attr, obj, **kwargs)
 
 
+class Text(ma.fields.String):
+    """Text a record may hold as NULL, sent as "" (the API never answers null for a text field)."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return "" if value is None else super()._serialize(value, attr, obj, **kwargs)
+
+
+class Count(ma.fields.Integer):
+    """A number a record may hold as NULL before its first write (a version, a percentage), sent as 0."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return 0 if value is None else super()._serialize(value, attr, obj, **kwargs)
+
+
 class Id(ma.fields.Integer):
     """An id sent by the caller: a whole number from 1 to the largest id a row can have (422 otherwise)."""
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 
 from hsbtrack.api.auth import api_blueprint, current_api_user
 from hsbtrack.api.errors import conflict_shows
-from hsbtrack.api.schemas import Id, UtcDateTime
+from hsbtrack.api.schemas import Count, Id, Text, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import (
     exports,
@@ -93,9 +93,9 @@ class AgencyResponseSchema(ma.Schema):
     agency_id = ma.fields.Integer()
     code = ma.fields.String()
     score = ma.fields.Integer(allow_none=True)
-    evidence = ma.fields.String()
-    assurance = ma.fields.String()
-    version = ma.fields.Integer()
+    evidence = Text()
+    assurance = Text()
+    version = Count(metadata={"description": "0 before the first answer"})
     updated_at = UtcDateTime(allow_none=True)
 
 
@@ -128,9 +128,9 @@ class DomainResponseInSchema(ma.Schema):
 class DomainResponseSchema(ma.Schema):
     agency_id = ma.fields.Integer()
     domain = ma.fields.Integer()
-    comments = ma.fields.String()
+    comments = Text()
     date_completed = ma.fields.Date(allow_none=True)
-    version = ma.fields.Integer()
+    version = Count()
     updated_at = UtcDateTime(allow_none=True)
 
 
@@ -182,7 +182,7 @@ class ScheduleSchema(ma.Schema):
     framework = ma.fields.String()
     kind = ma.fields.String()
     cycle = ma.fields.Integer()
-    label = ma.fields.String()
+    label = ma.fields.Function(lambda slot: f"T{slot.cycle}", metadata={"type": "string"})
     due_on = ma.fields.Date()
     baseline_id = ma.fields.Integer(allow_none=True)
     audit_id = ma.fields.Integer(allow_none=True)
@@ -207,18 +207,8 @@ def _audit_out(audit, participants):
     }
 
 
-def _response_out(row):
-    return {"agency_id": row.agency_id, "code": row.code, "score": row.score, "evidence": row.evidence or "",
-            "assurance": row.assurance or "", "version": row.version or 0, "updated_at": row.updated_at}
-
-
-def _domain_response_out(row):
-    return {"agency_id": row.agency_id, "domain": row.domain, "comments": row.comments or "",
-            "date_completed": row.date_completed, "version": row.version or 0, "updated_at": row.updated_at}
-
-
-conflict_shows(Response, lambda row: AgencyResponseSchema().dump(_response_out(row)))
-conflict_shows(DomainResponse, lambda row: DomainResponseSchema().dump(_domain_response_out(row)))
+conflict_shows(Response, lambda row: AgencyResponseSchema().dump(row))
+conflict_shows(DomainResponse, lambda row: DomainResponseSchema().dump(row))
 conflict_shows(AgreedScore, lambda row: StatementScoreSchema().dump(_statement_now(services.get_audit(row.audit_id),
                                                                                    row.code)))
 
@@ -231,12 +221,6 @@ def _statement_out(result, agreed_row=None):
         "disagreement": result.disagreement, "justification": result.justification, "moderated": result.moderated,
         "version": agreed_row.version if agreed_row is not None else None,
     }
-
-
-def _schedule_out(slot):
-    return {"id": slot.id, "framework": slot.framework, "kind": slot.kind, "cycle": slot.cycle,
-            "label": f"T{slot.cycle}", "due_on": slot.due_on, "baseline_id": slot.baseline_id,
-            "audit_id": slot.audit_id}
 
 
 # -- audits -----------------------------------------------------------------------------------
@@ -310,7 +294,7 @@ def close_audit(data, audit_id):
 def area_schedule(area_id):
     """Re-audits due in the area (T2 at +6 months, T3 at +12 months), soonest first."""
     area = loaded("area_id")
-    return [_schedule_out(slot) for slot in services.schedule(area.id)]
+    return services.schedule(area.id)
 
 
 # -- agency responses -------------------------------------------------------------------------
@@ -337,7 +321,9 @@ def put_response(data, audit_id, agency_id, code):
     row = services.save_response(audit, agency_id, code, score=data.get("score"), evidence=data.get("evidence"),
                                  assurance=data.get("assurance"), user=current_api_user(),
                                  expected_version=_version(data.get("version")), fields=fields)
-    return {**_response_out(row), "progress": _progress_out(services.progress(audit)[agency_id])}
+    # the saved answer (read by the schema, field by field) with the agency's progress beside it
+    return {**{name: getattr(row, name) for name in AgencyResponseSchema().fields},
+            "progress": _progress_out(services.progress(audit)[agency_id])}
 
 
 def _progress_out(done):
@@ -358,7 +344,7 @@ def list_responses(query, audit_id):
     readable = _readable_agencies(audit)
     if agency_id is not None and agency_id not in readable:
         abort(404, description=_("This agency is not taking part in the audit"))
-    return [_response_out(r) for r in services.audit_responses(audit, agency_id) if r.agency_id in readable]
+    return [r for r in services.audit_responses(audit, agency_id) if r.agency_id in readable]
 
 
 @bp.put("/audits/<int:audit_id>/domain-responses/<int:agency_id>/<int:number>")
@@ -379,7 +365,7 @@ def put_domain_response(data, audit_id, agency_id, number):
                                         date_completed=data.get("date_completed"), user=current_api_user(),
                                         expected_version=_version(data.get("version")),
                                         fields=tuple(name for name in ("comments", "date_completed") if name in data))
-    return _domain_response_out(row)
+    return row
 
 
 @bp.get("/audits/<int:audit_id>/domain-responses")
@@ -390,7 +376,7 @@ def list_domain_responses(audit_id):
     """Every agency's domain comments and dates completed."""
     audit = loaded("audit_id")
     readable = _readable_agencies(audit)
-    return [_domain_response_out(r) for r in services.audit_domain_responses(audit) if r.agency_id in readable]
+    return [r for r in services.audit_domain_responses(audit) if r.agency_id in readable]
 
 
 @bp.post("/audits/<int:audit_id>/agencies/<int:agency_id>/submit")
