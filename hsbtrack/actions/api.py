@@ -24,7 +24,7 @@ from hsbtrack.api.errors import conflict_shows
 from hsbtrack.api.schemas import Count, Id, Text, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
-from hsbtrack.audits.services import get_audit
+from hsbtrack.audits.services import DEFAULT_FRAMEWORK, get_audit
 from hsbtrack.auth.models import User
 from hsbtrack.auth.services import normalise_email
 from hsbtrack.errors import ServiceError
@@ -127,13 +127,14 @@ class ActionPatchSchema(ma.Schema):
 
 
 class PlanQuerySchema(ma.Schema):
-    status = ma.fields.String(load_default=None, validate=ma.validate.OneOf(STATUSES))
+    # (the values are checked by the plan's one rule, actions.services.plan_filter, as on the page)
+    status = ma.fields.String(load_default=None, metadata={"description": ", ".join(STATUSES)})
     overdue = ma.fields.Boolean(load_default=False)
     statement = ma.fields.String(load_default=None, metadata={"description": "Linked to this statement code"})
     domain = ma.fields.Integer(load_default=None, metadata={"description": "Linked to a statement of this domain"})
     owner_email = ma.fields.String(load_default=None)
     agency_id = Id(load_default=None, strict=False)
-    sort = ma.fields.String(load_default="due_on", validate=ma.validate.OneOf(("due_on", "priority", "status", "title")))
+    sort = ma.fields.String(load_default="due_on", metadata={"description": ", ".join(services.PLAN_SORTS)})
 
 
 class UpdateInSchema(ma.Schema):
@@ -263,9 +264,9 @@ def list_actions(query, area_id):
         owner_id = db.session.scalar(select(User.id).where(User.email == normalise_email(query["owner_email"])))
         if owner_id is None:
             return []
-    filters = services.PlanFilter(status=query["status"], overdue=query["overdue"], statement=query["statement"],
-                                  domain=query["domain"], owner_id=owner_id, agency_id=query["agency_id"],
-                                  sort=query["sort"])
+    filters = services.plan_filter(services.framework(DEFAULT_FRAMEWORK), status=query["status"],
+                                   overdue=query["overdue"], statement=query["statement"], domain=query["domain"],
+                                   owner_id=owner_id, agency_id=query["agency_id"], sort=query["sort"], strict=True)
     return list(db.session.scalars(services.plan_query(area.id, filters, today(), reader=current_api_user())))
 
 

@@ -24,7 +24,7 @@ from hsbtrack.extensions import db
 from hsbtrack.timeutil import today, utcnow
 from hsbtrack.views_support import term
 
-SORTS = ("due_on", "priority", "status", "title")
+SORTS = services.PLAN_SORTS
 DEFAULT_FRAMEWORK = "nspcc-hsb-2019"
 CSV_COLUMNS = ("id", "domains", "statements", "title", "description", "owner", "agency", "due_on", "priority",
                "status", "progress", "last_update_on", "last_update", "overdue", "completed_on",

@@ -455,6 +455,42 @@ class PlanFilter:
     sort: str = "due_on"
 
 
+PLAN_SORTS = ("due_on", "priority", "status", "title")
+
+
+def plan_filter(framework, *, status=None, overdue=False, statement=None, domain=None, owner_id=None,
+                agency_id=None, sort=None, strict: bool = False) -> PlanFilter:
+    """The plan's filters, read by one rule for the pages and the API. A value that names no status,
+    statement, domain or sort order is a field error when ``strict`` (the API: 422), and is dropped
+    otherwise (a page's query string may come from an old bookmark)."""
+    errors = {}
+
+    def keep(field, value, known, message):
+        if value in (None, ""):
+            return None
+        if value in known:
+            return value
+        if strict:
+            errors[field] = message
+        return None
+
+    domains = {d.number for d in framework.domains} if framework is not None else set()
+    codes = set(framework.codes) if framework is not None else set()
+    chosen = PlanFilter(
+        status=keep("status", status, STATUSES, _("Choose a known status")),
+        overdue=bool(overdue),
+        statement=keep("statement", (statement or "").strip() or None, codes,
+                       _("%(code)s is not a statement of the framework", code=statement)),
+        domain=keep("domain", domain, domains, _("Choose a domain of the framework")),
+        owner_id=owner_id,
+        agency_id=agency_id,
+        sort=keep("sort", sort, PLAN_SORTS, _("Sort by due date, priority, status or title")) or "due_on",
+    )
+    if errors:
+        raise ServiceError(_("Check the filters"), errors)
+    return chosen
+
+
 def plan_query(area_ids, filters: PlanFilter | None = None, on: date | None = None, reader=None):
     """The plan of one area (or several), as ``reader`` may see it (walled actions only for those
     who may look behind the wall; with several areas, walled actions are left out)."""

@@ -146,24 +146,11 @@ def _parse_int(value):
 
 
 def plan_filters(args, framework) -> services.PlanFilter:
-    """The plan's filters from the query string; unknown values are ignored."""
-    status = args.get("status") or None
-    statement = (args.get("statement") or "").strip() or None
-    if statement is not None and (framework is None or statement not in framework.codes):
-        statement = None
-    domain = _parse_int(args.get("domain"))
-    if domain is not None and (framework is None or domain not in {d.number for d in framework.domains}):
-        domain = None
-    sort = args.get("sort") or "due_on"
-    return services.PlanFilter(
-        status=status if status in services.status_labels() else None,
-        overdue=(args.get("overdue") or "").lower() in ("1", "true", "on", "yes"),
-        statement=statement,
-        domain=domain,
-        owner_id=_parse_int(args.get("owner")),
-        agency_id=_parse_int(args.get("agency")),
-        sort=sort if sort in exports.SORTS else "due_on",
-    )
+    """The plan's filters from the query string (the API's rule; values it does not know are dropped)."""
+    return services.plan_filter(
+        framework, status=args.get("status"), overdue=(args.get("overdue") or "").lower() in ("1", "true", "on", "yes"),
+        statement=args.get("statement"), domain=_parse_int(args.get("domain")), owner_id=_parse_int(args.get("owner")),
+        agency_id=_parse_int(args.get("agency")), sort=args.get("sort"))
 
 
 def _filter_args(filters) -> dict:
