@@ -12,12 +12,14 @@ docs/testing_plugins.rst."""
 import os
 import re
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
+from sqlalchemy.exc import DBAPIError
 
 from hsbtrack import create_app
 from hsbtrack.areas.services import (
@@ -138,9 +140,20 @@ def spare_database(app, tmp_path, label: str):
     try:
         yield make_url(url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            # A role that is not a superuser cannot end an autovacuum worker, which a freshly filled
+            # database invites: DROP … WITH (FORCE) then fails for a moment. Try for up to 30 s.
+            for attempt in range(30):
+                try:
+                    with admin.connect() as conn:
+                        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                    break
+                except DBAPIError:
+                    if attempt == 29:
+                        raise
+                    time.sleep(1)
+        finally:
+            admin.dispose()
 
 
 def _empty_all_tables(app):

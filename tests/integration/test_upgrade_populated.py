@@ -29,11 +29,9 @@ import subprocess
 import sys
 import tarfile
 from collections import Counter
-from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from time import sleep
 from types import SimpleNamespace
 
 import pytest
@@ -153,39 +151,12 @@ def _populate_with_the_release(root: Path, url: str, work: Path) -> dict:
     return json.loads(out.read_text())
 
 
-@contextmanager
-def _scratch_database(app, work: Path):
-    """spare_database, whose drop is tried again on PostgreSQL: DROP DATABASE … WITH (FORCE) by a role that
-    is not a superuser fails while an autovacuum worker is in the database (its rows invite one)."""
-    manager = spare_database(app, work, "upgrade")
-    url = manager.__enter__()
-    try:
-        yield url
-    finally:
-        try:
-            manager.__exit__(None, None, None)
-        except sa.exc.DBAPIError:
-            admin = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"], isolation_level="AUTOCOMMIT")
-            try:
-                for attempt in range(30):
-                    try:
-                        with admin.connect() as conn:
-                            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{sa.make_url(url).database}" WITH (FORCE)')
-                        break
-                    except sa.exc.DBAPIError:
-                        if attempt == 29:
-                            raise
-                        sleep(1)
-            finally:
-                admin.dispose()
-
-
 @pytest.fixture(scope="module")
 def upgraded(app, tmp_path_factory):
     """A database migrated and filled by the previous release, then upgraded by the current code."""
     work = tmp_path_factory.mktemp("upgrade")
     root = _release_tree(work / "release")
-    with _scratch_database(app, work) as url:
+    with spare_database(app, work, "upgrade") as url:
         release = _populate_with_the_release(root, url, work)
         before = snapshot(url)
         current = make_app(SQLALCHEMY_DATABASE_URI=url, HSBTRACK_PLUGINS=",".join(RELEASE_PLUGINS))
@@ -233,8 +204,9 @@ def test_the_release_is_filled_and_the_upgrade_reaches_every_head(upgraded):
     before, after, scripts = upgraded.before, upgraded.after, upgraded.scripts
     assert sorted(row["version_num"] for row in before["alembic_version"]["rows"]) == upgraded.release["heads"]
     assert set(RELEASE_PLUGINS) <= set(upgraded.release["plugins"])
-    empty = [t for t in ("users", "memberships", "areas", "agencies", "audits", "audit_responses",
-                         "audit_agreed_scores", "history_entries", "actions", "plugin_states") if not before[t]["rows"]]
+    core = ("users", "memberships", "areas", "agencies", "audits", "audit_responses", "audit_agreed_scores",
+            "history_entries", "actions", "plugin_states")
+    empty = [table for table in core if not before[table]["rows"]]
     empty += [plugin for plugin in RELEASE_PLUGINS
               if not any(rows["rows"] for table, rows in before.items() if table.startswith(f"{plugin}_"))]
     assert not empty, f"the release's demo left these empty, so the comparison would prove little: {empty}"
@@ -359,6 +331,7 @@ def test_every_demo_login_still_signs_in(upgraded):
 
 
 def test_plugin_records_and_history_are_on_their_pages(upgraded):
+    """Each plugin's records, read by the user of the demo who reads them, and a statement's history."""
     before = upgraded.before
 
     def area_of(plugin):
