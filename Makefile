@@ -24,7 +24,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-hsbtrack/static/css/app.css: node_modules/.installed assets/scss/app.scss assets/scss/_hsbtrack.scss assets/copy-vendor.js
+hsbtrack/static/css/app.css: node_modules/.installed $(wildcard assets/scss/*.scss) assets/copy-vendor.js
 	npm run --silent build
 
 assets: hsbtrack/static/css/app.css

@@ -146,6 +146,8 @@ class StatementScoreSchema(ma.Schema):
     disagreement = ma.fields.Boolean(metadata={"description": "Agencies differ by 2 or more"})
     justification = ma.fields.String()
     moderated = ma.fields.Boolean()
+    stale = ma.fields.Boolean(metadata={"description": "Moderated when the lowest agency score was another: "
+                                                       "to be confirmed (set again) or changed"})
     version = ma.fields.Integer(allow_none=True, metadata={"description": "Version of the moderated score, if any"})
 
 
@@ -219,6 +221,7 @@ def _statement_out(result, agreed_row=None):
         "agency_scores": {str(agency_id): score for agency_id, score in result.agency_scores.items()},
         "lowest": result.lowest, "highest": result.highest, "agreed": result.agreed, "spread": result.spread,
         "disagreement": result.disagreement, "justification": result.justification, "moderated": result.moderated,
+        "stale": result.stale,
         "version": agreed_row.version if agreed_row is not None else None,
     }
 

@@ -38,6 +38,8 @@ class StatementResult:
     agreed: int | None
     moderated: bool
     justification: str
+    # moderated against a lowest agency score that has changed since: to be confirmed or changed
+    stale: bool = False
 
     @property
     def disagreement(self) -> bool:
@@ -67,6 +69,10 @@ class Consolidated:
     def disagreements(self) -> list[StatementResult]:
         return [s for s in self.statements if s.disagreement]
 
+    def stale(self) -> list[StatementResult]:
+        """Moderated statements whose lowest agency score has changed since they were agreed."""
+        return [s for s in self.statements if s.stale]
+
     def lowest_items(self, threshold: int) -> list[StatementResult]:
         """Statements whose agreed score is at or below ``threshold``, lowest first."""
         low = [s for s in self.statements if s.agreed is not None and s.agreed <= threshold]
@@ -78,7 +84,8 @@ def consolidate(framework, scores: dict, agreed: dict, lowest_scores: dict | Non
 
     :param framework: a :class:`hsbtrack.catalogue.Framework`.
     :param scores: ``{code: {agency_id: score}}`` (None scores left out).
-    :param agreed: ``{code: (score, justification)}`` for moderated statements.
+    :param agreed: ``{code: (score, justification, lowest it was agreed against)}`` for moderated
+        statements (without the third item the moderation is taken as current).
     :param lowest_scores: instead of ``scores``, only ``{code: lowest agency score}`` (roll-ups that
         show agreed scores and domain means): agency scores, highest, spread, mean and median are
         then unknown (empty / None).
@@ -94,7 +101,8 @@ def consolidate(framework, scores: dict, agreed: dict, lowest_scores: dict | Non
             values = list(by_agency.values())
             lowest = min(values) if values else None
         moderated = statement.code in agreed
-        agreed_score, justification = agreed.get(statement.code, (lowest, ""))
+        agreed_score, justification, *basis = agreed.get(statement.code, (lowest, ""))
+        stale = moderated and bool(basis) and basis[0] != lowest
         results.append(
             StatementResult(
                 code=statement.code,
@@ -108,6 +116,7 @@ def consolidate(framework, scores: dict, agreed: dict, lowest_scores: dict | Non
                 agreed=agreed_score,
                 moderated=moderated,
                 justification=justification or "",
+                stale=stale,
             )
         )
     domains = []

@@ -117,6 +117,9 @@ class AgreedScore(db.Model):
     code: Mapped[str] = mapped_column(String(20))
     score: Mapped[int | None]
     justification: Mapped[str] = mapped_column(Text, default="")
+    # The lowest agency score when this was agreed (what the justification answers): when the lowest
+    # score moves, the agreed score is stale until someone confirms or changes it.
+    basis_lowest: Mapped[int | None]
     moderated_at: Mapped[datetime] = mapped_column(default=utcnow)
     moderated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(nullable=False, default=1)

@@ -41,7 +41,7 @@ from hsbtrack.views_support import scored_statement_or_404, set_current_area
 
 bp = Blueprint("moderation", __name__)
 
-FILTERS = ("disagreements", "low")
+FILTERS = ("disagreements", "low", "stale")
 
 
 class AgreedScoreForm(FlaskForm):
@@ -142,6 +142,8 @@ def matrix(area_id, audit_id):
     def shown(r):
         if "disagreements" in filters and not r.disagreement:
             return False
+        if "stale" in filters and not r.stale:
+            return False
         return not ("low" in filters and not is_low(r))
 
     domains = []
@@ -167,6 +169,7 @@ def matrix(area_id, audit_id):
         "disagreements": sum(1 for r in result.statements if r.disagreement),
         "low": sum(1 for r in result.statements if is_low(r)),
         "moderated": sum(1 for r in result.statements if r.moderated),
+        "stale": sum(1 for r in result.statements if r.stale),
         "unscored": sum(1 for r in result.statements if r.lowest is None),
     }
     return render_template(

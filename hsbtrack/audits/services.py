@@ -389,7 +389,7 @@ def agreed_rows(audit: Audit) -> dict[str, AgreedScore]:
 
 
 def consolidated(audit: Audit) -> Consolidated:
-    agreed = {code: (row.score, row.justification) for code, row in agreed_rows(audit).items()}
+    agreed = {code: (row.score, row.justification, row.basis_lowest) for code, row in agreed_rows(audit).items()}
     return consolidate(framework_of(audit), scores_matrix(audit), agreed)
 
 
@@ -420,9 +420,11 @@ def set_agreed_score(audit: Audit, code: str, score, justification="", user=None
             before = {"score": lowest, "justification": ""}
         else:
             before = {"score": row.score, "justification": row.justification}
-        values = {"score": value, "justification": justification}
-        changes = {k: (before[k], v) for k, v in values.items() if before[k] != v}
-        row.score, row.justification = value, justification
+            if row.basis_lowest != lowest:  # saving it again confirms it against today's lowest score
+                before["confirmed_against"] = row.basis_lowest
+        values = {"score": value, "justification": justification, "confirmed_against": lowest}
+        changes = {k: (before[k], v) for k, v in values.items() if k in before and before[k] != v}
+        row.score, row.justification, row.basis_lowest = value, justification, lowest
         row.moderated_at = utcnow()
         row.moderated_by_id = getattr(user, "id", None)
         db.session.flush()
@@ -618,10 +620,10 @@ def agreed_many(audits) -> dict[int, Consolidated]:
     for audit_id, code, score in rows:
         lowest[audit_id][code] = score
     agreed = {audit_id: {} for audit_id in ids}
-    for audit_id, code, score, justification in db.session.execute(
-            select(AgreedScore.audit_id, AgreedScore.code, AgreedScore.score, AgreedScore.justification)
-            .where(AgreedScore.audit_id.in_(ids))):
-        agreed[audit_id][code] = (score, justification)
+    for audit_id, code, score, justification, basis in db.session.execute(
+            select(AgreedScore.audit_id, AgreedScore.code, AgreedScore.score, AgreedScore.justification,
+                   AgreedScore.basis_lowest).where(AgreedScore.audit_id.in_(ids))):
+        agreed[audit_id][code] = (score, justification, basis)
     return {a.id: consolidate(framework_of(a), {}, agreed[a.id], lowest_scores=lowest[a.id]) for a in audits}
 
 
@@ -641,5 +643,5 @@ def consolidated_many(audits) -> dict[int, Consolidated]:
         matrices[audit_id].setdefault(code, {})[agency_id] = score
     agreed = {audit_id: {} for audit_id in ids}
     for row in db.session.scalars(select(AgreedScore).where(AgreedScore.audit_id.in_(ids))):
-        agreed[row.audit_id][row.code] = (row.score, row.justification)
+        agreed[row.audit_id][row.code] = (row.score, row.justification, row.basis_lowest)
     return {a.id: consolidate(framework_of(a), matrices[a.id], agreed[a.id]) for a in audits}

@@ -161,8 +161,11 @@ def _render_detail(area, audit, close_form=None, submit_errors=None, status=200)
         "overview": (url_for("overview.audit_overview", area_id=area.id, audit_id=audit.id)
                      if _has_endpoint("overview.audit_overview") else None),
     }
+    # moderations to confirm again: shown to those who may open the grid, while the audit is open
+    stale_count = len(services.consolidated(audit).stale()) if audit.is_open and links["moderation"] else 0
     return render_template(
         "audits/detail.html", area=area, audit=audit, framework=framework, rows=rows, progress=progress,
+        stale_count=stale_count,
         manage=manage, close_form=close_form, form=close_form if close_form and close_form.errors else None,
         scheduled=scheduled, links=links, submit_errors=submit_errors or {}, lang=current_language(),
         can_score=lambda agency_id: can_score_for(current_user, area.id, agency_id),

@@ -66,11 +66,23 @@ def _plan_action_ids(before) -> set:
     return {row["action_id"] for row in before["scotland_plan_actions"]["rows"]}
 
 
+def _lowest_score(before, audit_id, code):
+    """The lowest score of a statement among the audit's participating agencies, before the upgrade."""
+    taking_part = {(r["audit_id"], r["agency_id"]) for r in before["audit_agencies"]["rows"]}
+    scores = [r["score"] for r in before["audit_responses"]["rows"]
+              if r["audit_id"] == audit_id and r["code"] == code and r["score"] is not None
+              and (r["audit_id"], r["agency_id"]) in taking_part]
+    return min(scores) if scores else None
+
+
 # {(table, column): f(snapshot before the upgrade, row after it) -> the value the upgrade must have put there}
 EXPECTED_NEW_COLUMNS = {
     # 0006_access adds the wall (open: NULL); scotland_0002 walls CARM risk-management-plan actions.
     ("actions", "restricted_to"):
         lambda before, row: CASE_PERMISSION if row["id"] in _plan_action_ids(before) else None,
+    # 0007_moderation_basis: an agreed score is taken as agreed against the lowest score it has now
+    ("audit_agreed_scores", "basis_lowest"):
+        lambda before, row: _lowest_score(before, row["audit_id"], row["code"]),
 }
 
 
