@@ -22,7 +22,12 @@ class Event(StrEnum):
     """An agency said its scores are complete. Record: the :class:`~hsbtrack.audits.models.AuditAgency`."""
 
     AUDIT_CLOSED = "audit_closed"
-    """An audit was closed: its figures are final. Record: the :class:`~hsbtrack.audits.models.Audit`."""
+    """An audit was closed: its figures are final. Record: the :class:`~hsbtrack.audits.models.Audit`
+    (``after["override_reason"]`` when it was closed with problems outstanding)."""
+
+    AUDIT_REOPENED = "audit_reopened"
+    """A closed audit was opened again (``after["reason"]`` says why): its figures are provisional
+    again. Record: the :class:`~hsbtrack.audits.models.Audit`."""
 
     ACTION_CREATED = "action_created"
     """An action was added to the plan. Record: the :class:`~hsbtrack.actions.models.Action`."""

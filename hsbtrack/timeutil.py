@@ -2,7 +2,9 @@
 one reading of a date typed by a person or sent to the API."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 
 from hsbtrack.errors import ServiceError
@@ -15,6 +17,21 @@ def utcnow() -> datetime:
 
 def today() -> date:
     return utcnow().date()
+
+
+def _zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Europe/London")
+
+
+def local_today() -> date:
+    """Today where the partnership is (``HSBTRACK_TIMEZONE``, Europe/London by default): the day people
+    mean when they type a date. Between midnight and 1 am in summer UTC is still on yesterday."""
+    return datetime.now(UTC).astimezone(_zone()).date()
+
+
+def local_date(stored: datetime) -> date:
+    """The partnership's calendar day of a stored (naive UTC) time."""
+    return stored.replace(tzinfo=UTC).astimezone(_zone()).date()
 
 
 def parse_date(value, field: str, required: bool = False) -> date | None:

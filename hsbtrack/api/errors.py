@@ -13,10 +13,19 @@ class ErrorDetailSchema(ma.Schema):
     fields = ma.fields.Dict(keys=ma.fields.String(), values=ma.fields.String())
 
 
+class ProblemSchema(ma.Schema):
+    kind = ma.fields.String(metadata={"description": "missing_return, unsigned_return, stale_moderation or unscored"})
+    message = ma.fields.String()
+    code = ma.fields.String(allow_none=True, metadata={"description": "The statement, for a statement's problem"})
+    agency_id = ma.fields.Integer(allow_none=True, metadata={"description": "The agency, for a return's problem"})
+
+
 class ErrorSchema(ma.Schema):
     error = ma.fields.Nested(ErrorDetailSchema, required=True)
     current = ma.fields.Dict(metadata={"description": "With a 409 about one record: that record as it now is, "
                                                       "in the shape its GET answers (send its version to retry)"})
+    problems = ma.fields.List(ma.fields.Nested(ProblemSchema), metadata={
+        "description": "With a 409 from closing an audit: what is outstanding (send override_reason to close anyway)"})
 
 
 def error_code(status: int) -> str:
@@ -25,10 +34,12 @@ def error_code(status: int) -> str:
             409: "conflict", 413: "too_large", 422: "invalid"}.get(status, "server_error")
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None, current=None):
+def error_response(status: int, code: str, message: str, fields: dict | None = None, current=None, problems=None):
     body = {"error": {"code": code, "message": message, "fields": fields or {}}}
     if current is not None:
         body["current"] = current
+    if problems is not None:
+        body["problems"] = ProblemSchema(many=True).dump(problems)
     return jsonify(body), status
 
 
@@ -82,7 +93,8 @@ def service_error(error: ServiceError):
     record = getattr(error, "current", None)
     write = _CURRENT_WRITERS.get(type(record))
     return error_response(error.status, error.code, error.message, error.fields,
-                          current=write(record) if write is not None else None)
+                          current=write(record) if write is not None else None,
+                          problems=getattr(error, "problems", None))
 
 
 class HsbApi(Api):

@@ -33,8 +33,8 @@ def home():
 def switch():
     try:
         area_id = int(request.args.get("area_id", ""))
-    except ValueError:
-        abort(404)
+    except ValueError:  # "Choose an area" itself: stay on the list of areas
+        return redirect(url_for("areas.home"))
     get_area_or_404(current_user, area_id, Perm.VIEW_AREA)
     return redirect(url_for("dashboard.area", area_id=area_id))
 

@@ -12,7 +12,7 @@ from flask import abort
 from flask_babel import gettext as _
 
 from hsbtrack.api.auth import api_blueprint, current_api_user
-from hsbtrack.api.errors import conflict_shows
+from hsbtrack.api.errors import ProblemSchema, conflict_shows
 from hsbtrack.api.schemas import Count, Id, Text, UtcDateTime
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import (
@@ -175,8 +175,19 @@ class VersionQuerySchema(ma.Schema):
 
 
 class CloseInSchema(ma.Schema):
-    completed_on = ma.fields.String(allow_none=True, load_default=None,
-                                    metadata={"description": "ISO date (default: today)", "format": "date"})
+    completed_on = ma.fields.String(allow_none=True, load_default=None, metadata={
+        "description": "ISO date (default: today), neither in the future nor before the audit opened", "format": "date"})
+    override_reason = ma.fields.String(allow_none=True, load_default=None, metadata={
+        "description": "Why the audit closes with problems outstanding (see close-check); recorded in the history"})
+
+
+class CloseCheckSchema(ma.Schema):
+    ready = ma.fields.Boolean(metadata={"description": "True when nothing is outstanding"})
+    problems = ma.fields.List(ma.fields.Nested(ProblemSchema))
+
+
+class ReopenInSchema(ma.Schema):
+    reason = ma.fields.String(load_default="", metadata={"description": "Why it is reopened (required)"})
 
 
 class ScheduleSchema(ma.Schema):
@@ -283,10 +294,41 @@ def get_audit(audit_id):
 def close_audit(data, audit_id):
     """Close an audit; closing the baseline (T1) schedules T2 at +6 and T3 at +12 months.
 
-    Board managers and administrators. ``completed_on`` defaults to today. 409 if already closed.
+    Board managers and administrators. ``completed_on`` defaults to today; a date in the future or
+    before the audit opened answers 422. With problems outstanding (``close-check``) it answers 409
+    with ``problems`` unless ``override_reason`` says why it closes anyway. 409 if already closed.
     """
     audit = loaded("audit_id")
-    services.close_audit(audit, user=current_api_user(), completed_on=data["completed_on"])
+    services.close_audit(audit, user=current_api_user(), completed_on=data["completed_on"],
+                         override_reason=data["override_reason"])
+    return _audit_out(audit, services.participants(audit))
+
+
+@bp.get("/audits/<int:audit_id>/close-check")
+@requires(Perm.READ_AUDIT)
+@bp.response(200, CloseCheckSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+def close_check(audit_id):
+    """What stands between the audit and closing: returns not submitted (``missing_return``), agreed
+    scores to confirm again (``stale_moderation``), statements no agency scored (``unscored``)."""
+    problems = services.close_check(loaded("audit_id"))
+    return {"ready": not problems, "problems": problems}
+
+
+@bp.post("/audits/<int:audit_id>/reopen")
+@requires(Perm.MANAGE_AREA)
+@bp.arguments(ReopenInSchema)
+@bp.response(200, AuditSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def reopen_audit(data, audit_id):
+    """Open the latest closed audit again, with a ``reason`` (in the history). 409 when it is open, or a
+    later audit of the framework exists; 422 without a reason. Re-audits scheduled from it and not yet
+    opened are dropped until it closes again."""
+    audit = loaded("audit_id")
+    services.reopen_audit(audit, user=current_api_user(), reason=data["reason"])
     return _audit_out(audit, services.participants(audit))
 
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 from hsbtrack.audits import services
 from hsbtrack.auth.models import User
 from hsbtrack.extensions import db
-from hsbtrack.timeutil import today
+from hsbtrack.timeutil import today, utcnow
 
 
 def _scores_for(rng, framework, base_by_domain, spread=1):
@@ -21,7 +21,9 @@ def load_demo_audits(area) -> None:
     rng = random.Random(2019)  # nosec B311  # made-up demo scores, the same every time; nothing secret
     board = db.session.scalar(db.select(User).where(User.email == "board@example.org"))
     agencies = list(area.agencies)[:4]
-    t1 = services.open_audit(area, title="Baseline audit (T1)", agency_ids=[a.id for a in agencies], user=board)
+    # the baseline began about eight months ago and was completed six months ago; T2 is under way
+    t1 = services.open_audit(area, title="Baseline audit (T1)", agency_ids=[a.id for a in agencies], user=board,
+                             opened_at=utcnow() - timedelta(days=250))
     framework = services.framework_of(t1)
     t1_levels = {1: 2, 2: 2, 3: 2, 4: 1, 5: 2}
     for agency in agencies:

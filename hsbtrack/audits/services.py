@@ -4,9 +4,11 @@ Views and the API call these; nothing here reads the request. Every change to a 
 assurance, agreed score or justification is written to the history in the same transaction.
 """
 
+from dataclasses import dataclass
 from datetime import date
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -29,7 +31,7 @@ from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.permissions import can
 from hsbtrack.plugins.services import emit
-from hsbtrack.timeutil import parse_date, today, utcnow
+from hsbtrack.timeutil import local_date, local_today, parse_date, utcnow
 from hsbtrack.transactions import bump, locked, run_write
 
 DEFAULT_FRAMEWORK = "nspcc-hsb-2019"
@@ -135,11 +137,12 @@ def require(user, permission: str, area_id: int, agency_id: int | None = None) -
 
 
 def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=None, user=None,
-               authorised_by_region=False) -> Audit:
+               authorised_by_region=False, opened_at=None) -> Audit:
     """Open the next audit of ``area``: T1 first, then re-audits starting from the previous cycle.
 
     ``authorised_by_region``: the caller has checked a regional permission that covers opening it (a
-    regional round, opened by the region's coordinator, who holds no role in the member area)."""
+    regional round, opened by the region's coordinator, who holds no role in the member area).
+    ``opened_at``: when an audit recorded afterwards really began (the demo, imports); now otherwise."""
     if not authorised_by_region:
         require(user, Perm.MANAGE_AREA, area.id)
     try:
@@ -169,7 +172,7 @@ def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=No
     title = parse_text(title, "title")[:200] or _("%(framework)s audit T%(cycle)d", framework=framework.title, cycle=cycle)
     audit = Audit(area_id=area.id, framework=framework.slug, framework_version=framework.version, title=title,
                   cycle=cycle, status=OPEN, previous_id=previous.id if previous else None,
-                  opened_by_id=getattr(user, "id", None))
+                  opened_by_id=getattr(user, "id", None), opened_at=opened_at or utcnow())
     audit.participants = [AuditAgency(agency_id=a) for a in sorted(set(chosen))]
     db.session.add(audit)
     db.session.flush()
@@ -492,11 +495,71 @@ def add_months(day: date, months: int) -> date:
     raise AssertionError("unreachable")
 
 
-def close_audit(audit: Audit, user=None, completed_on=None) -> Audit:
-    """Close the audit. Closing the baseline (T1) schedules T2 at +6 and T3 at +12 months."""
+CLOSE_PROBLEM_KINDS = ("missing_return", "unsigned_return", "stale_moderation", "unscored")
+
+
+@dataclass(frozen=True)
+class CloseProblem:
+    """Something that makes an audit's figures less than final. ``kind`` is one of
+    :data:`CLOSE_PROBLEM_KINDS` (``unsigned_return`` comes with returns' sign-off)."""
+
+    kind: str
+    message: str
+    code: str | None = None
+    agency_id: int | None = None
+
+
+class CloseNotReady(ConflictError):
+    """Closing was asked for with problems outstanding and no reason to override them."""
+
+    def __init__(self, problems: list[CloseProblem]):
+        super().__init__(
+            _("The audit is not ready to close: resolve the problems listed, or give a reason to close it anyway"),
+            {"override_reason": _("Give a reason to close the audit with these problems outstanding")})
+        self.problems = problems
+
+
+def close_check(audit: Audit) -> list[CloseProblem]:
+    """What stands between the audit and final figures: returns not submitted, agreed scores whose
+    lowest score has changed since they were agreed, statements nobody scored."""
+    problems = [CloseProblem("missing_return", _("%(agency)s has not submitted its return", agency=agency.display_name),
+                             agency_id=agency.id)
+                for link, agency in participants(audit) if link.submitted_at is None]
+    result = consolidated(audit)
+    problems += [CloseProblem("stale_moderation", _("The agreed score of %(code)s was agreed against a lowest agency "
+                                                    "score that has changed since", code=s.code), code=s.code)
+                 for s in result.stale()]
+    problems += [CloseProblem("unscored", _("%(code)s has no score from any agency", code=s.code), code=s.code)
+                 for s in result.statements if s.agreed is None]
+    return problems
+
+
+def _completion_date(audit: Audit, completed_on) -> date:
+    """The completion date a person gave (today by default): not in the future, not before the audit
+    opened, both in the partnership's own calendar (not UTC's)."""
+    completed = parse_date(completed_on, "completed_on") or local_today()
+    opened = local_date(audit.opened_at)
+    if completed > local_today():
+        raise ServiceError.field("completed_on", _("The completion date cannot be in the future"))
+    if completed < opened:
+        raise ServiceError.field("completed_on", _("The completion date cannot be before the audit opened (%(date)s)",
+                                                   date=format_date(opened, "d MMMM yyyy")))
+    return completed
+
+
+def close_audit(audit: Audit, user=None, completed_on=None, override_reason=None) -> Audit:
+    """Close the audit: its figures become final. Closing the baseline (T1) schedules T2 at +6 and T3
+    at +12 months from the completion date.
+
+    With problems outstanding (:func:`close_check`) it closes only with ``override_reason``, which goes
+    into the history; otherwise :class:`CloseNotReady` (409) lists them."""
     require(user, Perm.MANAGE_AREA, audit.area_id)
     _require_open(audit)
-    completed = parse_date(completed_on, "completed_on") or today()
+    completed = _completion_date(audit, completed_on)
+    reason = parse_text(override_reason, "override_reason")
+    problems = close_check(audit)
+    if problems and not reason:
+        raise CloseNotReady(problems)
     audit.status = CLOSED
     audit.completed_on = completed
     audit.closed_by_id = getattr(user, "id", None)
@@ -508,10 +571,46 @@ def close_audit(audit: Audit, user=None, completed_on=None) -> Audit:
             if not exists:
                 db.session.add(ScheduledAudit(area_id=audit.area_id, framework=audit.framework, cycle=offset,
                                               due_on=add_months(completed, months), baseline_id=audit.id))
-    history.record(area_id=audit.area_id, entity="audit", entity_id=audit.id,
-                   changes={"status": (OPEN, CLOSED), "completed_on": (None, completed)}, user=user, audit_id=audit.id)
+    changes = {"status": (OPEN, CLOSED), "completed_on": (None, completed)}
+    if problems:
+        changes["override_reason"] = (None, reason)
+    history.record(area_id=audit.area_id, entity="audit", entity_id=audit.id, changes=changes, user=user,
+                   audit_id=audit.id)
     db.session.commit()
-    emit(audit.area, audit, Event.AUDIT_CLOSED, {"status": (OPEN, CLOSED), "completed_on": (None, completed)}, user)
+    emit(audit.area, audit, Event.AUDIT_CLOSED, changes, user)
+    return audit
+
+
+def may_reopen(audit: Audit) -> bool:
+    """Closed, and the latest audit of its framework in the area (the one a reopen would not overtake)."""
+    return audit.status == CLOSED and not any(
+        a.cycle > audit.cycle for a in audits_for_area(audit.area_id, audit.framework))
+
+
+def reopen_audit(audit: Audit, user=None, reason=None) -> Audit:
+    """Open a closed audit again, with a reason (in the history): only the latest audit of its framework
+    in the area, and not while a later one is open. Re-audits scheduled from it and not yet opened
+    are dropped; closing it again schedules them from the new completion date."""
+    require(user, Perm.MANAGE_AREA, audit.area_id)
+    if audit.status != CLOSED:
+        raise ConflictError(_("This audit is open already"))
+    later = [a for a in audits_for_area(audit.area_id, audit.framework) if a.cycle > audit.cycle]
+    if later:
+        raise ConflictError(_("%(label)s has been opened since: only the latest audit can be reopened",
+                              label=later[-1].label))
+    reason = parse_text(reason, "reason")
+    if not reason:
+        raise ServiceError.field("reason", _("Say why the audit is being reopened"))
+    completed = audit.completed_on
+    audit.status, audit.completed_on, audit.closed_by_id = OPEN, None, None
+    for slot in db.session.scalars(select(ScheduledAudit).where(ScheduledAudit.baseline_id == audit.id,
+                                                               ScheduledAudit.audit_id.is_(None))):
+        db.session.delete(slot)
+    changes = {"status": (CLOSED, OPEN), "completed_on": (completed, None), "reason": (None, reason)}
+    history.record(area_id=audit.area_id, entity="audit", entity_id=audit.id, changes=changes, user=user,
+                   audit_id=audit.id)
+    db.session.commit()
+    emit(audit.area, audit, Event.AUDIT_REOPENED, changes, user)
     return audit
 
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
-from wtforms import DateField, SelectMultipleField
+from wtforms import SelectMultipleField
 from wtforms.validators import Length, Optional
 
 from hsbtrack.areas.roles import Perm
@@ -22,18 +22,21 @@ from hsbtrack.audits import (
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import (
+    DayMonthYearField,
     FlaskForm,
     GovSelect,
     GovSubmitInput,
+    GovTextArea,
     GovTextInput,
     SelectField,
     StringField,
     SubmitField,
+    TextAreaField,
     apply_service_errors,
 )
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can, can_score_for, loaded, requires
-from hsbtrack.timeutil import parse_date, today
+from hsbtrack.timeutil import local_date, local_today, parse_date, today
 from hsbtrack.views_support import set_current_area
 
 bp = Blueprint("audits", __name__)
@@ -55,10 +58,19 @@ class OpenAuditForm(FlaskForm):
 
 
 class CloseAuditForm(FlaskForm):
-    completed_on = DateField(_l("Date completed"), format="%Y-%m-%d", validators=[Optional()], widget=GovTextInput(),
-                             description=_l("Re-audits are scheduled 6 and 12 months after the baseline’s "
-                                            "completion date."))
+    completed_on = DayMonthYearField(_l("Date completed"), required_message=_l("Enter the date the audit was completed"),
+                                     description=_l("For example, 27 3 2027. Not in the future, and not before the "
+                                                    "audit opened."))
+    override_reason = TextAreaField(_l("Why close it with these problems outstanding?"), widget=GovTextArea(),
+                                    description=_l("Recorded in the audit's history, with your name."))
     submit = SubmitField(_l("Close the audit"), widget=GovSubmitInput())
+
+
+class ReopenAuditForm(FlaskForm):
+    reason = TextAreaField(_l("Why is the audit being reopened?"), widget=GovTextArea(),
+                           description=_l("Recorded in the audit's history, with your name. Its figures become "
+                                          "provisional again until it closes."))
+    submit = SubmitField(_l("Reopen the audit"), widget=GovSubmitInput())
 
 
 # -- loading, with the permission rules -----------------------------------------------------
@@ -144,15 +156,11 @@ def new(area_id):
 # -- an audit's home --------------------------------------------------------------------------
 
 
-def _render_detail(area, audit, close_form=None, submit_errors=None, status=200):
+def _render_detail(area, audit, submit_errors=None, status=200):
     framework = _framework_or_404(audit)
     rows = services.participants(audit)
     progress = services.progress(audit)
     manage = can(current_user, Perm.MANAGE_AREA, area.id)
-    if close_form is None and audit.is_open and manage:
-        close_form = CloseAuditForm(formdata=None, completed_on=today())
-    if close_form is not None and audit.cycle != 1:
-        close_form.completed_on.description = ""  # only closing the baseline schedules re-audits
     scheduled = [s for s in services.schedule(area.id)
                  if s.framework == audit.framework and s.baseline_id == audit.id] if not audit.is_open else []
     links = {
@@ -166,7 +174,7 @@ def _render_detail(area, audit, close_form=None, submit_errors=None, status=200)
     return render_template(
         "audits/detail.html", area=area, audit=audit, framework=framework, rows=rows, progress=progress,
         stale_count=stale_count,
-        manage=manage, close_form=close_form, form=close_form if close_form and close_form.errors else None,
+        manage=manage, may_reopen=manage and services.may_reopen(audit),
         scheduled=scheduled, links=links, submit_errors=submit_errors or {}, lang=current_language(),
         can_score=lambda agency_id: can_score_for(current_user, area.id, agency_id),
         unsubmitted=[agency for participation, agency in rows if participation.submitted_at is None],
@@ -180,22 +188,55 @@ def detail(area_id, audit_id):
     return _render_detail(area, audit)
 
 
-@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/close", methods=["POST"])
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/close", methods=["GET", "POST"])
 @requires(Perm.MANAGE_AREA)
 def close(area_id, audit_id):
+    """The close check and confirmation: what is outstanding, the completion date, and a reason to
+    close anyway when something is."""
     area, audit = _load_audit(area_id, audit_id)
-    form = CloseAuditForm()
+    if not audit.is_open:
+        return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+    form = CloseAuditForm() if request.method == "POST" else CloseAuditForm(formdata=None, completed_on=local_today())
+    problems = services.close_check(audit)
     if form.validate_on_submit():
         try:
-            services.close_audit(audit, user=current_user, completed_on=form.completed_on.data)
+            services.close_audit(audit, user=current_user, completed_on=form.completed_on.data,
+                                 override_reason=form.override_reason.data)
         except ServiceError as error:
             apply_service_errors(form, error)
+            problems = getattr(error, "problems", problems)
         else:
             flash(_("%(label)s is closed", label=audit.label), "success")
             return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
-    elif form.completed_on.errors:
-        form.completed_on.errors = [_("Enter a real date, like 2027-03-31")]
-    return _render_detail(area, audit, close_form=form)
+    status = 422 if form.errors else 200
+    return render_template("audits/close.html", area=area, audit=audit, form=form, problems=problems,
+                           grouped=_grouped_problems(problems), opened_on=local_date(audit.opened_at)), status
+
+
+def _grouped_problems(problems) -> list[tuple[str, list]]:
+    titles = {"missing_return": _("Returns not submitted"), "unsigned_return": _("Returns not signed off"),
+              "stale_moderation": _("Agreed scores to confirm again"), "unscored": _("Statements no agency scored")}
+    return [(titles[kind], [p for p in problems if p.kind == kind])
+            for kind in services.CLOSE_PROBLEM_KINDS if any(p.kind == kind for p in problems)]
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/reopen", methods=["GET", "POST"])
+@requires(Perm.MANAGE_AREA)
+def reopen(area_id, audit_id):
+    """Confirm reopening the latest closed audit, with a reason."""
+    area, audit = _load_audit(area_id, audit_id)
+    form = ReopenAuditForm()
+    if form.validate_on_submit():
+        try:
+            services.reopen_audit(audit, user=current_user, reason=form.reason.data)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("%(label)s is open again", label=audit.label), "success")
+            return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+    status = 422 if form.errors else 200
+    return render_template("audits/reopen.html", area=area, audit=audit, form=form,
+                           may_reopen=services.may_reopen(audit)), status
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/submit", methods=["POST"])

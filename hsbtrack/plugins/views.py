@@ -31,8 +31,10 @@ def _installed_or_404(name):
 def area_plugins(area_id):
     area = set_current_area(loaded("area_id"))
     states = services.effective_states(area)
+    # a Settings link only for plugins that have a settings form (the page would answer 404 otherwise)
+    with_settings = set(services.registry().collect_by_plugin("hsbtrack_settings_form", area=area))
     return render_template("plugins/area_plugins.html", area=area, plugins=services.registry().plugins(),
-                           states=states)
+                           states=states, with_settings=with_settings)
 
 
 @bp.route("/areas/<int:area_id>/plugins/<name>", methods=["POST"])

@@ -2,10 +2,14 @@
 with findings; Zebrafield, another area with its own action."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from html import unescape
 
 from sqlalchemy import func, select
+
+# Audits here began long before the dates the tests close them on (a closing date cannot
+# precede the opening).
+OPENED_EARLIER = datetime(2024, 1, 1)
 
 # T1 scores (Police, Health) and the finding each one makes (agreed = lowest; threshold 1; spread >= 2).
 T1_SCORES = {
@@ -36,7 +40,7 @@ class PageScene:
         self.viewer = world.user("viewer@example.org", self.area, "viewer")
         self.other_area = world.area("Zebrafield", agencies=("Zebra Police",))
         self.outsider = world.user("board@zebrafield.example", self.other_area, "board_manager")
-        self.audit = audits.open_audit(self.area, agency_ids=[self.police.id, self.health.id], user=self.board)
+        self.audit = audits.open_audit(self.area, agency_ids=[self.police.id, self.health.id], user=self.board, opened_at=OPENED_EARLIER)
         for code, (police, health) in T1_SCORES.items():
             audits.save_response(self.audit, self.police.id, code, score=police, user=self.board)
             audits.save_response(self.audit, self.health.id, code, score=health, user=self.board)
@@ -46,7 +50,7 @@ class PageScene:
             self.other_area, title="Zebrafield secret", owner=self.outsider, due_on=date(2030, 1, 1),
             statements=["2.2"], user=self.outsider)
         if close_t1:
-            audits.close_audit(self.audit, user=self.board, completed_on=date.today() - timedelta(days=190))
+            audits.close_audit(self.audit, user=self.board, completed_on=date.today() - timedelta(days=190), override_reason="closed as the test sets it up")
 
     def action(self, **overrides):
         values = dict(title="Train school staff", owner=self.owner, due_on=date.today() + timedelta(days=60),
@@ -57,8 +61,8 @@ class PageScene:
     def open_t2(self, scores):
         """Close T1 (if open) and open T2 with ``{code: (police, health)}``."""
         if self.audit.is_open:
-            self.audits.close_audit(self.audit, user=self.board, completed_on=date.today() - timedelta(days=190))
-        t2 = self.audits.open_audit(self.area, agency_ids=[self.police.id, self.health.id], user=self.board)
+            self.audits.close_audit(self.audit, user=self.board, completed_on=date.today() - timedelta(days=190), override_reason="closed as the test sets it up")
+        t2 = self.audits.open_audit(self.area, agency_ids=[self.police.id, self.health.id], user=self.board, opened_at=OPENED_EARLIER)
         for code, (police, health) in scores.items():
             self.audits.save_response(t2, self.police.id, code, score=police, user=self.board)
             self.audits.save_response(t2, self.health.id, code, score=health, user=self.board)

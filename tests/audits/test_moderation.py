@@ -321,7 +321,7 @@ def test_posting_without_a_csrf_token_is_refused(client, t):
 def test_a_closed_audit_is_read_only(client, t):
     login(client, t.board)
     token = csrf_token(client, statement_url(t.area, t.audit, "1.1"))
-    services.close_audit(t.audit, user=t.board)
+    services.close_audit(t.audit, user=t.board, override_reason="closed as the test sets it up")
     page = client.get(statement_url(t.area, t.audit, "1.1")).get_data(as_text=True)
     assert "This audit is closed" in page and 'name="justification"' not in page
     response = client.post(statement_url(t.area, t.audit, "1.1", "agreed"),

@@ -2,13 +2,17 @@
 conflicts, permissions, re-audits, submitting, closing, and query counts that do not grow."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import count_queries, csrf_token, login, post_form
+
+# Audits here began long before the dates the tests close them on (a closing date cannot
+# precede the opening).
+OPENED_EARLIER = datetime(2024, 1, 1)
 
 FRAMEWORK = "nspcc-hsb-2019"
 
@@ -34,7 +38,7 @@ def open_audit(scene, agencies=None, **kwargs):
     from hsbtrack.audits import services
 
     ids = [a.id for a in (agencies or (scene.police, scene.health, scene.education))]
-    return services.open_audit(scene.area, FRAMEWORK, agency_ids=ids, user=scene.board, **kwargs)
+    return services.open_audit(scene.area, FRAMEWORK, agency_ids=ids, user=scene.board, opened_at=OPENED_EARLIER, **kwargs)
 
 
 def framework():
@@ -173,16 +177,16 @@ def test_audit_list_shows_audits_and_the_schedule_after_closing(client, scene):
 
     home = f"/areas/{scene.area.id}/audits/{audit.id}/"
     page = client.get(home)
-    assert "not submitted their scores" in plain(page)  # the close form warns
-    completed = date(2026, 1, 31)
-    response = post_form(client, f"/areas/{scene.area.id}/audits/{audit.id}/close",
-                         {"completed_on": "2026-02-30"}, page=home)
-    assert response.status_code == 200
-    assert "Enter a real date" in text(response)
+    assert "not submitted their scores" in plain(page)  # the audit page warns before the close check
+    close = f"/areas/{scene.area.id}/audits/{audit.id}/close"
+    response = post_form(client, close, {"completed_on": ["30", "2", "2026"], "override_reason": "Closing early"},
+                         page=close)
+    assert response.status_code == 422
+    assert "Date completed must be a real date" in text(response)
     assert services.get_audit(audit.id).is_open
 
-    response = post_form(client, f"/areas/{scene.area.id}/audits/{audit.id}/close",
-                         {"completed_on": completed.isoformat()}, page=home)
+    response = post_form(client, close, {"completed_on": ["31", "1", "2026"],
+                                         "override_reason": "The board agreed to close with the returns in"}, page=close)
     assert response.status_code == 302
     page = client.get(home)
     assert "T2 due on 31 July 2026" in plain(page)
@@ -416,7 +420,7 @@ def test_a_reaudit_shows_the_previous_score_and_evidence(client, scene):
     t1 = open_audit(scene)
     services.save_response(t1, scene.police.id, "1.4", score=3, evidence="The 2025 case file audit",
                            user=scene.board)
-    services.close_audit(t1, user=scene.board, completed_on=date(2026, 1, 15))
+    services.close_audit(t1, user=scene.board, completed_on=date(2026, 1, 15), override_reason="closed as the test sets it up")
     t2 = open_audit(scene)
     assert t2.previous_id == t1.id
 
@@ -488,8 +492,8 @@ def _build_area(world, name, agencies, cycles, board_email):
     audit = None
     for cycle in range(cycles):
         if audit is not None:
-            services.close_audit(audit, user=board, completed_on=date(2025, 1, 1) + timedelta(days=200 * cycle))
-        audit = services.open_audit(area, FRAMEWORK, user=board)
+            services.close_audit(audit, user=board, completed_on=date(2025, 1, 1) + timedelta(days=200 * cycle), override_reason="closed as the test sets it up")
+        audit = services.open_audit(area, FRAMEWORK, user=board, opened_at=OPENED_EARLIER)
         db.session.add_all(Response(audit_id=audit.id, agency_id=a.id, code=code, score=(i + a.id) % 5,
                                     evidence=f"Evidence {code}", assurance="QA")
                            for a in area.agencies for i, code in enumerate(codes))

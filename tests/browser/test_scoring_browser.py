@@ -236,7 +236,7 @@ def test_three_agencies_score_a_whole_audit_and_the_lowest_score_is_agreed(brows
 
 
 def test_a_reaudit_scoring_page_shows_the_previous_cycle_and_is_accessible(page, base_url, audit_scene):
-    from datetime import date
+    from datetime import date, datetime
 
     from hsbtrack.audits import services
 
@@ -246,7 +246,8 @@ def test_a_reaudit_scoring_page_shows_the_previous_cycle_and_is_accessible(page,
     for code in [s.code for s in scene["framework"].domain(3).scored_statements]:
         services.save_response(t1, police.id, code, score=2, evidence=f"T1 evidence for {code}",
                                assurance="Annual audit")
-    services.close_audit(t1, completed_on=date(2026, 1, 31))
+    t1.opened_at = datetime(2025, 12, 1, 9, 0)  # (the baseline ran before it was completed)
+    services.close_audit(t1, completed_on=date(2026, 1, 31), override_reason="closed as the test sets it up")
     t2 = services.open_audit(scene["area"], FRAMEWORK)
     browser_login(page, base_url, LEADS["Police"])
     page.goto(f"{base_url}/areas/{scene['area'].id}/audits/{t2.id}/agencies/{police.id}/domains/3")

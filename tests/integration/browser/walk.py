@@ -52,12 +52,12 @@ def build_walk_scene(world) -> Scene:
     from hsbtrack.actions import services as actions
     from hsbtrack.audits import services as audits
     from hsbtrack.extensions import db
-    from hsbtrack.timeutil import today
+    from hsbtrack.timeutil import today, utcnow
 
     scene = Scene(world)
     area, board = scene.area_a, scene.user_a
     # T1: closed, every agency scored and submitted, one score moderated, actions from the findings
-    t1 = audits.open_audit(area, title="Baseline audit (T1)", user=board)
+    t1 = audits.open_audit(area, title="Baseline audit (T1)", user=board, opened_at=utcnow() - timedelta(days=250))
     seed_scores(t1, (2, 3, 1, 2, 1), board)
     for agency_id in audits.participant_ids(t1):
         audits.submit_agency(t1, agency_id, user=board)

@@ -29,6 +29,7 @@ def seed_scores(audit, pattern, user=None) -> None:
             score = max(0, pattern[i % len(pattern)] - (1 if index == 1 and i % 4 == 0 else 0))
             evidence = f"Evidence of {audit.area.name} for {statement.code}" if i == 0 else None
             audits.save_response(audit, agency_id, statement.code, score=score, evidence=evidence, user=user)
+        audits.submit_agency(audit, agency_id, user=user)
 
 
 def build(user=None, finished=FINISHED):

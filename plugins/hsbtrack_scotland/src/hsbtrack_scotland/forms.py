@@ -5,9 +5,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
 from wtforms import IntegerField, SelectMultipleField
 from wtforms.validators import NumberRange, Optional
 
-from hsbtrack.actions.forms import DayMonthYearField
 from hsbtrack.forms import (
     BooleanField,
+    DayMonthYearField,
     FlaskForm,
     GovCheckboxInput,
     GovRadioInput,
