@@ -170,16 +170,11 @@ def walls(reader, area_id):
 # -- creating and changing --------------------------------------------------------------------
 
 
-def create_action(area, *, title, owner, due_on, statements, description="", agency_id=None, priority="medium",
-                  status="not_started", audit=None, framework_slug=None, user=None, commit=True,
-                  restricted_to=None) -> Action:
-    """Create an action. ``commit=False`` leaves it in the caller's transaction (several at once).
-    ``restricted_to``: a permission only whose holders see the action (see "walls" above)."""
-    framework_slug = framework_slug or (audit.framework if audit is not None else "nspcc-hsb-2019")
-    if audit is not None and audit.area_id != area.id:
-        raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.display_name))
-    errors = {}
-    values = {}
+def _parse_action_fields(area, framework_slug, *, title, owner, due_on, statements, priority, status, agency_id,
+                         restricted_to=None) -> tuple[dict, User | None, dict]:
+    """Every field of a new action read at once: ``(values, owner, errors)`` — all the errors, so that a
+    form shows them together (GOV.UK's rule), never the first alone."""
+    errors, values = {}, {}
     for name, parse in (
         ("title", lambda: _parse_title(title)),
         ("due_on", lambda: parse_date(due_on, "due_on", required=True)),
@@ -197,9 +192,24 @@ def create_action(area, *, title, owner, due_on, statements, description="", age
         try:
             owner = resolve_owner(area, owner_email=owner, restricted_to=restricted_to)
         except ServiceError as error:
+            owner = None
             errors.update(error.fields)
     elif restricted_to is not None and not _holds(owner, restricted_to, area.id):
         errors["owner"] = _("The owner must be someone who may see this confidential record")
+    return values, owner, errors
+
+
+def create_action(area, *, title, owner, due_on, statements, description="", agency_id=None, priority="medium",
+                  status="not_started", audit=None, framework_slug=None, user=None, commit=True,
+                  restricted_to=None) -> Action:
+    """Create an action. ``commit=False`` leaves it in the caller's transaction (several at once).
+    ``restricted_to``: a permission only whose holders see the action (see "walls" above)."""
+    framework_slug = framework_slug or (audit.framework if audit is not None else "nspcc-hsb-2019")
+    if audit is not None and audit.area_id != area.id:
+        raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.display_name))
+    values, owner, errors = _parse_action_fields(
+        area, framework_slug, title=title, owner=owner, due_on=due_on, statements=statements, priority=priority,
+        status=status, agency_id=agency_id, restricted_to=restricted_to)
     if errors:
         raise ServiceError(_("The action was not saved: check the fields"), errors)
     action = Action(area_id=area.id, audit_id=audit.id if audit else None, framework=framework_slug,
@@ -393,7 +403,7 @@ def accept_findings(audit, codes, *, owner, due_on, title=None, description="", 
             raise ConflictError.field("codes", _("%(code)s has already been decided", code=code))
     groups = [codes] if merge else [[c] for c in codes]
     titles = {code: (text or "").strip() for code, text in (titles or {}).items()}
-    group_titles, title_errors = [], {}
+    group_titles, errors = [], {}
     for group in groups:
         if title and (merge or len(groups) == 1):
             field, text = "title", title
@@ -402,9 +412,14 @@ def accept_findings(audit, codes, *, owner, due_on, title=None, description="", 
         try:
             group_titles.append(_parse_title(text))
         except ServiceError as error:
-            title_errors[field] = error.message
-    if title_errors:
-        raise ServiceError(_("The actions were not saved: check the fields"), title_errors)
+            errors[field] = error.message
+    # the fields every action shares, read with the titles: every problem reported at once
+    _values, _owner, shared_errors = _parse_action_fields(
+        audit.area, audit.framework, title="-", owner=owner, due_on=due_on, statements=codes, priority=priority,
+        status="not_started", agency_id=agency_id)
+    errors.update(shared_errors)
+    if errors:
+        raise ServiceError(_("The actions were not saved: check the fields"), errors)
     actions = []
     try:  # all or nothing: one transaction for every action and decision
         for group, group_title in zip(groups, group_titles, strict=True):

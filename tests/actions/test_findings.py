@@ -143,6 +143,21 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(client, scene
         assert 'value="1.1" checked' in response.get_data(as_text=True)
 
 
+def test_every_error_is_shown_at_once(client, scene):
+    """Issue 15, finding 7: a long title, an owner from outside the area and a date that is not a date
+    are all reported together, each next to its field and in the summary; nothing is saved."""
+    login(client, scene.board)
+    before = counts()
+    response = accept(client, scene, **{"title-1.2": "x" * 301, "owner": str(10**6), "due_on": ["31", "2", "2027"]})
+    assert response.status_code == 422
+    assert "The title must be 300 characters or fewer" in error_next_to(response, "title-1-2")
+    assert "The owner must be someone who can see the action plan of Riverside" in error_next_to(response, "owner")
+    assert "Due date must be a real date" in error_next_to(response, "due_on")
+    summary = text_of(response).split("There is a problem", 1)[1][:600]
+    assert "owner must be someone" in summary and "Due date must be a real date" in summary
+    assert counts() == before
+
+
 def test_owner_outside_the_area_is_refused(client, scene):
     login(client, scene.board)
     before = counts()
