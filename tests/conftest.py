@@ -3,6 +3,8 @@
 Helpers are re-exported here for the tests that import them from ``tests.conftest``; fixtures are not
 (a fixture imported into a conftest would be a second definition: a second session app)."""
 
+from datetime import datetime
+
 import hsbtrack.testing as _testing
 from hsbtrack.testing import (  # noqa: F401  (re-exported helpers)
     PASSWORD,
@@ -25,3 +27,8 @@ def make_app(**extra):
     import tests.example_plugin as example_plugin
 
     return _testing.make_app(plugins={"example": example_plugin}, **extra)
+
+
+# Audits in test scenes began long before the dates the tests close them on (a completion date cannot
+# precede the opening).
+OPENED_EARLIER = datetime(2024, 1, 1)

@@ -581,10 +581,14 @@ def close_audit(audit: Audit, user=None, completed_on=None, override_reason=None
     return audit
 
 
+def _later_audits(audit: Audit) -> list[Audit]:
+    """The audits of the same framework in the area opened after this one, by cycle."""
+    return [a for a in audits_for_area(audit.area_id, audit.framework) if a.cycle > audit.cycle]
+
+
 def may_reopen(audit: Audit) -> bool:
     """Closed, and the latest audit of its framework in the area (the one a reopen would not overtake)."""
-    return audit.status == CLOSED and not any(
-        a.cycle > audit.cycle for a in audits_for_area(audit.area_id, audit.framework))
+    return audit.status == CLOSED and not _later_audits(audit)
 
 
 def reopen_audit(audit: Audit, user=None, reason=None) -> Audit:
@@ -594,7 +598,7 @@ def reopen_audit(audit: Audit, user=None, reason=None) -> Audit:
     require(user, Perm.MANAGE_AREA, audit.area_id)
     if audit.status != CLOSED:
         raise ConflictError(_("This audit is open already"))
-    later = [a for a in audits_for_area(audit.area_id, audit.framework) if a.cycle > audit.cycle]
+    later = _later_audits(audit)
     if later:
         raise ConflictError(_("%(label)s has been opened since: only the latest audit can be reopened",
                               label=later[-1].label))

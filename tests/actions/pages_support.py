@@ -2,14 +2,12 @@
 with findings; Zebrafield, another area with its own action."""
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from html import unescape
 
 from sqlalchemy import func, select
 
-# Audits here began long before the dates the tests close them on (a closing date cannot
-# precede the opening).
-OPENED_EARLIER = datetime(2024, 1, 1)
+from tests.conftest import OPENED_EARLIER
 
 # T1 scores (Police, Health) and the finding each one makes (agreed = lowest; threshold 1; spread >= 2).
 T1_SCORES = {

@@ -3,16 +3,12 @@ exports, and the permission rules (the same as the pages)."""
 
 import csv as csv_module
 import io
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import api_headers, count_queries
-
-# Audits here began long before the dates the tests close them on (a closing date cannot
-# precede the opening).
-OPENED_EARLIER = datetime(2024, 1, 1)
+from tests.conftest import OPENED_EARLIER, api_headers, count_queries
 
 SCORE_MESSAGE = "Score must be a whole number from 0 to 4"
 

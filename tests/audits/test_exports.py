@@ -4,16 +4,12 @@ HTML download routes (any role in the area; 404 for everyone else)."""
 import csv
 import io
 import zipfile
-from datetime import date, datetime
+from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import count_queries, login
-
-# Audits here began long before the dates the tests close them on (a closing date cannot
-# precede the opening).
-OPENED_EARLIER = datetime(2024, 1, 1)
+from tests.conftest import OPENED_EARLIER, count_queries, login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 HEADINGS = {"1.6", "2.1", "4.1"}

@@ -2,17 +2,13 @@
 conflicts, permissions, re-audits, submitting, closing, and query counts that do not grow."""
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.conftest import count_queries, csrf_token, login, post_form
-
-# Audits here began long before the dates the tests close them on (a closing date cannot
-# precede the opening).
-OPENED_EARLIER = datetime(2024, 1, 1)
+from tests.conftest import OPENED_EARLIER, count_queries, csrf_token, login, post_form
 
 FRAMEWORK = "nspcc-hsb-2019"
 
