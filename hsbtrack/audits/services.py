@@ -128,6 +128,9 @@ def audits_for_area(area_id: int, framework: str | None = None) -> list[Audit]:
     return list(db.session.scalars(query))
 
 
+MAX_TITLE = 200  # an audit's title (the column's length)
+
+
 def require(user, permission: str, area_id: int, agency_id: int | None = None) -> None:
     """The access model's check, made by each command itself (pages and the API check before parsing
     too): a command called for a person carries ``user``; the scheduler, imports and plugins acting
@@ -145,31 +148,36 @@ def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=No
     ``opened_at``: when an audit recorded afterwards really began (the demo, imports); now otherwise."""
     if not authorised_by_region:
         require(user, Perm.MANAGE_AREA, area.id)
+    errors = {}  # every problem at once (GOV.UK's rule), then the conflict with an open audit
     try:
         framework = catalogue().get(framework_slug or DEFAULT_FRAMEWORK)
     except KeyError:
-        raise ServiceError.field("framework", _("Choose a framework from the catalogue")) from None
+        framework = None
+        errors["framework"] = _("Choose a framework from the catalogue")
+    title = parse_text(title, "title")
+    if len(title) > MAX_TITLE:
+        errors["title"] = _("Title must be %(n)d characters or fewer", n=MAX_TITLE)
+    agencies = {a.id: a for a in area.agencies}
+    chosen = []
+    for raw in (list(agencies) if agency_ids is None else agency_ids):
+        try:
+            agency_id = int(raw)
+        except (TypeError, ValueError):
+            agency_id = None
+        if agency_id not in agencies:
+            errors["agency_ids"] = _("Choose agencies of %(area)s", area=area.display_name)
+            break
+        chosen.append(agency_id)
+    if not chosen and "agency_ids" not in errors:
+        errors["agency_ids"] = _("Choose at least one agency to take part")
+    if errors:
+        raise ServiceError(next(iter(errors.values())), errors)
     existing = audits_for_area(area.id, framework.slug)
     if any(a.status == OPEN for a in existing):
         raise ConflictError.field("framework", _("An audit of this framework is already open in %(area)s", area=area.display_name))
-    agencies = {a.id: a for a in area.agencies}
-    if agency_ids is None:
-        chosen = list(agencies)
-    else:
-        chosen = []
-        for raw in agency_ids:
-            try:
-                agency_id = int(raw)
-            except (TypeError, ValueError):
-                agency_id = None
-            if agency_id not in agencies:
-                raise ServiceError.field("agency_ids", _("Choose agencies of %(area)s", area=area.display_name))
-            chosen.append(agency_id)
-    if not chosen:
-        raise ServiceError.field("agency_ids", _("Choose at least one agency to take part"))
     previous = existing[-1] if existing else None
     cycle = previous.cycle + 1 if previous else 1
-    title = parse_text(title, "title")[:200] or _("%(framework)s audit T%(cycle)d", framework=framework.title, cycle=cycle)
+    title = title or _("%(framework)s audit T%(cycle)d", framework=framework.title, cycle=cycle)
     audit = Audit(area_id=area.id, framework=framework.slug, framework_version=framework.version, title=title,
                   cycle=cycle, status=OPEN, previous_id=previous.id if previous else None,
                   opened_by_id=getattr(user, "id", None), opened_at=opened_at or utcnow())

@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
 from wtforms import SelectMultipleField
-from wtforms.validators import Length, Optional
+from wtforms.validators import Optional
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import (
@@ -46,12 +46,13 @@ bp = Blueprint("audits", __name__)
 
 
 class OpenAuditForm(FlaskForm):
-    framework = SelectField(_l("Framework"), widget=GovSelect(), validators=[])
+    # (choices are not checked here: the service checks every field at once, GOV.UK's rule)
+    framework = SelectField(_l("Framework"), widget=GovSelect(), validators=[], validate_choice=False)
     title = StringField(_l("Title (optional)"), widget=GovTextInput(),
                         description=_l("For example, “Baseline audit 2026”. Left blank, it is named after the "
                                        "framework and the cycle."),
-                        validators=[Length(max=200, message=_l("Title must be 200 characters or fewer"))])
-    agency_ids = SelectMultipleField(_l("Agencies taking part"), coerce=int, validators=[Optional()],
+                        validators=[])  # (the service checks its length, with the other fields)
+    agency_ids = SelectMultipleField(_l("Agencies taking part"), coerce=int, validators=[Optional()], validate_choice=False,
                                      widget=GovCheckboxesInput(),
                                      description=_l("Each agency taking part scores every statement for itself."))
     submit = SubmitField(_l("Open the audit"), widget=GovSubmitInput())
@@ -208,6 +209,9 @@ def close(area_id, audit_id):
         else:
             flash(_("%(label)s is closed", label=audit.label), "success")
             return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+    elif form.is_submitted() and problems and not (form.override_reason.data or "").strip():
+        # the date could not be read, so nothing was tried: say what else is missing too, at once
+        apply_service_errors(form, services.CloseNotReady(problems))
     status = 422 if form.errors else 200
     return render_template("audits/close.html", area=area, audit=audit, form=form, problems=problems,
                            grouped=_grouped_problems(problems), opened_on=local_date(audit.opened_at)), status
