@@ -10,7 +10,9 @@ from . import impact, services, supervision
 
 CODES = ("2.6", "5.4", "5.5", "5.8")
 FAMILY = ("foster_carer", "adopter")
-DISCIPLINES_5_4 = [k for k in services.DISCIPLINES if k not in FAMILY]
+# the disciplines statement 5.4 names (an area's own list may hold more, or name them differently)
+DISCIPLINES_5_4 = ["teacher", "volunteer", "mentor", "residential_care", "youth_justice", "youth_worker",
+                   "social_worker", "clinical", "yot_worker", "camhs", "police"]
 
 
 def _tier_parts(coverage, cells_by_tier, headcount):

@@ -3,10 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import GovFileInput
-from wtforms import DateField, DecimalField, IntegerField
+from wtforms import DecimalField, IntegerField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from hsbtrack.forms import (
+    DayMonthYearField,
     FlaskForm,
     GovSelect,
     GovSubmitInput,
@@ -47,9 +48,8 @@ class SessionForm(FlaskForm):
 
     course_id = SelectField(_l("Course"), coerce=int, widget=GovSelect(),
                             validators=[InputRequired(_l("Choose a course"))])
-    held_on = DateField(_l("Date held"), format="%Y-%m-%d", widget=GovTextInput(),
-                        description=_l("For example, 2026-03-27"),
-                        validators=[InputRequired(_l("Enter the date the session was held"))])
+    held_on = DayMonthYearField(_l("Date held"), description=_l("For example, 27 3 2026"),
+                                required_message=_l("Enter the date the session was held"))
     submit = SubmitField(_l("Record session"), widget=GovSubmitInput())
 
 
@@ -97,15 +97,15 @@ class ImpactResponseForm(FlaskForm):
     phase = SelectField(_l("When were the answers given?"), widget=GovSelect(),
                         choices=[("pre", _l("Before the course")), ("post", _l("After the course"))],
                         validators=[InputRequired(_l("Choose before or after the course"))])
-    answered_on = DateField(_l("Date answered"), format="%Y-%m-%d", widget=GovTextInput(),
-                            validators=[InputRequired(_l("Enter the date of the answers"))])
+    answered_on = DayMonthYearField(_l("Date answered"), description=_l("For example, 27 3 2026"),
+                                    required_message=_l("Enter the date of the answers"))
     submit = SubmitField(_l("Save answers"), widget=GovSubmitInput())
 
 
 class SupervisionForm(FlaskForm):
     person_id = SelectField(_l("Person"), coerce=int, widget=GovSelect(), validators=[InputRequired(_l("Choose a person"))])
-    held_on = DateField(_l("Date of the supervision"), format="%Y-%m-%d", widget=GovTextInput(),
-                        validators=[InputRequired(_l("Enter the date of the supervision"))])
+    held_on = DayMonthYearField(_l("Date of the supervision"), description=_l("For example, 27 3 2026"),
+                                required_message=_l("Enter the date of the supervision"))
     kind = SelectField(_l("Kind"), widget=GovSelect(), choices=[("individual", _l("Individual")), ("group", _l("Group"))],
                        validators=[InputRequired(_l("Choose individual or group supervision"))])
     submit = SubmitField(_l("Log supervision"), widget=GovSubmitInput())

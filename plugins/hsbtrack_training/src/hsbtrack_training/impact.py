@@ -10,6 +10,7 @@ from hsbtrack.audits.charts import COLOURS, _style, make_accessible
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history.services import record
+from hsbtrack.timeutil import local_today
 
 from . import services
 from .models import (
@@ -73,6 +74,8 @@ def record_responses(area, *, course_id, person_id, phase, answered_on, scores: 
         errors["phase"] = _l("Choose before or after the course")
     if answered_on is None:
         errors["answered_on"] = _l("Enter the date of the answers")
+    elif answered_on > local_today():
+        errors["answered_on"] = _l("The date must be today or in the past")
     all_items = items(area)
     if not all_items:
         errors["scores"] = _l("Add the instrument’s items first")

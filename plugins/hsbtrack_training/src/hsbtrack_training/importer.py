@@ -7,19 +7,23 @@ means nothing is saved and every bad row is reported with its reason.
 """
 
 import csv
+import difflib
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import insert, select
 
 from hsbtrack.areas.models import Agency
-from hsbtrack.audits.exports import csv_safe
+from hsbtrack.audits.exports import XLSX_DATE, csv_date, csv_safe
 from hsbtrack.extensions import db
 from hsbtrack.history.services import record
-from hsbtrack.timeutil import utcnow
+from hsbtrack.timeutil import local_today, utcnow
 
 from . import services
 from .models import ATTENDED, COMPLETED, DID_NOT_ATTEND, TrainingCompletion, TrainingCourse, TrainingPerson
@@ -71,11 +75,26 @@ class Result:
         return not self.errors
 
 
+def problem_data(reason):
+    """A row's problem as JSON for the import's state file: ``[msgid, params]``, so that the page shows it
+    later in the language of whoever reads it (the import itself runs outside any request)."""
+    if isinstance(reason, LazyString) and reason._args:
+        return [reason._args[0], dict(reason._kwargs)]
+    return str(reason)
+
+
+def problem_text(data) -> str:
+    """A problem kept by :func:`problem_data`, in the reader's language."""
+    if isinstance(data, list | tuple) and len(data) == 2 and isinstance(data[1], dict):
+        return gettext(data[0], **data[1])
+    return str(data)
+
+
 # -- reading files -------------------------------------------------------------------------------
 
 
 def read_table(filename: str, data: bytes) -> tuple[list[str], list[list[str]]]:
-    """Headers and rows (as strings; XLSX dates as ISO dates) of a CSV or XLSX file."""
+    """Headers and rows (as strings; XLSX dates, real Excel dates, as ISO dates) of a CSV or XLSX file."""
     lower = filename.lower()
     if lower.endswith(".xlsx"):
         return _read_xlsx(data)
@@ -152,20 +171,49 @@ def mapping_errors(mapping: dict) -> dict:
 # -- validating ----------------------------------------------------------------------------------
 
 
+# UK dates first: 27/03/2026, 27/3/2026, 27-03-2026, 27.03.2026, 27 March 2026; ISO 2026-03-27; with a
+# time after them as spreadsheets write them. Never month first (03/27/2026 is refused, not guessed).
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%d/%m/%y")
+_TIME_AFTER = re.compile(r"^(\S+)[ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")
+
+
 def _parse_date(text: str) -> date | None:
-    text = text.strip()
+    text = " ".join(text.split())
     if not text:
         return None
-    try:
-        return date.fromisoformat(text[:10])
-    except ValueError:
-        pass
-    for fmt in ("%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y"):
+    timed = _TIME_AFTER.match(text)
+    if timed:
+        text = timed.group(1)
+    for fmt in _DATE_FORMATS:
         try:
-            return datetime.strptime(text, fmt).date()
+            parsed = datetime.strptime(text, fmt).date()
         except ValueError:
             continue
+        if parsed.year >= 1900:  # (with %Y strptime reads "27/03/26" as the year 26: %y reads it next)
+            return parsed
     return None
+
+
+def _fold(text: str) -> str:
+    """Text as near-miss matching compares it: lower case, no punctuation, single spaces."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
+
+
+class NearMiss:
+    """Suggests the closest known name for a value that is not one (difflib), once per distinct value."""
+
+    def __init__(self, names):
+        self.by_fold = {}
+        for name in names:
+            if name:
+                self.by_fold.setdefault(_fold(name), name)
+        self.memo = {}
+
+    def __call__(self, text: str) -> str | None:
+        if text not in self.memo:
+            found = difflib.get_close_matches(_fold(text), list(self.by_fold), n=1, cutoff=0.6) if text.strip() else []
+            self.memo[text] = self.by_fold[found[0]] if found else None
+        return self.memo[text]
 
 
 class Lookups:
@@ -175,14 +223,19 @@ class Lookups:
         self.area = area
         # an agency is found by its name or its Welsh name (a file may come from a Welsh-language system)
         self.agencies = {}
+        agency_names = []
         for i, name, name_cy in db.session.execute(
                 select(Agency.id, Agency.name, Agency.name_cy).where(Agency.area_id == area.id)):
             if name_cy:
                 self.agencies.setdefault(name_cy.strip().lower(), i)
             self.agencies[name.strip().lower()] = i
-        self.courses = {t.strip().lower(): (i, months) for i, t, months in db.session.execute(
-            select(TrainingCourse.id, TrainingCourse.title, TrainingCourse.refresher_months)
-            .where(TrainingCourse.area_id == area.id))}
+            agency_names += [name, name_cy]
+        self.courses, titles = {}, []
+        for i, t, months in db.session.execute(
+                select(TrainingCourse.id, TrainingCourse.title, TrainingCourse.refresher_months)
+                .where(TrainingCourse.area_id == area.id)):
+            self.courses[t.strip().lower()] = (i, months)
+            titles.append(t)
         self.by_email, self.by_name = {}, {}
         for pid, name, email, agency_id in db.session.execute(
                 select(TrainingPerson.id, TrainingPerson.name, TrainingPerson.email, TrainingPerson.agency_id)
@@ -193,19 +246,26 @@ class Lookups:
         self.existing = {tuple(r) for r in db.session.execute(
             select(TrainingCompletion.person_id, TrainingCompletion.course_id, TrainingCompletion.completed_on)
             .where(TrainingCompletion.area_id == area.id))}
-        self.disciplines = {}
-        for key, label in services.DISCIPLINES.items():
-            self.disciplines[key] = key
-            self.disciplines[str(label).lower()] = key
-            self.disciplines[key.replace("_", " ")] = key
-        singular = {"teachers": "teacher", "volunteers": "volunteer", "mentors": "mentor",
-                    "youth workers": "youth_worker", "social workers": "social_worker", "foster carers": "foster_carer",
-                    "adopters": "adopter", "youth offending team workers": "yot_worker", "yot": "yot_worker",
-                    "camhs": "camhs", "clinical practitioners": "clinical"}
-        self.disciplines.update({k: v for k, v in singular.items()})
+        # the area's disciplines, by key, English or Welsh name, and the singular of each
+        self.disciplines, discipline_names = {}, []
+        for entry in services.discipline_entries(area):
+            key = entry["key"]
+            for text in (key, key.replace("_", " "), entry["name"], entry["name_cy"]):
+                if text:
+                    self.disciplines.setdefault(text.strip().lower(), key)
+            discipline_names += [entry["name"], entry["name_cy"]]
+        synonyms = {"youth offending team workers": "yot_worker", "yot": "yot_worker",
+                    "clinical practitioners": "clinical", "camhs": "camhs", "school nursing": "school_nurse",
+                    "health visiting": "health_visitor"}
+        for text, key in synonyms.items():
+            if key in self.disciplines.values():
+                self.disciplines.setdefault(text, key)
         for k in list(self.disciplines):
             if k.endswith("s"):
                 self.disciplines.setdefault(k[:-1], self.disciplines[k])
+        self.near_agency = NearMiss(agency_names)
+        self.near_course = NearMiss(titles)
+        self.near_discipline = NearMiss(discipline_names)
 
 
 def validate(area, rows: list[list[str]], mapping: dict, progress: Callable[[int, int], None] | None = None,
@@ -216,7 +276,7 @@ def validate(area, rows: list[list[str]], mapping: dict, progress: Callable[[int
     col = {name: mapping.get(name) for name in FIELDS}
     seen = {}  # (person key, course id, date) -> row number
     add_error = result.errors.append
-    today = date.today()
+    today = local_today()
     for start in range(0, len(rows), CHUNK):
         for offset, row in enumerate(rows[start:start + CHUNK]):
             number = first_row_number + start + offset
@@ -235,15 +295,24 @@ def validate(area, rows: list[list[str]], mapping: dict, progress: Callable[[int
                 problems.append(_l("“%(value)s” is not an email address", value=email))
             agency_id = look.agencies.get(agency_text.lower())
             if agency_id is None:
-                problems.append(_l("agency “%(value)s” is not one of this area’s agencies", value=agency_text))
+                near = look.near_agency(agency_text)
+                problems.append(_l("no agency called “%(value)s” — did you mean “%(suggestion)s”?", value=agency_text,
+                                   suggestion=near) if near else
+                                _l("agency “%(value)s” is not one of this area’s agencies", value=agency_text))
             discipline_text = cell("discipline")
             discipline = look.disciplines.get(discipline_text.lower())
             if discipline is None:
-                problems.append(_l("discipline “%(value)s” is not recognised", value=discipline_text))
+                near = look.near_discipline(discipline_text)
+                problems.append(_l("no discipline called “%(value)s” — did you mean “%(suggestion)s”?",
+                                   value=discipline_text, suggestion=near) if near else
+                                _l("discipline “%(value)s” is not recognised", value=discipline_text))
             course_text = cell("course")
             course = look.courses.get(course_text.lower())
             if course is None:
-                problems.append(_l("course “%(value)s” is not one of this area’s courses", value=course_text))
+                near = look.near_course(course_text)
+                problems.append(_l("no course called “%(value)s” — did you mean “%(suggestion)s”?", value=course_text,
+                                   suggestion=near) if near else
+                                _l("course “%(value)s” is not one of this area’s courses", value=course_text))
             status_text = cell("status")
             status = STATUS_WORDS.get(status_text.lower())
             if status is None:
@@ -252,9 +321,9 @@ def validate(area, rows: list[list[str]], mapping: dict, progress: Callable[[int
             date_text = cell("date")
             when = _parse_date(date_text)
             if when is None:
-                problems.append(_l("date “%(value)s” is not a date like 2026-03-27", value=date_text))
+                problems.append(_l("date “%(value)s” is not a date like 27/03/2026", value=date_text))
             elif when > today:
-                problems.append(_l("date %(value)s is in the future", value=when.isoformat()))
+                problems.append(_l("date %(value)s is in the future", value=csv_date(when)))
             if problems:
                 add_error((number, problems))
                 continue
@@ -335,11 +404,11 @@ def import_rows(area, rows, mapping, user=None, progress=None) -> Result:
 # -- export --------------------------------------------------------------------------------------
 
 EXPORT_HEADERS = ("Name", "Work email", "Agency", "Discipline", "Course", "Tier", "Status", "Date", "Expires")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def export_rows(area):
-    """Rows for the CSV export (names included: only training leads and admins may export)."""
-
+def _export_records(area):
+    """``(name, email, agency, discipline label, course, tier, status, date, expiry)`` oldest first, one query."""
     query = (select(TrainingPerson.name, TrainingPerson.email, Agency.name, TrainingPerson.discipline,
                     TrainingCourse.title, TrainingCourse.tier, TrainingCompletion.status,
                     TrainingCompletion.completed_on, TrainingCompletion.expires_on)
@@ -350,9 +419,17 @@ def export_rows(area):
              .where(TrainingCompletion.area_id == area.id)
              .order_by(TrainingCompletion.completed_on, TrainingPerson.name))
     labels = {COMPLETED: "completed", ATTENDED: "attended", DID_NOT_ATTEND: "did not attend"}
+    disciplines = services.disciplines(area)
     for name, email, agency, discipline, title, tier, status, on, expires in db.session.execute(query):
-        yield [csv_safe(name), csv_safe(email or ""), csv_safe(agency), str(services.DISCIPLINES.get(discipline, discipline)),
-               csv_safe(title), tier, labels[status], on.isoformat(), expires.isoformat() if expires else ""]
+        yield (name, email or "", agency, str(disciplines.get(discipline, discipline)), title, tier, labels[status],
+               on, expires)
+
+
+def export_rows(area):
+    """Rows for the CSV export (names included: only training leads and admins may export); UK dates."""
+    for name, email, agency, discipline, title, tier, status, on, expires in _export_records(area):
+        yield [csv_safe(name), csv_safe(email), csv_safe(agency), csv_safe(discipline), csv_safe(title), tier, status,
+               csv_date(on), csv_date(expires)]
 
 
 def export_csv(area) -> str:
@@ -360,4 +437,32 @@ def export_csv(area) -> str:
     writer = csv.writer(out)
     writer.writerow(EXPORT_HEADERS)
     writer.writerows(export_rows(area))
+    return out.getvalue()
+
+
+def export_xlsx(area) -> bytes:
+    """The same records as a workbook: dates are real Excel dates shown dd/mm/yyyy; typed text is never
+    a formula (a leading = + - @ is stored as text with Excel's quote prefix)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Training"
+    sheet.append(list(EXPORT_HEADERS))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row_number, record_row in enumerate(_export_records(area), start=2):
+        for column, value in enumerate(record_row, start=1):
+            cell = sheet.cell(row=row_number, column=column, value=value)
+            if isinstance(value, date):
+                cell.number_format = XLSX_DATE
+            elif isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                cell.data_type = "s"
+                cell.quotePrefix = True
+    for letter, width in zip("ABCDEFGHI", (28, 30, 24, 28, 36, 6, 16, 12, 12), strict=True):
+        sheet.column_dimensions[letter].width = width
+    sheet.freeze_panes = "A2"
+    out = io.BytesIO()
+    workbook.save(out)
     return out.getvalue()

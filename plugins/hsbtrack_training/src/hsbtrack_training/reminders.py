@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from hsbtrack.areas.models import Area, Membership
+from hsbtrack.audits.exports import long_date
 from hsbtrack.auth.models import User
 from hsbtrack.extensions import db
 from hsbtrack.mail import send_email
@@ -99,7 +100,7 @@ def send_people_reminders(areas, day) -> int:
             subject = _("Your %(course)s training has expired", course=title)
         body = _("Dear %(name)s,\n\nyour %(course)s training recorded by %(area)s expires on %(date)s. Please book "
                  "a refresher with your training lead.", name=name, course=title, area=area.display_name,
-                 date=expires_on.isoformat())
+                 date=long_date(expires_on))
         try:
             send_email(email, subject, body)
         except Exception:  # an unreachable mail server must not stop the scan

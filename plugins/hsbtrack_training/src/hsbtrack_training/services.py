@@ -4,9 +4,12 @@ No request objects here: views and the CLI call these functions.
 """
 
 import calendar
+import re
+import unicodedata
 from collections import defaultdict
 from datetime import date, timedelta
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 
@@ -15,8 +18,10 @@ from hsbtrack.areas.roles import Perm
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history.services import record
+from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can
 from hsbtrack.plugins.services import plugin_settings, set_area_plugin
+from hsbtrack.timeutil import local_today
 
 from .models import (
     ATTENDED,
@@ -33,7 +38,9 @@ from .models import (
 NAME = "training"
 EXPIRING_DAYS = 60
 
-# Statement 5.4 lists the disciplines; 5.5 adds foster carers and adopters.
+# The default disciplines of an area (each area may change its list: ``disciplines(area)``).
+# Statement 5.4 lists most of them; 5.5 adds foster carers and adopters; school nurses and health
+# visitors are where much early identification happens.
 DISCIPLINES = {
     "teacher": _l("Teachers"),
     "volunteer": _l("Volunteers"),
@@ -46,9 +53,13 @@ DISCIPLINES = {
     "yot_worker": _l("Youth offending team workers"),
     "camhs": _l("Child and adolescent mental health workers"),
     "police": _l("Police"),
+    "school_nurse": _l("School nurses"),
+    "health_visitor": _l("Health visitors"),
     "foster_carer": _l("Foster carers"),
     "adopter": _l("Adopters"),
 }
+MAX_DISCIPLINES = 40
+DISCIPLINE_NAME_MAX = 100
 
 STATUS_LABELS = {
     COMPLETED: _l("Completed"),
@@ -96,13 +107,17 @@ def tier_names(area) -> dict[int, str]:
     return {t["number"]: t["name"] for t in tiers(area)}
 
 
-def set_tiers(area, names: list[str], user=None) -> list[dict]:
+def _clean_tiers(names: list[str]) -> list[dict]:
     cleaned = [n.strip() for n in names if n and n.strip()]
     if not cleaned:
         raise ServiceError.field("tiers", _l("Enter at least one tier"))
     if len(cleaned) > 8:
         raise ServiceError.field("tiers", _l("Enter at most 8 tiers"))
-    new = [{"number": i, "name": n[:100]} for i, n in enumerate(cleaned, start=1)]
+    return [{"number": i, "name": n[:100]} for i, n in enumerate(cleaned, start=1)]
+
+
+def set_tiers(area, names: list[str], user=None) -> list[dict]:
+    new = _clean_tiers(names)
     settings = dict(plugin_settings(area, NAME))
     old = settings.get("tiers")
     settings["tiers"] = new
@@ -125,6 +140,139 @@ def set_remind_people(area, value: bool, user=None) -> None:
 
 def remind_people(area) -> bool:
     return bool(plugin_settings(area, NAME).get("remind_people"))
+
+
+# -- disciplines (area settings) ------------------------------------------------------------------
+
+
+def _default_entries() -> list[dict]:
+    """The default list as stored entries: English and Welsh names from the catalogues."""
+    entries = []
+    with force_locale("cy"):
+        for key, label in DISCIPLINES.items():
+            english, welsh = label._args[0], str(label)
+            entries.append({"key": key, "name": english, "name_cy": welsh if welsh != english else ""})
+    return entries
+
+
+def discipline_entries(area) -> list[dict]:
+    """``[{key, name, name_cy}]``: the area's disciplines, in its order (the defaults if not set)."""
+    configured = plugin_settings(area, NAME).get("disciplines")
+    if configured:
+        return [{"key": d["key"], "name": d["name"], "name_cy": d.get("name_cy") or ""} for d in configured]
+    return _default_entries()
+
+
+def _label(entry) -> str:
+    if current_language() == "cy" and entry["name_cy"]:
+        return entry["name_cy"]
+    default = DISCIPLINES.get(entry["key"])
+    if default is not None and entry["name"] == default._args[0]:
+        return str(default)  # a default name: its translation
+    return entry["name"]
+
+
+def disciplines(area) -> dict[str, str]:
+    """``{key: name in the reader's language}`` of the area's disciplines, in order."""
+    configured = plugin_settings(area, NAME).get("disciplines")
+    if not configured:
+        return dict(DISCIPLINES)
+    return {entry["key"]: _label(entry) for entry in discipline_entries(area)}
+
+
+def disciplines_text(area) -> str:
+    """The area's list as the settings page's textarea shows it: one a line, "English | Welsh"."""
+    return "\n".join(f"{e['name']} | {e['name_cy']}" if e["name_cy"] else e["name"] for e in discipline_entries(area))
+
+
+def _slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")[:40] or "discipline"
+
+
+def _discipline_keys_in_use(area) -> set[str]:
+    used = set(db.session.scalars(select(TrainingPerson.discipline).where(TrainingPerson.area_id == area.id)
+                                  .distinct()))
+    return used | set(db.session.scalars(select(TrainingHeadcount.discipline)
+                                         .where(TrainingHeadcount.area_id == area.id).distinct()))
+
+
+def parse_disciplines(area, text: str) -> list[dict]:
+    """The textarea's lines as stored entries, keeping the key of each discipline already known (by its
+    English or Welsh name). Raises ServiceError (field ``disciplines``) with every problem at once."""
+    current = discipline_entries(area)
+    known = {}
+    for entry in [*current, *_default_entries()]:
+        for name in (entry["name"], entry["name_cy"]):
+            if name:
+                known.setdefault(name.strip().lower(), entry["key"])
+    in_use = _discipline_keys_in_use(area)
+    taken = set(known.values()) | in_use  # a new discipline never takes over an old one's key
+    problems, entries, seen_names, keys = [], [], set(), set()
+    lines = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    if not lines:
+        raise ServiceError.field("disciplines", _l("Enter at least one discipline"))
+    if len(lines) > MAX_DISCIPLINES:
+        problems.append(str(_l("Enter at most %(n)d disciplines", n=MAX_DISCIPLINES)))
+    for line in lines:
+        name, _bar, welsh = (part.strip() for part in line.partition("|"))
+        if not name:
+            problems.append(str(_l("Enter the English name before the “|” on the line “%(line)s”", line=line)))
+            continue
+        if len(name) > DISCIPLINE_NAME_MAX or len(welsh) > DISCIPLINE_NAME_MAX:
+            problems.append(str(_l("“%(name)s” is longer than %(n)d characters", name=name[:40] + "…",
+                                   n=DISCIPLINE_NAME_MAX)))
+            continue
+        if name.lower() in seen_names:
+            problems.append(str(_l("“%(name)s” is in the list twice", name=name)))
+            continue
+        seen_names.add(name.lower())
+        key = known.get(name.lower()) or (known.get(welsh.lower()) if welsh else None)
+        if key is None or key in keys:
+            base = _slug(name)
+            key, n = base, 2
+            while key in keys or key in taken:
+                key, n = f"{base}_{n}", n + 1
+        keys.add(key)
+        entries.append({"key": key, "name": name, "name_cy": welsh})
+    labels = disciplines(area)
+    for key in sorted(in_use - keys):
+        problems.append(str(_l("Keep “%(name)s”: people or headcounts are recorded under it",
+                               name=labels.get(key, key))))
+    if problems:
+        raise ServiceError.field("disciplines", " ".join(problems))
+    return entries
+
+
+def save_settings(area, *, tier_names_in, disciplines_in: str, remind: bool, user=None) -> None:
+    """The settings page: tiers, disciplines and reminders, all checked first, saved together."""
+    errors = {}
+    try:
+        new_tiers = _clean_tiers(tier_names_in)
+    except ServiceError as error:
+        errors.update(error.fields)
+    try:
+        entries = parse_disciplines(area, disciplines_in)
+    except ServiceError as error:
+        errors.update(error.fields)
+    if errors:
+        raise ServiceError(next(iter(errors.values())), errors)
+    settings = dict(plugin_settings(area, NAME))
+    changes = {}
+    if settings.get("tiers") != new_tiers:
+        changes["tiers"] = (settings.get("tiers"), new_tiers)
+        settings["tiers"] = new_tiers
+    old_entries = settings.get("disciplines")
+    if (old_entries or _default_entries()) != entries:
+        changes["disciplines"] = (old_entries, entries)
+        settings["disciplines"] = entries
+    if bool(settings.get("remind_people")) != bool(remind):
+        changes["remind_people"] = (bool(settings.get("remind_people")), bool(remind))
+        settings["remind_people"] = bool(remind)
+    if not changes:
+        return
+    record(area_id=area.id, entity="training_settings", entity_id=area.id, changes=changes, user=user)
+    set_area_plugin(area, NAME, settings=settings, user=user)
 
 
 # -- courses ------------------------------------------------------------------------------------
@@ -201,7 +349,7 @@ def create_person(area, *, name, agency_id, discipline, email=None, user=None) -
         errors["name"] = _l("Name must be 200 characters or fewer")
     if email is not None and ("@" not in email or len(email) > 254):
         errors["email"] = _l("Enter an email address in the correct format, like name@example.org")
-    if discipline not in DISCIPLINES:
+    if discipline not in disciplines(area):
         errors["discipline"] = _l("Choose a discipline")
     if agency_id not in {a.id for a in agencies(area)}:
         errors["agency_id"] = _l("Choose an agency")
@@ -231,7 +379,7 @@ def record_session(area, *, course_id, held_on, outcomes: dict, user=None) -> Tr
         errors["course_id"] = _l("Choose a course")
     if held_on is None:
         errors["held_on"] = _l("Enter the date the session was held")
-    elif held_on > date.today() + timedelta(days=1):
+    elif held_on > local_today():
         errors["held_on"] = _l("The session date must be today or in the past")
     chosen = {int(pid): status for pid, status in outcomes.items() if status}
     if any(status not in STATUSES for status in chosen.values()):
@@ -290,9 +438,10 @@ def headcounts(area) -> dict[tuple[int, str], int]:
 def set_headcounts(area, values: dict[tuple[int, str], int | None], user=None) -> None:
     """Set headcounts per (agency id, discipline); None removes one. All or nothing."""
     agency_ids = {a.id for a in agencies(area)}
+    known = disciplines(area)
     errors = {}
     for (agency_id, discipline), n in values.items():
-        if agency_id not in agency_ids or discipline not in DISCIPLINES:
+        if agency_id not in agency_ids or discipline not in known:
             errors[f"hc-{agency_id}-{discipline}"] = _l("Unknown agency or discipline")
         elif n is not None and not (0 <= n <= 1_000_000):
             errors[f"hc-{agency_id}-{discipline}"] = _l("Enter a whole number from 0 to 1,000,000")
@@ -343,9 +492,10 @@ def coverage(area, today: date | None = None) -> dict:
     tier_list = tiers(area)
     agency_list = agencies(area)
     present = {(a, d) for a, d, _t in cells} | set(heads)
+    labels = disciplines(area)
     table = []
     for agency in agency_list:
-        for key, label in DISCIPLINES.items():
+        for key, label in labels.items():
             if (agency.id, key) not in present:
                 continue
             head = heads.get((agency.id, key))
@@ -354,7 +504,7 @@ def coverage(area, today: date | None = None) -> dict:
                 "tiers": [_cell(cells.get((agency.id, key, t["number"]), 0), head) for t in tier_list],
             })
     by_discipline = []
-    for key, label in DISCIPLINES.items():
+    for key, label in labels.items():
         head = sum(n for (a, d), n in heads.items() if d == key) or None
         counts = [sum(n for (a, d, t), n in cells.items() if d == key and t == tier["number"]) for tier in tier_list]
         if head or any(counts):

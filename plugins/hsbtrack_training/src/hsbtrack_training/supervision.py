@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history.services import record
+from hsbtrack.timeutil import local_today
 
 from . import services
 from .models import TrainingPerson, TrainingSupervision
@@ -24,7 +25,7 @@ def log(area, *, person_id, held_on, kind, user=None) -> TrainingSupervision:
         errors["person_id"] = _l("Choose a person")
     if held_on is None:
         errors["held_on"] = _l("Enter the date of the supervision")
-    elif held_on > date.today():
+    elif held_on > local_today():
         errors["held_on"] = _l("The date must be today or in the past")
     if kind not in KINDS:
         errors["kind"] = _l("Choose individual or group supervision")

@@ -119,7 +119,8 @@ def run(app, area_id: int, user_id, import_id: str) -> None:
             db.session.remove()
         data.update(stage="done" if result.ok else "refused", imported=result.imported,
                     new_people=len(result.new_people), skipped=len(result.skipped),
-                    errors=[(n, [str(r) for r in reasons]) for n, reasons in result.errors[:importer.MAX_ERRORS_SHOWN]],
+                    errors=[(n, [importer.problem_data(r) for r in reasons])
+                            for n, reasons in result.errors[:importer.MAX_ERRORS_SHOWN]],
                     error_count=len(result.errors))
         write_state(import_id, data)
 

@@ -14,7 +14,7 @@ from hsbtrack.permissions import requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
 from hsbtrack.views_support import current_area
 
-from . import impact, importer, services, supervision, uploads
+from . import charts, impact, importer, services, supervision, uploads
 from .forms import (
     CourseForm,
     ImpactItemForm,
@@ -52,10 +52,21 @@ def home():
 def coverage():
     area = current_area()
     manage = services.can_manage(current_user, area)
-    return render_template("training/coverage.html", area=area, manage=manage, coverage=services.coverage(area),
+    data = services.coverage(area)
+    return render_template("training/coverage.html", area=area, manage=manage, coverage=data,
                            expiring=services.expiring(area) if manage else None,
                            expiring_summary=services.expiring_summary(area), today=date.today(),
-                           trend=services.trend(area))
+                           trend=services.trend(area), chart=charts.coverage_chart(data))
+
+
+@bp.route("/coverage/chart.svg")
+@requires(Perm.READ_TRAINING)
+def coverage_chart():
+    """The coverage chart, rendered once per data (its key is a digest of what it draws) and language."""
+    area = current_area()
+    chart = charts.coverage_chart(services.coverage(area))
+    key = ("training-coverage", area.id, chart.version, language())
+    return cached_svg_response(key, lambda: charts.coverage_svg(chart))
 
 
 @bp.route("/courses", methods=["GET", "POST"])
@@ -90,7 +101,8 @@ def people():
     _require_manage(area)  # names are personal data: training leads and admins only
     form = PersonForm()
     form.agency_id.choices = [(a.id, a.display_name) for a in services.agencies(area)]
-    form.discipline.choices = [(k, str(v)) for k, v in services.DISCIPLINES.items()]
+    disciplines = services.disciplines(area)
+    form.discipline.choices = [(k, str(v)) for k, v in disciplines.items()]
     if request.method == "POST" and form.validate_on_submit():
         try:
             services.create_person(area, name=form.name.data, email=form.email.data, agency_id=form.agency_id.data,
@@ -101,7 +113,7 @@ def people():
             flash(_("Person added"), "success")
             return redirect(url_for(".people"))
     return render_template("training/people.html", area=area, form=form, people=services.people(area),
-                           disciplines=services.DISCIPLINES)
+                           disciplines=disciplines)
 
 
 @bp.route("/sessions", methods=["GET"])
@@ -138,7 +150,7 @@ def new_session():
         outcome_error = _("Record an outcome for at least one person")
     return render_template("training/session_form.html", area=area, form=form, people=people, outcomes=outcomes,
                            outcome_error=outcome_error, statuses=[(s, services.STATUS_LABELS[s]) for s in STATUSES],
-                           disciplines=services.DISCIPLINES, has_courses=bool(course_list))
+                           disciplines=services.disciplines(area), has_courses=bool(course_list))
 
 
 @bp.route("/headcounts", methods=["GET", "POST"])
@@ -148,6 +160,7 @@ def headcounts():
     manage = services.can_manage(current_user, area)
     agencies = services.agencies(area)
     current = services.headcounts(area)
+    disciplines = services.disciplines(area)
     form = SubmitOnlyForm()
     errors = {}
     values = {}
@@ -155,7 +168,7 @@ def headcounts():
         _require_manage(area)
         if form.validate_on_submit():
             for agency in agencies:
-                for key in services.DISCIPLINES:
+                for key in disciplines:
                     raw = request.form.get(f"hc-{agency.id}-{key}", "").strip()
                     if raw == "":
                         values[agency.id, key] = None
@@ -174,7 +187,7 @@ def headcounts():
     raw = {k: request.form.get(k, "") for k in request.form} if request.method == "POST" else {
         f"hc-{a}-{d}": str(n) for (a, d), n in current.items()}
     return render_template("training/headcounts.html", area=area, manage=manage, agencies=agencies, raw=raw,
-                           errors=errors, disciplines=services.DISCIPLINES, form=form)
+                           errors=errors, disciplines=disciplines, form=form)
 
 
 # -- import and export ----------------------------------------------------------------------------
@@ -268,7 +281,8 @@ def import_progress(import_id):
     area = current_area()
     _require_manage(area)
     data = _import_state_or_404(area, import_id)
-    return render_template("training/import_progress.html", area=area, data=data, import_id=import_id)
+    errors = [(number, [importer.problem_text(r) for r in reasons]) for number, reasons in data.get("errors") or []]
+    return render_template("training/import_progress.html", area=area, data=data, import_id=import_id, errors=errors)
 
 
 @bp.route("/import/<import_id>/status.json")
@@ -291,6 +305,15 @@ def export_csv():
     body = "\ufeff" + importer.export_csv(area)
     return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="training-{area.id}-completions.csv"'})
+
+
+@bp.route("/export.xlsx")
+@requires(Perm.MANAGE_TRAINING)
+def export_xlsx():
+    area = current_area()
+    _require_manage(area)  # the export holds names
+    return Response(importer.export_xlsx(area), mimetype=importer.XLSX_MIMETYPE, headers={
+        "Content-Disposition": f'attachment; filename="training-{area.id}-completions.xlsx"'})
 
 
 # -- impact -----------------------------------------------------------------------------------------
@@ -401,23 +424,30 @@ def supervision_log():
 @bp.route("/tiers", methods=["GET", "POST"])
 @requires(Perm.READ_TRAINING, POST=Perm.MANAGE_TRAINING)
 def tier_settings():
+    """The plugin's settings for the area: tiers, disciplines and refresher reminders."""
     area = current_area()
     manage = services.can_manage(current_user, area)
     form = SubmitOnlyForm()
-    error = None
+    errors = {}
     names = [str(t["name"]) for t in services.tiers(area)]
+    disciplines_text = services.disciplines_text(area) if manage else ""
+    remind = services.remind_people(area)
     if request.method == "POST":
         _require_manage(area)
         names = [request.form.get(f"tier-{i}", "") for i in range(1, 9)]
+        # (a post without the textarea keeps the list as it is)
+        disciplines_text = request.form.get("disciplines", services.disciplines_text(area))
+        remind = request.form.get("remind_people") == "yes"
         if form.validate_on_submit():
             try:
-                services.set_tiers(area, names, user=current_user)
-                services.set_remind_people(area, request.form.get("remind_people") == "yes", user=current_user)
+                services.save_settings(area, tier_names_in=names, disciplines_in=disciplines_text, remind=remind,
+                                       user=current_user)
             except ServiceError as failure:
-                error = failure.message
+                errors = {k: str(v) for k, v in failure.fields.items()}
             else:
-                flash(_("Tiers saved"), "success")
+                flash(_("Settings saved"), "success")
                 return redirect(url_for(".tier_settings"))
     names = (names + [""] * 8)[:8]
-    return render_template("training/tiers.html", area=area, manage=manage, names=names, form=form, error=error,
-                           remind_people=services.remind_people(area))
+    return render_template("training/tiers.html", area=area, manage=manage, names=names, form=form, errors=errors,
+                           remind_people=remind, disciplines_text=disciplines_text,
+                           disciplines=services.disciplines(area))

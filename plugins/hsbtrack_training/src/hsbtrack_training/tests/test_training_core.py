@@ -42,8 +42,10 @@ def test_default_tiers_and_settings(scene):
 
 
 def test_disciplines_follow_5_4_and_5_5():
-    assert len(services.DISCIPLINES) == 13
-    assert {"foster_carer", "adopter", "police", "camhs", "yot_worker"} <= set(services.DISCIPLINES)
+    # issue 15: school nurses and health visitors joined the defaults (the 13 of 5.4 and 5.5 stay)
+    assert len(services.DISCIPLINES) == 15
+    assert {"foster_carer", "adopter", "police", "camhs", "yot_worker", "school_nurse",
+            "health_visitor"} <= set(services.DISCIPLINES)
 
 
 def test_course_validation_and_history(scene):
@@ -117,9 +119,9 @@ def test_pages_for_a_training_lead(client, scene):
     response = post_form(client, base + "/sessions/new", {"course_id": str(course.id), "held_on": "",
                                                          f"outcome-{person.id}": "completed"})
     assert "Enter the date the session was held" in response.get_data(as_text=True)
-    response = post_form(client, base + "/sessions/new", {"course_id": str(course.id), "held_on": "2026-03-01"})
+    response = post_form(client, base + "/sessions/new", {"course_id": str(course.id), "held_on": ["1", "3", "2026"]})
     assert "Record an outcome for at least one person" in response.get_data(as_text=True)
-    response = post_form(client, base + "/sessions/new", {"course_id": str(course.id), "held_on": "2026-03-01",
+    response = post_form(client, base + "/sessions/new", {"course_id": str(course.id), "held_on": ["1", "3", "2026"],
                                                          f"outcome-{person.id}": "completed"})
     assert response.status_code == 302
     response = post_form(client, base + "/headcounts", {f"hc-{police.id}-police": "x"})

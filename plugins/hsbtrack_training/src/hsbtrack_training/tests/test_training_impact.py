@@ -59,7 +59,7 @@ def test_pages_chart_and_etag(app, setup, world):
     client = app.test_client()
     login(client, lead)
     base = f"/areas/{area.id}/training/impact"
-    form = {"course_id": str(course.id), "person_id": str(people[0].id), "phase": "pre", "answered_on": "2026-01-01"}
+    form = {"course_id": str(course.id), "person_id": str(people[0].id), "phase": "pre", "answered_on": ["1", "1", "2026"]}
     response = post_form(client, base + "/answers", form)
     assert "Choose a rating from 1 to 5" in response.get_data(as_text=True)
     response = post_form(client, base + "/answers", form | {f"item-{i.id}": "2" for i in items})

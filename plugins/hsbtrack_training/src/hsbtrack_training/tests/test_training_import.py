@@ -118,7 +118,7 @@ def test_export_csv_lists_completions(area):
     run(area, HEADER + "=Ann Smith,ann@example.org,Police,Police,HSB awareness,Completed,2026-01-15\n")
     text = importer.export_csv(area)
     assert text.splitlines()[0].startswith("Name,Work email")
-    assert "'=Ann Smith" in text and "2028-01-15" in text
+    assert "'=Ann Smith" in text and "15/01/2026,15/01/2028" in text
 
 
 def test_benchmark_rate_against_bare_executemany(area):

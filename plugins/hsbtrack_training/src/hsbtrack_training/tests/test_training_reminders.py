@@ -56,3 +56,5 @@ def test_people_with_an_email_are_reminded_if_the_area_says_so(app, world, outbo
     assert run_job(app, job) == 0
     assert [m["To"] for m in outbox] == ["ann@example.org"]
     assert "due for a refresher" in outbox[0]["Subject"]
+    expires = services.add_months(held, 12)  # the date the UK way, "15 December 2026" (issue 15)
+    assert f"expires on {expires.day} {expires.strftime('%B %Y')}." in outbox[0].get_content()

@@ -33,7 +33,7 @@ def test_supervision_by_agency_and_evidence(app, world):
     base = f"/areas/{area.id}/training/supervision"
     response = post_form(client, base, {"person_id": str(people[2].id), "held_on": "", "kind": "group"})
     assert "Enter the date of the supervision" in response.get_data(as_text=True)
-    response = post_form(client, base, {"person_id": str(people[2].id), "held_on": today.isoformat(), "kind": "group"})
+    response = post_form(client, base, {"person_id": str(people[2].id), "held_on": [str(today.day), str(today.month), str(today.year)], "kind": "group"})
     assert response.status_code == 302
     assert "Hidden 2" in client.get(base).get_data(as_text=True)
 

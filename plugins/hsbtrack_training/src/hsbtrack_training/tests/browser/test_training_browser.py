@@ -2,7 +2,10 @@
 the coverage matrix and the impact chart show them. axe checks every page; screenshots go to
 ``test-artifacts/``."""
 
+import re
+
 import pytest
+from playwright.sync_api import expect
 
 from hsbtrack.plugins.services import set_area_plugin
 from hsbtrack.testing_browser import axe_check, browser_login, screenshot
@@ -48,7 +51,9 @@ def test_a_training_lead_records_training_and_sees_coverage_and_impact(page, bas
         page.get_by_role("button", name="Save headcounts").click()
 
     page.goto(base + "/sessions/new")
-    page.get_by_label("Date held").fill("2026-11-02")
+    page.fill("#held_on-day", "2")  # a GOV.UK date input: day, month, year
+    page.fill("#held_on-month", "11")
+    page.fill("#held_on-year", "2026")
     page.get_by_label("Outcome for Ann Example").select_option("completed")
     page.get_by_label("Outcome for Bea Example").select_option("did_not_attend")
     axe_check(page)
@@ -74,7 +79,9 @@ def test_a_training_lead_records_training_and_sees_coverage_and_impact(page, bas
         page.goto(base + "/impact/answers")
         page.get_by_label("Person").select_option(label="Ann Example – Police")
         page.get_by_label("When were the answers given?").select_option(label=phase)
-        page.get_by_label("Date answered").fill("2026-11-02")
+        page.fill("#answered_on-day", "2")
+        page.fill("#answered_on-month", "11")
+        page.fill("#answered_on-year", "2026")
         for radio in page.locator(f'input[type="radio"][value="{rating}"]').all():
             radio.check()
         with page.expect_navigation():
@@ -135,3 +142,92 @@ def test_a_training_lead_imports_a_file_through_the_pages(page, base_url, scene,
     axe_check(page)
     page.goto(base + "/coverage")
     assert "4" in page.locator("#coverage-all").inner_text()
+
+
+IMPORT_TEXT = {
+    "en": {"suggestion": "no course called “Brook Traffic Light Tool” — did you mean “Brook Traffic Light Tool, Level 2”?",
+           "problems": "1 row has a problem", "complete": "Import complete", "imported": "2 training records imported",
+           "chart": "Share of the workforce with current training at each tier"},
+    "cy": {"suggestion": "does dim cwrs o’r enw “Brook Traffic Light Tool” — oeddech chi’n golygu "
+                         "“Brook Traffic Light Tool, Level 2”?",
+           "complete": "Mae'r mewnforio wedi'i gwblhau", "chart": "Cyfran y gweithlu sydd â hyfforddiant cyfredol ym mhob haen"},
+}
+
+
+@pytest.mark.parametrize("lang", ["en", "cy"])
+def test_a_near_miss_course_and_a_uk_date_are_fixed_then_imported_and_charted(page, base_url, scene, tmp_path, lang):
+    """Issue 15 (training): the import reads 27/03/2026, suggests the course title missing its comma; once
+    fixed the page says "Import complete" (in its title too) and the coverage page draws the chart."""
+    from hsbtrack_training import services
+
+    area, lead = scene
+    services.create_course(area, title="Brook Traffic Light Tool, Level 2", tier=2)
+    police = next(a for a in area.agencies if a.name == "Police")
+    services.set_headcounts(area, {(police.id, "school_nurse"): 4, (police.id, "police"): 10})
+    base = f"{base_url}/areas/{area.id}/training"
+    words = IMPORT_TEXT[lang]
+    browser_login(page, base_url, lead.email)
+    if lang == "cy":
+        page.goto(f"{base_url}/language/cy?next=/areas/{area.id}/training/import")
+
+    def upload(path):
+        page.goto(base + "/import")
+        page.set_input_files("#file", str(path))
+        with page.expect_navigation():
+            page.locator("main #submit").click()  # upload and continue
+        with page.expect_navigation():
+            page.locator("main #submit").click()  # the columns as guessed: check the rows
+
+    near = tmp_path / "near-miss.csv"
+    near.write_text("Learner,Organisation,Role,Course,Outcome,Completion date\n"
+                    "Ann Example,Police,School nurses,Brook Traffic Light Tool,Completed,27/03/2026\n"
+                    "Bob Example,Police,Police,\"Brook Traffic Light Tool, Level 2\",Completed,27/3/2026\n")
+    upload(near)
+    expect(page.locator("#bad-rows")).to_contain_text(words["suggestion"])
+    if lang == "en":
+        expect(page.locator(".govuk-error-summary")).to_contain_text(words["problems"])
+    axe_check(page)
+    screenshot(page, f"training_import_suggestion_{lang}")
+
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(near.read_text().replace("Brook Traffic Light Tool,Completed", "\"Brook Traffic Light Tool, Level 2\",Completed"))
+    upload(fixed)
+    expect(page.locator("#bad-rows")).to_have_count(0)
+    with page.expect_navigation():
+        page.locator("main #submit").click()  # import 2 records
+    page.wait_for_selector(".govuk-panel--confirmation")
+    expect(page.locator("h1")).to_have_text(words["complete"])
+    expect(page).to_have_title(re.compile("^" + re.escape(words["complete"])))
+    if lang == "en":
+        expect(page.locator(".govuk-panel")).to_contain_text(words["imported"])
+    axe_check(page)
+    screenshot(page, f"training_import_complete_{lang}")
+
+    page.goto(base + "/coverage")
+    chart = page.locator("#coverage-chart img")
+    chart.scroll_into_view_if_needed()
+    page.wait_for_function("document.querySelector('#coverage-chart img').complete")
+    assert chart.evaluate("img => img.naturalWidth") > 0
+    svg = page.request.get(chart.get_attribute("src")).text()
+    assert words["chart"] in svg and "<script" not in svg
+    axe_check(page)
+    screenshot(page, f"training_coverage_chart_{lang}")
+
+
+@pytest.mark.parametrize("lang", ["en", "cy"])
+def test_a_training_lead_adds_a_discipline_with_its_welsh_name(page, base_url, scene, lang):
+    area, lead = scene
+    browser_login(page, base_url, lead.email)
+    page.goto(f"{base_url}/language/{lang}?next=/areas/{area.id}/training/tiers")
+    box = page.locator("textarea#disciplines")
+    expect(box).to_have_value(re.compile("School nurses \\| Nyrsys ysgol\nHealth visitors \\| Ymwelwyr iechyd"))
+    box.fill(box.input_value() + "\nPlay workers | Gweithwyr chwarae")
+    with page.expect_navigation():
+        page.locator("main #submit").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Settings saved" if lang == "en" else "Gosodiadau wedi’u cadw")
+    page.goto(f"{base_url}/areas/{area.id}/training/people")
+    expect(page.locator("#discipline")).to_contain_text("Play workers" if lang == "en" else "Gweithwyr chwarae")
+    page.goto(f"{base_url}/areas/{area.id}/training/tiers")
+    axe_check(page)
+    screenshot(page, f"training_settings_{lang}")
