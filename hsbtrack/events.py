@@ -21,6 +21,10 @@ class Event(StrEnum):
     AGENCY_SUBMITTED = "agency_submitted"
     """An agency said its scores are complete. Record: the :class:`~hsbtrack.audits.models.AuditAgency`."""
 
+    RETURN_SIGNED_OFF = "return_signed_off"
+    """A senior officer of the agency signed its submitted return off (where the area asks for it):
+    the return is final. Record: the :class:`~hsbtrack.audits.models.AuditAgency`."""
+
     AUDIT_CLOSED = "audit_closed"
     """An audit was closed: its figures are final. Record: the :class:`~hsbtrack.audits.models.Audit`
     (``after["override_reason"]`` when it was closed with problems outstanding)."""

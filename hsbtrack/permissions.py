@@ -21,9 +21,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, request
 from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from hsbtrack.areas.models import Agency, Area, Membership, Region
 from hsbtrack.areas.roles import AREA, INSTALL, Perm
@@ -261,8 +264,8 @@ def record_loader(argument: str, blueprint: str | None = None):
     return decorator
 
 
-def _loader_for(argument: str):
-    blueprint = request.blueprint or ""
+def _loader_for(argument: str, blueprint: str | None = None):
+    blueprint = (request.blueprint if blueprint is None else blueprint) or ""
     for key in ((blueprint, argument), (blueprint.rsplit(".", 1)[0], argument), (None, argument)):
         if key in _LOADERS:
             return _LOADERS[key]
@@ -281,12 +284,14 @@ def loaded(argument: str):
     return g._loaded[argument].record
 
 
+def _refusal(user, permission: str, area_id, region_id) -> int:
+    """403 when the user may read the records but not do this; 404 when they may not read them."""
+    read = _permission(permission).read_permission
+    return 403 if read != permission and _holds(user, read, area_id, region_id, None) else 404
+
+
 def _deny(user, permission: str, area_id, region_id, agency_id):
-    definition = _permission(permission)
-    read = definition.read_permission
-    if read != permission and _holds(user, read, area_id, region_id, None):
-        abort(403)
-    abort(404)
+    abort(_refusal(user, permission, area_id, region_id))
 
 
 def _holds(user, permission, area_id, region_id, agency_id) -> bool:
@@ -309,50 +314,86 @@ def authorize(user, permission: str, *, area_id=None, region_id=None, agency_id=
         _deny(user, permission, area_id, region_id, agency_id)
 
 
-def authorize_request(permission: str) -> None:
-    """Load every record the URL names and check ``permission`` on them (see the module text)."""
-    user = current_actor()
+def _decide(user, permission: str, view_args: dict, blueprint: str | None, pulled_area=None,
+            pulled_region=None) -> tuple[int | None, dict]:
+    """The one rule (see the module text), without aborting: ``(None, loaded records)`` when the
+    user may go ahead, else ``(404 or 403, {})``."""
     found = {}
-    for argument, value in (request.view_args or {}).items():
-        loader = _loader_for(argument)
+    for argument, value in (view_args or {}).items():
+        loader = _loader_for(argument, blueprint)
         if loader is None:
             continue
         target = loader(value)
         if target is None:
-            abort(404)
+            return 404, {}
         found[argument] = target
     area_ids = {t.area_id for t in found.values() if t.area_id is not None}
     region_ids = {t.region_id for t in found.values() if t.region_id is not None}
     agency_ids = {t.agency_id for t in found.values() if t.agency_id is not None}
-    pulled_area, pulled_region = g.get("pulled_area"), g.get("pulled_region")  # a plugin page's (blueprints)
     if pulled_area is not None:
         area_ids.add(pulled_area.id)
     if pulled_region is not None:
         region_ids.add(pulled_region.id)
     if len(area_ids) > 1 or len(region_ids) > 1 or len(agency_ids) > 1:
-        abort(404)  # /areas/<A>/members/<a membership of B>: B's record is not in A
+        return 404, {}  # /areas/<A>/members/<a membership of B>: B's record is not in A
     area_id = next(iter(area_ids), None)
     region_id = next(iter(region_ids), None)
     agency_id = next(iter(agency_ids), None)
     if area_id is not None and region_id is not None:
         area = db.session.get(Area, area_id)
         if area is None or area.region_id != region_id:
-            abort(404)
+            return 404, {}
     definition = _permission(permission)
     if definition.scope == AREA and area_id is None and region_id is None:
-        raise LookupError(f"{request.endpoint} names area permission {permission!r} but no record of an area")
+        raise LookupError(f"{permission!r} is an area permission but the URL names no record of an area")
     # A record behind its own wall does not exist for those outside it: 404 before anything else, so
     # that a write refused with 403 never confirms that a walled record is there.
     for target in found.values():
         if target.visible is not None and not target.visible(user):
-            abort(404)
-    authorize(user, permission, area_id=area_id, region_id=region_id,
-              agency_id=agency_id if definition.per_agency else None)
+            return 404, {}
+    if not _holds(user, permission, area_id, region_id, agency_id if definition.per_agency else None):
+        return _refusal(user, permission, area_id, region_id), {}
+    return None, found
+
+
+def authorize_request(permission: str) -> None:
+    """Load every record the URL names and check ``permission`` on them (see the module text)."""
+    pulled_area, pulled_region = g.get("pulled_area"), g.get("pulled_region")  # a plugin page's (blueprints)
+    refused, found = _decide(current_actor(), permission, request.view_args, request.blueprint,
+                             pulled_area, pulled_region)
+    if refused:
+        abort(refused)
     g._loaded = found
     if pulled_area is not None:  # only now may the page show where it is
         g.area = pulled_area
     if pulled_region is not None:
         g.region = pulled_region
+
+
+def may_open(user, url: str) -> bool:
+    """Would ``GET url`` let ``user`` in? The same rule as the page itself (its ``requires`` and
+    the records its URL names), for links: a menu or a list of links offers only pages that open.
+    (A plugin's page is also off where the plugin is: links come from the plugins enabled there.)"""
+    path = urlsplit(url).path
+    root = request.script_root if request else ""
+    if root and path.startswith(root + "/"):
+        path = path[len(root):]
+    try:
+        endpoint, view_args = current_app.url_map.bind("localhost").match(path, method="GET")
+    except RequestRedirect:
+        return True  # (a missing trailing slash: the page it redirects to decides when followed)
+    except HTTPException:
+        return False
+    permission = required_permission(current_app.view_functions.get(endpoint), "GET")
+    if permission is None:
+        return False  # a view that names no permission is refused (blueprints)
+    if permission == PUBLIC:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    blueprint = endpoint.rsplit(".", 1)[0] if "." in endpoint else ""
+    refused, _found = _decide(user, permission, view_args, blueprint)
+    return refused is None
 
 
 PUBLIC = "public"  # pages anyone may open without signing in (sign-in, reset links, health)

@@ -11,8 +11,8 @@ from hsbtrack.api.errors import api_http_error, service_error
 from hsbtrack.areas.services import areas_for_user
 from hsbtrack.errors import ServiceError
 from hsbtrack.i18n import LANGUAGE_NAMES, current_language
-from hsbtrack.permissions import can
-from hsbtrack.plugins.services import collect, terminology
+from hsbtrack.permissions import can, may_open
+from hsbtrack.plugins.services import collect, collect_for_region, terminology
 
 # Words a national variant may change (hook ``hsbtrack_terminology``).
 DEFAULT_TERMS = {
@@ -41,9 +41,21 @@ def term(key: str, area=None) -> str:
 
 
 def area_nav_items(area):
+    """The area's menu: every item the core and the enabled plugins offer, less those whose page
+    the user may not open (the page's own ``requires`` decides: one rule, not a second list)."""
     if area is None or not current_user.is_authenticated:
         return []
-    return collect("hsbtrack_nav_items", area, user=current_user)
+    return [item for item in collect("hsbtrack_nav_items", area, user=current_user)
+            if may_open(current_user, item.url)]
+
+
+def region_links(region):
+    """Links from a region's page to the pages plugins enabled for the region offer (the regional
+    board, its rounds...), less those the user may not open."""
+    if region is None or not current_user.is_authenticated:
+        return []
+    return [item for item in collect_for_region("hsbtrack_region_links", region, user=current_user)
+            if may_open(current_user, item.url)]
 
 
 def user_areas():
@@ -129,6 +141,7 @@ def register_template_helpers(app) -> None:
             "term": term,
             "current_area": current_area(),
             "area_nav_items": area_nav_items,
+            "region_links": region_links,
             "user_areas": user_areas,
             "csp_nonce": getattr(g, "csp_nonce", ""),
             "language_names": LANGUAGE_NAMES,

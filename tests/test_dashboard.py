@@ -15,7 +15,7 @@ def _dashboard(client, area):
 
 def test_dashboard_shows_radar_status_counts_due_and_overdue(client, world):
     scene = PageScene(world, close_t1=True)
-    scene.action(title="Overdue thing", due_on=date.today() - timedelta(days=3))
+    scene.action(title="Overdue thing", due_on=date.today() - timedelta(days=3), record_overdue=True)
     scene.action(title="Soon thing", due_on=date.today() + timedelta(days=2))
     scene.action(title="Later thing", due_on=date.today() + timedelta(days=90), status="in_progress")
     login(client, scene.board)
@@ -46,12 +46,12 @@ def test_dashboard_queries_do_not_grow_with_actions(app, client, world):
     scene = PageScene(world, close_t1=True)
     login(client, scene.board)
     for i in range(3):
-        scene.action(title=f"Action {i}", due_on=date.today() + timedelta(days=i - 1))
+        scene.action(title=f"Action {i}", due_on=date.today() + timedelta(days=i - 1), record_overdue=True)
     _dashboard(client, scene.area)
     with count_queries(app) as small:
         _dashboard(client, scene.area)
     for i in range(30):
-        scene.action(title=f"More {i}", due_on=date.today() + timedelta(days=i % 9 - 2))
+        scene.action(title=f"More {i}", due_on=date.today() + timedelta(days=i % 9 - 2), record_overdue=True)
     with count_queries(app) as large:
         _dashboard(client, scene.area)
     assert large() == small(), (small(), large())

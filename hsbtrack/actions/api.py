@@ -102,9 +102,14 @@ class ActionInSchema(ma.Schema):
     description = ma.fields.String(load_default="", allow_none=True)
     owner_email = ma.fields.String(load_default="", metadata={"description": "A user with a role in the area"})
     agency_id = _raw("An agency of the area", allow_none=True, load_default=None, metadata={"type": "integer"})
-    due_on = _raw("ISO date, e.g. 2027-03-31", load_default=None, metadata={"type": "string", "format": "date"})
+    due_on = _raw("ISO date, e.g. 2027-03-31: today or later unless record_overdue", load_default=None,
+                  metadata={"type": "string", "format": "date"})
+    record_overdue = ma.fields.Boolean(load_default=False, metadata={
+        "description": "The action is being recorded late (from an earlier plan): its due date may be in the past"})
     priority = _raw("high, medium (default) or low", load_default="medium", metadata={"type": "string"})
     status = _raw("Default not_started", load_default="not_started", metadata={"type": "string"})
+    completion_evidence = ma.fields.String(load_default="", allow_none=True,
+                                           metadata={"description": "Needed when status is done"})
     statements = ma.fields.List(ma.fields.Raw(), load_default=list,
                                 metadata={"description": "Scored statement codes, e.g. [\"1.6a\", \"2.3\"]"})
     audit_id = _raw("The audit the action answers (of the same area)", allow_none=True, load_default=None,
@@ -116,11 +121,14 @@ class ActionPatchSchema(ma.Schema):
     description = ma.fields.String(allow_none=True)
     owner_email = ma.fields.String(metadata={"description": "Board only: hand the action to someone else"})
     agency_id = _raw("Board only", allow_none=True, metadata={"type": "integer"})
-    due_on = _raw("Board only. ISO date", metadata={"type": "string", "format": "date"})
+    due_on = _raw("Board only. ISO date: a new due date in the past needs record_overdue",
+                  metadata={"type": "string", "format": "date"})
+    record_overdue = ma.fields.Boolean(metadata={"description": "A new due date may be in the past (recorded late)"})
     priority = _raw("Board only", metadata={"type": "string"})
-    status = _raw("Owner or board", metadata={"type": "string"})
+    status = _raw("Owner or board: done needs completion evidence", metadata={"type": "string"})
     progress = _raw("Owner or board: a whole number 0-100", metadata={"type": "integer"})
-    completion_evidence = ma.fields.String(allow_none=True, metadata={"description": "Owner or board"})
+    completion_evidence = ma.fields.String(allow_none=True, metadata={
+        "description": "Owner or board: what shows the action is done (needed to mark it done)"})
     statements = ma.fields.List(ma.fields.Raw(), metadata={"description": "Board only"})
     version = ma.fields.Integer(allow_none=True, strict=True,
                                 metadata={"description": "The version you read: a newer one answers 409"})
@@ -159,6 +167,14 @@ class DecisionSchema(ma.Schema):
     decided_at = UtcDateTime()
 
 
+class OpenActionSchema(ma.Schema):
+    id = ma.fields.Integer()
+    title = ma.fields.String()
+    status = ma.fields.String()
+    due_on = ma.fields.Date()
+    audit_id = ma.fields.Integer(allow_none=True)
+
+
 class FindingSchema(ma.Schema):
     code = ma.fields.String()
     domain = ma.fields.Integer()
@@ -168,8 +184,11 @@ class FindingSchema(ma.Schema):
     spread = ma.fields.Integer(allow_none=True)
     low = ma.fields.Boolean(metadata={"description": "Agreed score at or below the area's threshold"})
     disagreement = ma.fields.Boolean(metadata={"description": "Agencies differ by 2 or more"})
-    draft_title = ma.fields.String()
+    draft_title = ma.fields.String(metadata={"description": "The domain's short title and the statement's short text"})
     decision = ma.fields.Nested(DecisionSchema, allow_none=True)
+    open_actions = ma.fields.List(ma.fields.Nested(OpenActionSchema), metadata={
+        "description": "Open actions of the area already linked to the statement (this cycle or earlier): "
+                       "add the finding to one with POST …/findings/<code>/link"})
 
 
 class AcceptInSchema(ma.Schema):
@@ -184,6 +203,12 @@ class AcceptInSchema(ma.Schema):
     description = ma.fields.String(load_default="", allow_none=True)
     agency_id = _raw("An agency of the area", allow_none=True, load_default=None, metadata={"type": "integer"})
     priority = _raw("high, medium (default) or low", load_default="medium", metadata={"type": "string"})
+    record_overdue = ma.fields.Boolean(load_default=False, metadata={
+        "description": "The actions are being recorded late (from an earlier plan): the due date may be in the past"})
+
+
+class LinkInSchema(ma.Schema):
+    action_id = _raw("An open action of the area", load_default=None, metadata={"type": "integer"})
 
 
 class DismissInSchema(ma.Schema):
@@ -196,9 +221,10 @@ class DismissInSchema(ma.Schema):
 conflict_shows(Action, lambda action: ActionSchema().dump(action))
 
 
-def _finding_out(finding):
+def _finding_out(finding, open_actions=None):
     decision = finding.decision
     return {
+        "open_actions": (open_actions or {}).get(finding.code, []),
         "code": finding.code, "domain": finding.domain, "text": finding.text, "agreed": finding.agreed,
         "lowest": finding.lowest, "spread": finding.spread, "low": finding.low,
         "disagreement": finding.disagreement, "draft_title": finding.draft_title,
@@ -228,8 +254,10 @@ def create_action(data, area_id):
     """Add an action to the area's plan (board managers, regional coordinators, administrators).
 
     ``owner_email`` must be a user with a role in the area; ``statements`` scored statement codes
-    of the framework (headings such as 1.6 are refused); ``due_on`` an ISO date. Bad values answer
-    422 with a message per field, and nothing is saved.
+    of the framework (headings such as 1.6 are refused); ``due_on`` an ISO date, today or later
+    unless ``record_overdue`` (an action recorded late, from an earlier plan); a ``done`` action
+    needs ``completion_evidence``. Bad values answer 422 with a message per field (all of them),
+    and nothing is saved.
     """
     area = loaded("area_id")
     audit = None
@@ -244,7 +272,8 @@ def create_action(data, area_id):
     action = services.create_action(
         area, title=data["title"], owner=data["owner_email"], due_on=data["due_on"], statements=data["statements"],
         description=data["description"] or "", agency_id=data["agency_id"], priority=data["priority"],
-        status=data["status"], audit=audit, user=current_api_user())
+        status=data["status"], audit=audit, user=current_api_user(), record_overdue=data["record_overdue"],
+        completion_evidence=data["completion_evidence"] or "")
     return _reload(action.id)
 
 
@@ -296,7 +325,9 @@ def patch_action(data, action_id):
 
     The owner may change ``status``, ``progress`` and ``completion_evidence`` (anything else
     answers 403); the board may change everything. A newer version answers 409; bad values 422.
-    Marking it ``done`` sets progress to 100 unless given.
+    Marking it ``done`` needs completion evidence (sent or already saved; 422 on
+    ``completion_evidence`` otherwise) and sets progress to 100 unless given. A new ``due_on`` in
+    the past needs ``record_overdue``.
     """
     action = _action(action_id)
     version = data.pop("version", None)
@@ -343,7 +374,10 @@ def list_updates(action_id):
 def list_findings(audit_id):
     """The audit's findings: agreed scores at or below the area's threshold (default 1) and
     disagreements (agencies 2 or more apart), each with the decision taken, if any."""
-    return [_finding_out(f) for f in services.findings(loaded("audit_id"))]
+    audit = loaded("audit_id")
+    items = services.findings(audit)
+    linked = services.open_actions_for_findings(audit, [f.code for f in items], reader=current_api_user())
+    return [_finding_out(f, linked) for f in items]
 
 
 @bp.post("/audits/<int:audit_id>/findings/accept")
@@ -358,13 +392,14 @@ def accept_findings(data, audit_id):
     """Turn findings into actions: one per code, or one linked to all of them with ``merge``.
 
     409 if a code has already been accepted or dismissed; 422 for a code that is not a finding,
-    an owner without a role in the area or a due date that is not a date.
+    an owner without a role in the area, a due date that is not a date, or one in the past without
+    ``record_overdue``. A finding already answered by an open action: see ``…/link``.
     """
     audit = loaded("audit_id")
     actions = services.accept_findings(
         audit, data["codes"], owner=data["owner_email"], due_on=data["due_on"], title=data["title"],
         description=data["description"] or "", agency_id=data["agency_id"], priority=data["priority"],
-        merge=data["merge"], titles=data["titles"], user=current_api_user())
+        merge=data["merge"], titles=data["titles"], user=current_api_user(), record_overdue=data["record_overdue"])
     ids = [a.id for a in actions]
     db.session.expire_all()
     rows = {a.id: a for a in db.session.scalars(
@@ -387,4 +422,30 @@ def dismiss_finding(data, audit_id, code):
     if code not in {f.code for f in services.findings(audit)}:
         abort(404, description=_("%(code)s is not a finding of this audit", code=code))
     services.dismiss_finding(audit, code, data["reason"], user=current_api_user())
+    return _finding_out(next(f for f in services.findings(audit) if f.code == code))
+
+
+@bp.post("/audits/<int:audit_id>/findings/<code>/link")
+@requires(Perm.EDIT_ACTIONS)
+@bp.arguments(LinkInSchema)
+@bp.response(200, FindingSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def link_finding(data, audit_id, code):
+    """Add a finding to an existing open action of the area instead of a new one ("Add to this
+    action"): the finding is accepted and linked to the action, which gains the statement if it did
+    not have it (in its history). 404 if ``code`` is not a finding of the audit; 409 if it was
+    already decided; 422 for an action that is not an open action of the area."""
+    audit = loaded("audit_id")
+    if code not in {f.code for f in services.findings(audit)}:
+        abort(404, description=_("%(code)s is not a finding of this audit", code=code))
+    try:
+        action = db.session.get(Action, int(data["action_id"]))
+    except (TypeError, ValueError):
+        action = None
+    if action is None:
+        raise ServiceError.field("action_id", _("Choose an action of %(area)s", area=audit.area.display_name))
+    services.add_finding_to_action(audit, code, action, user=current_api_user())
     return _finding_out(next(f for f in services.findings(audit) if f.code == code))

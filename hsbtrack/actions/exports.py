@@ -19,7 +19,15 @@ from sqlalchemy import func, select
 
 from hsbtrack.actions import services
 from hsbtrack.actions.models import CLOSED_STATUSES, Action, ActionUpdate
-from hsbtrack.audits.exports import XLSX_MIMETYPE, csv_safe, needs_quoting, slugify
+from hsbtrack.audits.exports import (
+    XLSX_DATE,
+    XLSX_MIMETYPE,
+    csv_date,
+    csv_safe,
+    long_date,
+    needs_quoting,
+    slugify,
+)
 from hsbtrack.extensions import db
 from hsbtrack.timeutil import today, utcnow
 from hsbtrack.views_support import term
@@ -193,10 +201,10 @@ def build_csv(data: PlanData) -> bytes:
         writer.writerow([csv_safe(v) for v in (
             action.id, "; ".join(domains.get(action.id, [])), "; ".join(action.codes), action.title,
             action.description, action.owner.display_name if action.owner else "",
-            action.agency.display_name if action.agency else "", action.due_on.isoformat(), action.priority, action.status,
-            action.progress, update.created_at.date().isoformat() if update else "", update.note if update else "",
-            "yes" if action.is_overdue(data.on) else "no",
-            action.completed_on.isoformat() if action.completed_on else "", action.completion_evidence,
+            action.agency.display_name if action.agency else "", csv_date(action.due_on), action.priority,
+            action.status, action.progress, csv_date(update.created_at) if update else "",
+            update.note if update else "", "yes" if action.is_overdue(data.on) else "no",
+            csv_date(action.completed_on), action.completion_evidence,
         )])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -222,7 +230,7 @@ def _put(ws, row, column, value, *, bold=False, fill=None, wrap=True, fmt=None, 
     if fmt:
         cell.number_format = fmt
     elif isinstance(value, date):
-        cell.number_format = "yyyy-mm-dd"
+        cell.number_format = XLSX_DATE
     return cell
 
 
@@ -254,7 +262,7 @@ def _plan_sheet(workbook, data: PlanData):
         for action in group.actions:
             row += 1
             update = data.last_updates.get(action.id)
-            last = f"{update.created_at.date().isoformat()}: {update.note}" if update else None
+            last = f"{long_date(update.created_at)}: {update.note}" if update else None
             values = [group.title, ", ".join(action.codes), action.title, action.description or None,
                       action.owner.display_name if action.owner else None,
                       action.agency.display_name if action.agency else None, action.due_on,

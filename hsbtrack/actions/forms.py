@@ -12,8 +12,10 @@ from wtforms import HiddenField, SelectMultipleField
 from wtforms.validators import Length
 
 from hsbtrack.forms import (
+    BooleanField,
     DayMonthYearField,
     FlaskForm,
+    GovCheckboxInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
@@ -43,11 +45,21 @@ class AcceptFindingsForm(FlaskForm):
                         description=_l("Someone with a role in the area. They see the actions under “My actions”."))
     due_on = DayMonthYearField(_l("Due date"), required_message=_l("Enter the due date"),
                                description=_l("For example, 31 3 2027"))
+    record_overdue = BooleanField(_l("These actions are being recorded late (from an earlier plan)"),
+                                  widget=GovCheckboxInput())
     priority = RadioField(_l("Priority"), widget=GovRadioInput(), validate_choice=False, default="medium")
     agency_id = SelectField(_l("Owning agency (optional)"), widget=GovSelect(), validate_choice=False)
     description = TextAreaField(_l("Description (optional)"), widget=GovTextArea(),
                                 description=_l("Added to every action created"))
     submit = SubmitField(_l("Create the actions"), widget=GovSubmitInput())
+
+    # Errors of inputs that are not fields of the form (the title of each finding's action,
+    # ``{input id: [message]}``): listed first in the error summary, as they come first on the page.
+    extra_errors: dict | None = None
+
+    @property
+    def errors(self):
+        return {**(self.extra_errors or {}), **super().errors}
 
 
 class DismissFindingForm(FlaskForm):
@@ -70,11 +82,13 @@ class ActionForm(FlaskForm):
     agency_id = SelectField(_l("Owning agency (optional)"), widget=GovSelect(), validate_choice=False)
     due_on = DayMonthYearField(_l("Due date"), required_message=_l("Enter the due date"),
                                description=_l("For example, 31 3 2027"))
+    record_overdue = BooleanField(_l("This action is being recorded late (from an earlier plan)"),
+                                  widget=GovCheckboxInput())
     priority = RadioField(_l("Priority"), widget=GovRadioInput(), validate_choice=False, default="medium")
     status = RadioField(_l("Status"), widget=GovRadioInput(), validate_choice=False, default="not_started")
     progress = StringField(_l("Progress (%)"), widget=GovTextInput(), description=_l("A whole number from 0 to 100"))
     completion_evidence = TextAreaField(_l("Completion evidence"), widget=GovTextArea(),
-                                        description=_l("What shows the action is done"))
+                                        description=_l("What shows the action is done: needed to mark it done"))
     version = HiddenField()
     submit = SubmitField(_l("Save the action"), widget=GovSubmitInput())
 
@@ -85,9 +99,16 @@ class OwnerUpdateForm(FlaskForm):
     status = RadioField(_l("Status"), widget=GovRadioInput(), validate_choice=False)
     progress = StringField(_l("Progress (%)"), widget=GovTextInput(), description=_l("A whole number from 0 to 100"))
     completion_evidence = TextAreaField(_l("Completion evidence"), widget=GovTextArea(),
-                                        description=_l("What shows the action is done"))
+                                        description=_l("What shows the action is done: needed to mark it done"))
     version = HiddenField()
     submit = SubmitField(_l("Save the action"), widget=GovSubmitInput())
+
+
+class LinkFindingForm(FlaskForm):
+    """“Add to this action”: a finding answered by an action already open on its statement."""
+
+    code = HiddenField()
+    action_id = HiddenField()
 
 
 class ProgressUpdateForm(FlaskForm):

@@ -5,6 +5,7 @@ create and edit actions; an action's owner may update its status, progress and c
 and post progress updates.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,7 +35,7 @@ from hsbtrack.history import services as history
 from hsbtrack.permissions import can, is_admin, permissions_in_area, users_holding
 from hsbtrack.plugins.services import emit
 from hsbtrack.security import get_by_id
-from hsbtrack.timeutil import parse_date, today, utcnow
+from hsbtrack.timeutil import local_today, parse_date, today, utcnow
 from hsbtrack.transactions import locked, run_write
 
 EDITABLE = ("title", "description", "owner_id", "agency_id", "due_on", "priority", "status", "progress",
@@ -124,6 +125,23 @@ def _parse_agency(area, agency_id):
     return agency.id
 
 
+def _parse_due_on(value, *, record_overdue=False, current=None) -> date:
+    """A due date: today or later in the partnership's calendar, unless the action is being recorded late
+    (from an earlier paper plan: ``record_overdue``) or the date is the one the action already has."""
+    due_on = parse_date(value, "due_on", required=True)
+    if due_on < local_today() and not record_overdue and due_on != current:
+        raise ServiceError.field("due_on", _("The due date is in the past: enter today or a later date, or say "
+                                             "that the action is being recorded late (from an earlier plan)"))
+    return due_on
+
+
+def _evidence_error() -> dict:
+    # Done needs completion evidence: text for now. (Once the evidence library exists, a document
+    # attached to the action will count as completion evidence too: check for one here.)
+    return {"completion_evidence": _("Describe the completion evidence before marking the action done: "
+                                     "what shows it is done")}
+
+
 def _parse_title(value) -> str:
     title = (value or "").strip()
     if not title:
@@ -171,13 +189,16 @@ def walls(reader, area_id):
 
 
 def _parse_action_fields(area, framework_slug, *, title, owner, due_on, statements, priority, status, agency_id,
-                         restricted_to=None) -> tuple[dict, User | None, dict]:
+                         restricted_to=None, record_overdue=False, completion_evidence=""
+                         ) -> tuple[dict, User | None, dict]:
     """Every field of a new action read at once: ``(values, owner, errors)`` — all the errors, so that a
-    form shows them together (GOV.UK's rule), never the first alone."""
+    form shows them together (GOV.UK's rule), never the first alone. A due date in the past needs
+    ``record_overdue`` (an action recorded late from an earlier plan); a done action needs its
+    completion evidence."""
     errors, values = {}, {}
     for name, parse in (
         ("title", lambda: _parse_title(title)),
-        ("due_on", lambda: parse_date(due_on, "due_on", required=True)),
+        ("due_on", lambda: _parse_due_on(due_on, record_overdue=record_overdue)),
         ("statements", lambda: _parse_codes(statements, framework_slug)),
         ("priority", lambda: _parse_choice(priority or "medium", PRIORITIES, "priority",
                                            _("Choose a priority: high, medium or low"))),
@@ -188,6 +209,8 @@ def _parse_action_fields(area, framework_slug, *, title, owner, due_on, statemen
             values[name] = parse()
         except ServiceError as error:
             errors.update(error.fields)
+    if values.get("status") == "done" and not (completion_evidence or "").strip():
+        errors.update(_evidence_error())
     if not isinstance(owner, User):
         try:
             owner = resolve_owner(area, owner_email=owner, restricted_to=restricted_to)
@@ -201,21 +224,26 @@ def _parse_action_fields(area, framework_slug, *, title, owner, due_on, statemen
 
 def create_action(area, *, title, owner, due_on, statements, description="", agency_id=None, priority="medium",
                   status="not_started", audit=None, framework_slug=None, user=None, commit=True,
-                  restricted_to=None) -> Action:
+                  restricted_to=None, record_overdue=False, completion_evidence="") -> Action:
     """Create an action. ``commit=False`` leaves it in the caller's transaction (several at once).
-    ``restricted_to``: a permission only whose holders see the action (see "walls" above)."""
+    ``restricted_to``: a permission only whose holders see the action (see "walls" above).
+    ``due_on`` is today or later unless ``record_overdue`` (recorded late, from an earlier plan); a
+    ``done`` action needs ``completion_evidence``."""
     framework_slug = framework_slug or (audit.framework if audit is not None else "nspcc-hsb-2019")
     if audit is not None and audit.area_id != area.id:
         raise ServiceError.field("audit_id", _("Choose an audit of %(area)s", area=area.display_name))
     values, owner, errors = _parse_action_fields(
         area, framework_slug, title=title, owner=owner, due_on=due_on, statements=statements, priority=priority,
-        status=status, agency_id=agency_id, restricted_to=restricted_to)
+        status=status, agency_id=agency_id, restricted_to=restricted_to, record_overdue=record_overdue,
+        completion_evidence=completion_evidence)
     if errors:
         raise ServiceError(_("The action was not saved: check the fields"), errors)
     action = Action(area_id=area.id, audit_id=audit.id if audit else None, framework=framework_slug,
                     title=values["title"], description=(description or "").strip(), owner_id=owner.id,
                     agency_id=values["agency_id"], due_on=values["due_on"], priority=values["priority"],
                     status=values["status"], progress=100 if values["status"] == "done" else 0,
+                    completion_evidence=(completion_evidence or "").strip(),
+                    completed_on=today() if values["status"] == "done" else None,
                     created_by_id=getattr(user, "id", None), restricted_to=restricted_to)
     action.statements = [ActionStatement(code=c) for c in values["statements"]]
     db.session.add(action)
@@ -237,9 +265,14 @@ def can_update(user, action) -> bool:
 
 
 def update_action(action, data: dict, user=None, expected_version=None) -> Action:
-    """Change fields of an action. The owner may change only status, progress and completion evidence."""
+    """Change fields of an action. The owner may change only status, progress and completion evidence.
+
+    A new due date in the past needs ``record_overdue`` in ``data`` (as for a new action); the action
+    can be done only with completion evidence."""
 
     area = db.session.get(Area, action.area_id)
+    data = dict(data)
+    record_overdue = bool(data.pop("record_overdue", False))
     if user is not None and not can_update(user, action):
         raise ForbiddenError(_("Only the owner or the board can change this action"))
     allowed = EDITABLE if can_edit(user, action) else OWNER_EDITABLE
@@ -259,7 +292,7 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
     parsers = {
         "title": _parse_title,
         "description": lambda v: (v or "").strip(),
-        "due_on": lambda v: parse_date(v, "due_on", required=True),
+        "due_on": lambda v: _parse_due_on(v, record_overdue=record_overdue, current=action.due_on),
         "priority": lambda v: _parse_choice(v, PRIORITIES, "priority", _("Choose a priority: high, medium or low")),
         "status": lambda v: _parse_choice(v, STATUSES, "status", _("Choose a known status")),
         "progress": _parse_progress,
@@ -277,6 +310,11 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
                 values[name] = parsers[name](value)
         except ServiceError as error:
             errors.update(error.fields)
+    if "status" not in errors:
+        evidence = values.get("completion_evidence", action.completion_evidence)
+        done_now = values.get("status", action.status) == "done"
+        if done_now and not evidence and (action.status != "done" or action.completion_evidence):
+            errors.update(_evidence_error())  # moving to done, or clearing the evidence of a done action
     if errors:
         raise ServiceError(_("The action was not saved: check the fields"), errors)
     if values.get("status") == "done":
@@ -361,15 +399,47 @@ class Finding:
     low: bool
     disagreement: bool
     decision: FindingDecision | None
-
-    @property
-    def draft_title(self) -> str:
-        short = self.text if len(self.text) <= 120 else self.text[:117].rsplit(" ", 1)[0] + "…"
-        return _("Improve %(code)s: %(text)s", code=self.code, text=short)
+    draft_title: str = ""
 
 
-def findings(audit) -> list[Finding]:
-    """Low agreed scores (≤ the area's threshold) and disagreements (spread ≥ 2), with decisions."""
+SHORT_TEXT_MAX = 90
+# Where a statement's first clause ends: a comma, semicolon, colon or full stop, a dash or a bracket
+# (looked for after its first few words, so that "Living at home (including …)" keeps its bracket and
+# "Local community-based teams, including CAMHS …" its aside).
+_CLAUSE_END = re.compile(r"[,;:.]\s|\s[–—-]\s|\s\(")
+_CLAUSE_MIN = 40
+# Words a cut-short title should not end on.
+_DANGLING = {"a", "an", "and", "as", "at", "by", "for", "from", "in", "including", "of", "on", "or", "the", "their",
+             "to", "which", "with"}
+
+
+def short_text(text: str, limit: int = SHORT_TEXT_MAX) -> str:
+    """A statement's short text: its first clause, cut at a word boundary (never mid-word) when longer
+    than ``limit``, with "…" after the last whole word."""
+    text = " ".join((text or "").split())
+    end = _CLAUSE_END.search(text, _CLAUSE_MIN)
+    clause = (text[:end.start()] if end else text).rstrip(" ,;:.")
+    if len(clause) > limit:
+        words = clause[:limit + 1].split(" ")[:-1]  # the last piece may be a word cut short: drop it
+        while len(words) > 1 and words[-1].lower().strip(",;:") in _DANGLING:
+            words.pop()
+        clause = (" ".join(words).rstrip(" ,;:") + "…") if words else clause.split(" ", 1)[0]
+    if clause.count("(") > clause.count(")") and clause.rfind(" (") > 0:
+        clause = clause[:clause.rfind(" (")]  # never a bracket left open
+    return clause[:1].upper() + clause[1:]
+
+
+def draft_title(framework, code: str, lang: str | None = None) -> str:
+    """The draft title of a finding's action: the domain's short title and the statement's short text
+    (the catalogue has no short title per statement), e.g. "Responses: We capture accurate data …"."""
+    statement = framework.statement(code)
+    return _("%(domain)s: %(statement)s", domain=framework.domain_short_title(statement.domain_number, lang),
+             statement=short_text(statement.text_for(lang)))
+
+
+def findings(audit, lang: str | None = None) -> list[Finding]:
+    """Low agreed scores (≤ the area's threshold) and disagreements (spread ≥ 2), with decisions and
+    draft titles (in ``lang``)."""
 
     area = audit.area
     threshold = audits.low_score_threshold(area)
@@ -381,18 +451,78 @@ def findings(audit) -> list[Finding]:
         low = item.agreed is not None and item.agreed <= threshold
         if low or item.disagreement:
             out.append(Finding(item.code, item.domain, fw.statement(item.code).text, item.agreed, item.lowest,
-                               item.spread, low, item.disagreement, decisions.get(item.code)))
+                               item.spread, low, item.disagreement, decisions.get(item.code),
+                               draft_title(fw, item.code, lang)))
     return out
 
 
+def open_actions_for_findings(audit, codes, reader=None) -> dict[str, list[Action]]:
+    """The open actions of the audit's area already linked to each statement of ``codes`` (from this
+    cycle or an earlier one), as ``reader`` may see them, soonest due first: one query."""
+    rows = db.session.execute(
+        select(ActionStatement.code, Action).join(Action, Action.id == ActionStatement.action_id)
+        .where(Action.area_id == audit.area_id, Action.framework == audit.framework,
+               Action.status.not_in(CLOSED_STATUSES), ActionStatement.code.in_(list(codes)), walls(reader, audit.area_id))
+        .order_by(Action.due_on, Action.id))
+    out = {}
+    for code, action in rows:
+        out.setdefault(code, []).append(action)
+    return out
+
+
+def add_finding_to_action(audit, code, action, user=None) -> FindingDecision:
+    """Answer a finding with an existing open action ("Add to this action") instead of a new one: the
+    finding is decided (accepted, linked to the action), the action gains the statement if it did not
+    have it, and the action's history says which audit's finding it now answers."""
+    if action is None or action.area_id != audit.area_id or (user is not None and not may_see(user, action)):
+        raise ServiceError.field("action_id", _("Choose an action of %(area)s", area=audit.area.display_name))
+    if user is not None and not can_edit(user, action):
+        raise ForbiddenError(_("Only the board can add findings to an action"))
+    if action.status in CLOSED_STATUSES:
+        raise ServiceError.field("action_id", _("Choose an open action: “%(title)s” is done or cancelled",
+                                                title=action.title))
+    if action.framework != audit.framework:
+        raise ServiceError.field("action_id", _("Choose an action on the framework of this audit"))
+    known = {f.code: f for f in findings(audit)}
+    if code not in known:
+        raise ServiceError.field("code", _("%(code)s is not a finding of this audit", code=code))
+    if known[code].decision is not None:
+        raise ConflictError.field("code", _("%(code)s has already been decided", code=code))
+    action_id = action.id
+
+    def attempt():
+        current = _locked_action(action_id)
+        if db.session.scalar(select(FindingDecision.id).where(FindingDecision.audit_id == audit.id,
+                                                              FindingDecision.code == code)):
+            raise ConflictError.field("code", _("%(code)s has already been decided", code=code))
+        changes = {"finding": (None, f"{audit.label} {code}")}
+        if code not in current.codes:
+            changes["statements"] = (current.codes, [*current.codes, code])
+            current.statements.append(ActionStatement(code=code))
+        current.updated_at = utcnow()
+        decision = FindingDecision(audit_id=audit.id, code=code, decision="accepted", action_id=action_id,
+                                   decided_by_id=getattr(user, "id", None))
+        db.session.add(decision)
+        history.record(area_id=current.area_id, entity="action", entity_id=action_id, changes=changes, user=user)
+        history.record(area_id=audit.area_id, entity="finding", entity_id=audit.id, code=code, audit_id=audit.id,
+                       changes={"accepted": (None, current.title)}, user=user)
+        db.session.commit()
+        return decision, changes
+
+    decision, changes = run_write(attempt, versioned=False, conflict_message=_(
+        "Someone else decided this finding at the same moment: reload the page."))
+    emit(audit.area, action, Event.ACTION_SAVED, changes, user)
+    return decision
+
+
 def accept_findings(audit, codes, *, owner, due_on, title=None, description="", agency_id=None, priority="medium",
-                    merge=False, user=None, titles=None) -> list[Action]:
+                    merge=False, user=None, titles=None, record_overdue=False, lang=None) -> list[Action]:
     """Turn findings into actions: one action each, or one merged action linked to all ``codes``.
 
     ``titles`` (optional, ``{code: title}``) replaces the draft title of a finding's own action; a bad
     one is reported on field ``title-<code>`` before anything is saved.
     """
-    known = {f.code: f for f in findings(audit)}
+    known = {f.code: f for f in findings(audit, lang)}
     codes = [c for c in codes or [] if c]
     if not codes:
         raise ServiceError.field("codes", _("Choose at least one finding"))
@@ -416,7 +546,7 @@ def accept_findings(audit, codes, *, owner, due_on, title=None, description="", 
     # the fields every action shares, read with the titles: every problem reported at once
     _values, _owner, shared_errors = _parse_action_fields(
         audit.area, audit.framework, title="-", owner=owner, due_on=due_on, statements=codes, priority=priority,
-        status="not_started", agency_id=agency_id)
+        status="not_started", agency_id=agency_id, record_overdue=record_overdue)
     errors.update(shared_errors)
     if errors:
         raise ServiceError(_("The actions were not saved: check the fields"), errors)
@@ -425,7 +555,7 @@ def accept_findings(audit, codes, *, owner, due_on, title=None, description="", 
         for group, group_title in zip(groups, group_titles, strict=True):
             action = create_action(audit.area, title=group_title, owner=owner, due_on=due_on, statements=group,
                                    description=description, agency_id=agency_id, priority=priority, audit=audit,
-                                   user=user, commit=False)
+                                   user=user, commit=False, record_overdue=record_overdue)
             for code in group:
                 db.session.add(FindingDecision(audit_id=audit.id, code=code, decision="accepted", action_id=action.id,
                                                decided_by_id=getattr(user, "id", None)))
@@ -610,3 +740,28 @@ def owner_choices(area, restricted_to=None) -> list[User]:
         .order_by(func.lower(func.coalesce(func.nullif(User.name, ""), User.email)), User.id))
     needed = {Perm.READ_ACTIONS} | ({restricted_to} if restricted_to else set())
     return users_holding(candidates, needed, area)
+
+
+# -- the board report's "What we did" -----------------------------------------------------------
+
+
+def cycle_actions_by_statement(audit, previous=None, reader=None) -> dict[str, list[Action]]:
+    """``{code: [Action, ...]}``: the actions of ``audit``'s cycle, by linked statement (an action
+    linked to two statements is under both), as ``reader`` may see them, in one query whatever their
+    number. The actions of a cycle: those raised from the findings of this audit or of the cycle
+    before it (whose findings this cycle measures again), and those added to the plan without an
+    audit since the cycle before opened (since this audit opened, for a baseline)."""
+    from sqlalchemy import and_, or_
+
+    audit_ids = [audit.id] + ([previous.id] if previous is not None else [])
+    since = (previous or audit).opened_at
+    rows = db.session.execute(
+        select(ActionStatement.code, Action).join(Action, Action.id == ActionStatement.action_id)
+        .where(Action.area_id == audit.area_id, Action.framework == audit.framework,
+               or_(Action.audit_id.in_(audit_ids), and_(Action.audit_id.is_(None), Action.created_at >= since)),
+               walls(reader, audit.area_id))
+        .options(joinedload(Action.owner)).order_by(Action.due_on, Action.id))
+    out = {}
+    for code, action in rows:
+        out.setdefault(code, []).append(action)
+    return out

@@ -25,6 +25,7 @@ from hsbtrack.actions.forms import (
     AcceptFindingsForm,
     ActionForm,
     DismissFindingForm,
+    LinkFindingForm,
     OwnerUpdateForm,
     ProgressUpdateForm,
     owner_label,
@@ -176,9 +177,13 @@ def _accept_form(area, formdata=None):
     return form
 
 
-def _render_findings(area, audit, accept_form=None, dismiss_form=None, title_errors=None, status=200):
+def _render_findings(area, audit, accept_form=None, dismiss_form=None, title_errors=None, link_form=None, status=200):
+    """The findings page: one list of the audit's findings, each with its decision or, undecided, the
+    open actions already on its statement ("Add to this action"), a "New action" choice for the form
+    after the list, and "Dismiss"."""
     framework = audits.framework_of(audit)
-    items = services.findings(audit)
+    lang = current_language()
+    items = services.findings(audit, lang)
     edit = can(current_user, Perm.EDIT_ACTIONS, area.id)
     if accept_form is None and edit:
         accept_form = _accept_form(area)
@@ -186,15 +191,20 @@ def _render_findings(area, audit, accept_form=None, dismiss_form=None, title_err
     accepted = {action_id: title for action_id, title in db.session.execute(
         select(Action.id, Action.title).where(Action.id.in_(action_ids)))} if action_ids else {}
     undecided = [f for f in items if f.decision is None]
+    open_actions = services.open_actions_for_findings(audit, [f.code for f in undecided], reader=current_user)
+    labels = {a.id: a.label for a in audits.audits_for_area(area.id, audit.framework)}
     error_form = None
-    if dismiss_form is not None and dismiss_form.errors:
+    if link_form is not None and link_form.errors:
+        error_form = link_form
+    elif dismiss_form is not None and dismiss_form.errors:
         error_form = dismiss_form
     elif accept_form is not None and accept_form.errors:
         error_form = accept_form
     return render_template(
         "actions/findings.html", area=area, audit=audit, framework=framework, findings=items, undecided=undecided,
         accepted=accepted, edit=edit, accept_form=accept_form, dismiss_form=dismiss_form, form=error_form,
-        title_errors=title_errors or {}, threshold=audits.low_score_threshold(area), lang=current_language(),
+        open_actions=open_actions, audit_labels=labels, statuses=services.status_labels(), today=today(),
+        title_errors=title_errors or {}, threshold=audits.low_score_threshold(area), lang=lang,
         chosen=set(accept_form.codes.data or []) if accept_form is not None and accept_form.codes.data else set(),
         posted_titles={f.code: request.form.get(f"title-{f.code}") for f in undecided}
         if request.method == "POST" else {},
@@ -218,20 +228,46 @@ def findings(area_id, audit_id):
                 title=((form.title.data or "").strip() or None) if merge else None,
                 titles={code: request.form.get(f"title-{code}", "") for code in codes},
                 description=form.description.data or "", agency_id=form.agency_id.data or None,
-                priority=form.priority.data or "medium", merge=merge, user=current_user)
+                priority=form.priority.data or "medium", merge=merge, user=current_user,
+                record_overdue=bool(form.record_overdue.data), lang=current_language())
         except ServiceError as error:
             title_errors = {k[len("title-"):]: v for k, v in error.fields.items() if k.startswith("title-")}
             others = {k: v for k, v in error.fields.items() if not k.startswith("title-")}
             if others or not title_errors:
                 _show_errors(form, ServiceError(error.message, others))
-            for code, message in title_errors.items():
-                form.codes.errors = [*list(form.codes.errors or []), f"{code}: {message}"]
+            # each title's error in the summary too, linking to its input (every error at once)
+            form.extra_errors = {f"title-{code.replace('.', '-')}": [message] for code, message in title_errors.items()}
             status = 422 if form.due_on.errors else error.status
             return _render_findings(area, audit, accept_form=form, title_errors=title_errors, status=status)
         flash(ngettext("%(num)d action created from the findings", "%(num)d actions created from the findings",
                        len(actions)), "success")
         return redirect(url_for("actions.findings", area_id=area.id, audit_id=audit.id))
     return _render_findings(area, audit, accept_form=form, status=422)
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/findings/link", methods=["POST"])
+@requires(Perm.EDIT_ACTIONS)
+def link_finding(area_id, audit_id):
+    """“Add to this action”: the finding is answered by an action already open on its statement."""
+    area, audit = _load_audit(area_id, audit_id)
+    form = LinkFindingForm()
+    code = (form.code.data or "").strip()
+    action = db.session.get(Action, _parse_int(form.action_id.data)) if _parse_int(form.action_id.data) else None
+    status = 422
+    if form.validate_on_submit():
+        try:
+            if action is None:
+                raise ServiceError.field("action_id", _("Choose an action of %(area)s", area=area.display_name))
+            services.add_finding_to_action(audit, code, action, user=current_user)
+        except ServiceError as error:
+            db.session.rollback()
+            form.code.errors = [next(iter(error.fields.values()), error.message)]
+            status = error.status
+        else:
+            flash(_("%(code)s has been added to “%(title)s”", code=code, title=action.title), "success")
+            return redirect(url_for("actions.findings", area_id=area.id, audit_id=audit.id) + f"#finding-{code.replace('.', '-')}")
+    form.code.id = f"finding-{code.replace('.', '-')}"  # the summary's link goes to the finding
+    return _render_findings(area, audit, link_form=form, status=status)
 
 
 @bp.route("/areas/<int:area_id>/audits/<int:audit_id>/findings/dismiss", methods=["POST"])
@@ -369,6 +405,7 @@ def _create_with_owner(area, form):
         "title": form.title.data, "description": form.description.data or "", "due_on": form.due_on.data,
         "statements": form.statements.data or [], "agency_id": form.agency_id.data or None,
         "priority": form.priority.data or "medium", "status": form.status.data or "not_started",
+        "record_overdue": bool(form.record_overdue.data), "completion_evidence": form.completion_evidence.data or "",
     }
     email = (form.owner_email.data or "").strip()
     if not email:
@@ -397,7 +434,7 @@ def new(area_id):
     if framework is None:
         abort(404)
     form = ActionForm() if request.method == "POST" else ActionForm(formdata=None)
-    del form.progress, form.completion_evidence, form.version
+    del form.progress, form.version
     _prepare_action_form(form, area, framework)
     status = 200
     if request.method == "GET":
@@ -432,7 +469,8 @@ def _edit_data(form, action, board) -> dict:
         data = {"title": form.title.data, "description": form.description.data or "", "owner_id": form.owner.data,
                 "agency_id": form.agency_id.data or None, "due_on": form.due_on.data,
                 "priority": form.priority.data, "status": form.status.data, "progress": form.progress.data,
-                "completion_evidence": form.completion_evidence.data or ""}
+                "completion_evidence": form.completion_evidence.data or "",
+                "record_overdue": bool(form.record_overdue.data)}
         codes = form.statements.data or []
         if set(codes) != set(action.codes):
             data["statements"] = codes
@@ -520,7 +558,7 @@ def _history_rows(entries, area):
         "created": _("Created"), "title": _("Title"), "description": _("Description"), "owner_id": _("Owner"),
         "agency_id": _("Owning agency"), "due_on": _("Due date"), "priority": _("Priority"), "status": _("Status"),
         "progress": _("Progress"), "completion_evidence": _("Completion evidence"), "statements": _("Statements"),
-        "update": _("Progress update"),
+        "update": _("Progress update"), "finding": _("Finding added"),
     }
     # Always the same two look-ups, whatever the history holds (a constant number of queries).
     user_ids = {v for e in entries if e.field == "owner_id" for v in (e.old_value, e.new_value) if v is not None}

@@ -21,6 +21,7 @@ def demo_users():
         ("admin@example.org", "Alex Admin", "admin", None),
         ("board@example.org", "Bola Board", "board_manager", None),
         ("police@example.org", "Priya Police", "agency_lead", "Police"),
+        ("senior@example.org", "Sian Senior", "senior_officer", "Police"),
         ("health@example.org", "Huw Health", "agency_lead", "Health"),
         ("social@example.org", "Sam Social", "agency_lead", "Children's social care"),
         ("education@example.org", "Eve Education", "agency_lead", "Education"),

@@ -5,8 +5,7 @@ from flask_babel import lazy_gettext as _l
 
 from hsbtrack.areas import admin_views, region_views, views
 from hsbtrack.areas.demo import demo_command
-from hsbtrack.areas.roles import Perm, core_permissions, core_roles
-from hsbtrack.permissions import can
+from hsbtrack.areas.roles import core_permissions, core_roles
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem
 
@@ -25,13 +24,11 @@ def hsbtrack_roles():
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
-    items = [NavItem(_l("Overview"), url_for("dashboard.area", area_id=area.id), order=0)]
-    items.append(NavItem(_l("Agencies"), url_for("areas.agencies", area_id=area.id), order=80))
-    if can(user, Perm.READ_MEMBERS, area.id):
-        items.append(NavItem(_l("Members"), url_for("areas.members", area_id=area.id), order=85))
-    if can(user, Perm.MANAGE_PLUGINS, area.id):
-        items.append(NavItem(_l("Plugins"), url_for("plugins.area_plugins", area_id=area.id), order=90))
-    return items
+    # Each is shown only to those its page lets in (hsbtrack.views_support.area_nav_items).
+    return [NavItem(_l("Overview"), url_for("dashboard.area", area_id=area.id), order=0),
+            NavItem(_l("Agencies"), url_for("areas.agencies", area_id=area.id), order=80),
+            NavItem(_l("Members"), url_for("areas.members", area_id=area.id), order=85),
+            NavItem(_l("Plugins"), url_for("plugins.area_plugins", area_id=area.id), order=90)]
 
 
 @hookimpl

@@ -39,6 +39,7 @@ class Perm:
     SCORE = "audit.score"  # enter the responses of the agency the user leads
     SCORE_ANY_AGENCY = "audit.score_any_agency"
     MODERATE = "audit.moderate"
+    SIGN_OFF = "audit.sign_off"  # sign off the submitted return of the agency the user is a senior officer of
     # the action plan
     READ_ACTIONS = "actions.read"
     EDIT_ACTIONS = "actions.edit"
@@ -99,6 +100,8 @@ def core_permissions() -> list[Permission]:
                    per_agency=True, any_agency=Perm.SCORE_ANY_AGENCY),
         Permission(Perm.SCORE_ANY_AGENCY, _l("Score the statements for any agency"), reveals=Perm.READ_AUDIT),
         Permission(Perm.MODERATE, _l("Set agreed scores (moderation)"), reveals=Perm.READ_AUDIT),
+        Permission(Perm.SIGN_OFF, _l("Sign off the submitted return of your own agency"), reveals=Perm.READ_AUDIT,
+                   per_agency=True),
         Permission(Perm.READ_ACTIONS, _l("See the action plan")),
         Permission(Perm.EDIT_ACTIONS, _l("Add and change actions"), reveals=Perm.READ_ACTIONS),
         Permission(Perm.VIEW_REGION, _l("See the region's pages and roll-ups"), scope=REGION),
@@ -133,6 +136,9 @@ def core_roles() -> list[Role]:
         ),
         Role("agency_lead", _l("Agency lead"), needs_agency=True,
              permissions=frozenset(area_basics | {Perm.READ_OWN_RESPONSES, Perm.SCORE}), order=30),
+        # Section 11 practice: a named senior officer of the agency signs its return off, where the area asks
+        Role("senior_officer", _l("Senior officer"), needs_agency=True,
+             permissions=frozenset(area_basics | {Perm.READ_OWN_RESPONSES, Perm.SIGN_OFF}), order=35),
         Role("training_lead", _l("Training lead"),
              permissions=frozenset({Perm.VIEW_AREA, Perm.READ_AUDIT, Perm.READ_TRAINING, Perm.MANAGE_TRAINING}),
              order=40),

@@ -1,4 +1,4 @@
-"""Area pages: home (your areas), the area overview, agencies and members."""
+"""Area pages: the area picker, agencies and members (the list of your areas is the dashboard's)."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -18,23 +18,13 @@ from hsbtrack.views_support import set_current_area
 bp = Blueprint("areas", __name__)
 
 
-@bp.route("/")
-@requires(Perm.SIGNED_IN)
-def home():
-    areas = services.areas_for_user(current_user)
-    if len(areas) == 1 and not current_user.is_admin:
-        return redirect(url_for("dashboard.area", area_id=areas[0].id))
-    regions = services.regions_for_user(current_user)
-    return render_template("areas/home.html", areas=areas, regions=regions)
-
-
 @bp.route("/areas/switch")
 @requires(Perm.SIGNED_IN)
 def switch():
     try:
         area_id = int(request.args.get("area_id", ""))
     except ValueError:  # "Choose an area" itself: stay on the list of areas
-        return redirect(url_for("areas.home"))
+        return redirect(url_for("dashboard.home"))
     get_area_or_404(current_user, area_id, Perm.VIEW_AREA)
     return redirect(url_for("dashboard.area", area_id=area_id))
 

@@ -19,6 +19,7 @@ from hsbtrack.audits import (
     exports,
     loaders,  # noqa: F401  (the audit_id loader)
     overview,
+    returns,
     services,
 )
 from hsbtrack.audits.models import AgreedScore, DomainResponse, Response
@@ -53,6 +54,8 @@ class AuditAgencySchema(ma.Schema):
     id = ma.fields.Integer()
     name = ma.fields.String()
     submitted_at = UtcDateTime(allow_none=True)
+    signed_off_at = UtcDateTime(allow_none=True, metadata={
+        "description": "When a senior officer of the agency signed the return off (where the area asks for it)"})
 
 
 class AuditInSchema(ma.Schema):
@@ -76,7 +79,39 @@ class AuditSchema(ma.Schema):
     agencies = ma.fields.List(ma.fields.Nested(AuditAgencySchema))
     opened_at = UtcDateTime()
     completed_on = ma.fields.Date(allow_none=True)
+    return_due_on = ma.fields.Date(allow_none=True, metadata={"description": "When the agencies' returns are due"})
+    returns_sign_off = ma.fields.Boolean(metadata={
+        "description": "The area asks for each submitted return to be signed off by a senior officer"})
     data_version = ma.fields.Integer(metadata={"description": "Changes whenever a score or agreed score changes"})
+    provisional = ma.fields.Boolean(metadata={
+        "description": "The audit is open: its figures (scores, agreed scores, means) can still change"})
+    returns_in = ma.fields.Integer(metadata={"description": "Participating agencies that have submitted their return"})
+    returns_total = ma.fields.Integer(metadata={"description": "Participating agencies"})
+
+
+class AuditPatchSchema(ma.Schema):
+    return_due_on = ma.fields.String(allow_none=True, metadata={
+        "description": "ISO date the returns are due, not in the past; null removes it", "format": "date"})
+
+
+class ReturnSchema(ma.Schema):
+    agency_id = ma.fields.Integer()
+    agency = ma.fields.Function(lambda row: row.agency.name, metadata={"type": "string"})
+    scored = ma.fields.Integer(metadata={"description": "Statements the agency has scored"})
+    total = ma.fields.Integer(metadata={"description": "Statements to score"})
+    submitted_at = UtcDateTime(allow_none=True)
+    signed_off_at = UtcDateTime(allow_none=True)
+    last_activity_at = UtcDateTime(allow_none=True, metadata={"description": "The agency's latest change to a response"})
+    last_reminder_at = UtcDateTime(allow_none=True, metadata={"description": "The latest reminder sent about it"})
+
+
+class ReminderSchema(ma.Schema):
+    id = ma.fields.Integer()
+    audit_id = ma.fields.Integer()
+    agency_id = ma.fields.Integer()
+    sent_at = UtcDateTime()
+    sent_by_id = ma.fields.Integer(allow_none=True, metadata={"description": "Null for the scheduler's reminders"})
+    kind = ma.fields.String(metadata={"description": "manual, before_deadline or after_deadline"})
 
 
 class ResponseInSchema(ma.Schema):
@@ -161,6 +196,9 @@ class ScoresSchema(ma.Schema):
     statements = ma.fields.List(ma.fields.Nested(StatementScoreSchema))
     domains = ma.fields.List(ma.fields.Nested(DomainScoreSchema))
     overall_mean = ma.fields.Float(allow_none=True)
+    provisional = ma.fields.Boolean(metadata={"description": "The audit is open: these figures can still change"})
+    returns_in = ma.fields.Integer(metadata={"description": "Participating agencies that have submitted their return"})
+    returns_total = ma.fields.Integer(metadata={"description": "Participating agencies"})
 
 
 class AgreedInSchema(ma.Schema):
@@ -211,11 +249,14 @@ class RadarQuerySchema(ma.Schema):
 
 def _audit_out(audit, participants):
     return {
+        **_provisional_out(audit, participants),
         "id": audit.id, "area_id": audit.area_id, "framework": audit.framework,
         "framework_version": audit.framework_version, "title": audit.title, "cycle": audit.cycle,
         "label": audit.label, "status": audit.status, "previous_id": audit.previous_id,
         "opened_at": audit.opened_at, "completed_on": audit.completed_on, "data_version": audit.data_version,
-        "agencies": [{"id": agency.id, "name": agency.name, "submitted_at": link.submitted_at}
+        "return_due_on": audit.return_due_on, "returns_sign_off": services.sign_off_required(audit.area),
+        "agencies": [{"id": agency.id, "name": agency.name, "submitted_at": link.submitted_at,
+                      "signed_off_at": link.signed_off_at}
                      for link, agency in participants],
     }
 
@@ -280,6 +321,61 @@ def list_audits(area_id):
 def get_audit(audit_id):
     """One audit with its participating agencies."""
     audit = loaded("audit_id")
+    return _audit_out(audit, services.participants(audit))
+
+
+@bp.patch("/audits/<int:audit_id>")
+@requires(Perm.MANAGE_AREA)
+@bp.arguments(AuditPatchSchema)
+@bp.response(200, AuditSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def patch_audit(data, audit_id):
+    """Change an open audit: ``return_due_on``, the date the agencies' returns are due (not in the past:
+    422; null removes it; in the history). Board managers and administrators; 409 once closed."""
+    audit = loaded("audit_id")
+    if "return_due_on" in data:
+        returns.set_return_due(audit, data["return_due_on"], user=current_api_user())
+    return _audit_out(audit, services.participants(audit))
+
+
+@bp.get("/audits/<int:audit_id>/returns")
+@requires(Perm.READ_RESPONSES)
+@bp.response(200, ReturnSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def list_returns(audit_id):
+    """The returns tracker: each participating agency's statements scored of total, latest change,
+    submission, sign-off and latest reminder, by agency name. Those who read every agency's responses."""
+    return returns.returns_status(loaded("audit_id"))
+
+
+@bp.post("/audits/<int:audit_id>/returns/<int:agency_id>/reminders")
+@requires(Perm.MANAGE_AREA)
+@bp.response(201, ReminderSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def send_reminder(audit_id, agency_id):
+    """Remind an agency's leads of its return (a notification and an email each, in their language).
+    At most one an agency every 24 hours, by anyone: 409 with when the last went; 409 once it is
+    submitted; 422 when the agency has no lead."""
+    return returns.send_reminder(loaded("audit_id"), agency_id, user=current_api_user())
+
+
+@bp.post("/audits/<int:audit_id>/agencies/<int:agency_id>/sign-off")
+@requires(Perm.SIGN_OFF)
+@bp.response(200, AuditSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(409, response="CONFLICT")
+def sign_off(audit_id, agency_id):
+    """A senior officer of the agency signs its submitted return off (where the area asks for it; 409
+    otherwise, before it is submitted, or when it is signed off already). In the history."""
+    audit = loaded("audit_id")
+    returns.sign_off(audit, agency_id, user=current_api_user())
     return _audit_out(audit, services.participants(audit))
 
 
@@ -456,7 +552,17 @@ def get_scores(audit_id):
         "statements": [_statement_out(s, versions.get(s.code)) for s in result.statements],
         "domains": [{"number": d.number, "mean": d.mean, "percent": d.percent} for d in result.domains],
         "overall_mean": result.overall_mean,
+        **_provisional_out(audit),
     }
+
+
+def _provisional_out(audit, participants=None) -> dict:
+    """``provisional`` (the audit is open: its figures can still change) with ``returns_in`` of
+    ``returns_total`` (participants that submitted, of all); one query unless given the participants."""
+    participants = services.participants(audit) if participants is None else participants
+    return {"provisional": services.provisional_from_participants(audit, participants).provisional,
+            "returns_in": sum(1 for link, _agency in participants if link.submitted_at is not None),
+            "returns_total": len(participants)}
 
 
 def _statement_now(audit, code):

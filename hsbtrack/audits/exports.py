@@ -6,6 +6,11 @@ interpreted as a formula: in CSV a cell starting with ``= + - @`` (or a tab / ca
 leading apostrophe; in XLSX such a cell is stored as a typed string with Excel's "quote prefix"
 (what Excel itself does when someone types a leading apostrophe).
 
+Dates are UK dates: XLSX cells hold real Excel dates shown ``dd/mm/yyyy`` (:data:`XLSX_DATE`), CSV
+cells read ``dd/mm/yyyy`` (:func:`csv_date`), and a date inside a sentence reads "10 March 2026" in
+the reader's language (:func:`long_date`). The export of an open audit says at the top that its
+figures are provisional, with how many returns are in (:func:`provisional_line`).
+
 The HTML download routes (``/areas/<id>/audits/<audit_id>/export.xlsx|.csv``) live here too; the
 API serves the same files under ``/api/v1/audits/<id>/export.xlsx|.csv``.
 """
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import Blueprint, Response, abort
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 
 from hsbtrack.areas.roles import Perm
@@ -27,14 +33,20 @@ from hsbtrack.audits import (
 )
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import loaded, requires
-from hsbtrack.timeutil import utcnow
+from hsbtrack.timeutil import local_date, utcnow
 from hsbtrack.views_support import term
 
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIMETYPE = "text/csv"
+# "figures" says on every row whether the agreed scores are final or provisional (the audit still open):
+# a column rather than a line above the header, so that the file stays one table for any reader.
 CSV_COLUMNS = ("audit", "cycle", "domain", "code", "statement", "agency", "score", "evidence", "assurance",
-               "agreed", "lowest", "spread", "disagreement")
+               "agreed", "lowest", "spread", "disagreement", "figures")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+XLSX_DATE = "dd/mm/yyyy"  # a real Excel date, shown the UK way
+XLSX_DATETIME = "dd/mm/yyyy hh:mm"
+CSV_DATE = "%d/%m/%Y"
+LONG_DATE = "d MMMM yyyy"  # "10 March 2026", "10 Mawrth 2026"
 
 bp = Blueprint("exports", __name__)
 
@@ -63,6 +75,11 @@ class AuditExport:
     def scored_count(self, agency_id) -> int:
         return sum(1 for (a, _c), r in self.responses.items() if a == agency_id and r.score is not None)
 
+    @property
+    def provisional(self):
+        """:class:`hsbtrack.audits.services.Provisional` (false for a closed audit): no query."""
+        return services.provisional_from_participants(self.audit, self.agencies)
+
 
 def gather(audit) -> AuditExport:
     """Everything an export needs, in a fixed number of queries."""
@@ -82,6 +99,44 @@ def gather(audit) -> AuditExport:
         result=results[audit.id],
         cycles=[(a, results[a.id]) for a in cycles],
     )
+
+
+# -- dates and provisional figures ------------------------------------------------------------
+
+
+def csv_date(value) -> str:
+    """A date (or a stored UTC time, as the partnership's day) as a CSV cell: ``31/03/2026``."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = local_date(value)
+    return value.strftime(CSV_DATE)
+
+
+def long_date(value) -> str:
+    """A date (or a stored UTC time) inside a sentence: "10 March 2026" in the reader's language."""
+    if isinstance(value, datetime):
+        value = local_date(value)
+    return format_date(value, LONG_DATE)
+
+
+def provisional_tag(p) -> str:
+    """"provisional, 2 of 3 returns in" (for a title row), or "" when the figures are final."""
+    if not p:
+        return ""
+    return ngettext("provisional, %(n)d of %(num)d return in", "provisional, %(n)d of %(num)d returns in",
+                    p.returns_total, n=p.returns_in)
+
+
+def provisional_line(p) -> str:
+    """The sentence at the top of an open audit's export, or "" when the figures are final."""
+    if not p:
+        return ""
+    return ngettext(
+        "Provisional: %(cycle)s is still open, so these figures can change until the audit is closed. "
+        "%(n)d of %(num)d return in.",
+        "Provisional: %(cycle)s is still open, so these figures can change until the audit is closed. "
+        "%(n)d of %(num)d returns in.", p.returns_total, cycle=p.label, n=p.returns_in)
 
 
 # -- text safety ------------------------------------------------------------------------------
@@ -119,6 +174,8 @@ def build_csv(data: AuditExport) -> bytes:
     """One row per scored statement and participating agency; UTF-8 with a BOM so Excel reads it."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
+    tag = provisional_tag(data.provisional)
+    figures = tag or _("final")
     writer.writerow(CSV_COLUMNS)
     for statement in data.framework.scored_statements:
         result = data.result.by_code[statement.code]
@@ -131,7 +188,7 @@ def build_csv(data: AuditExport) -> bytes:
                 response.evidence if response is not None else "",
                 response.assurance if response is not None else "",
                 result.agreed, result.lowest, result.spread,
-                "yes" if result.disagreement else "no",
+                "yes" if result.disagreement else "no", figures,
             )])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -174,9 +231,9 @@ class _Sheet:
         if fmt:
             cell.number_format = fmt
         elif isinstance(value, datetime):
-            cell.number_format = "yyyy-mm-dd hh:mm"
+            cell.number_format = XLSX_DATETIME
         elif isinstance(value, date):
-            cell.number_format = "yyyy-mm-dd"
+            cell.number_format = XLSX_DATE
         return cell
 
     def line(self, values, **style):
@@ -210,6 +267,13 @@ class _Sheet:
 
 HEADER_FILL = "DDE3EA"
 DOMAIN_FILL = "EEF1F4"
+PROVISIONAL_FILL = "FFF7BF"  # GOV.UK's yellow tag
+
+
+def _titled(title: str, data) -> str:
+    """A sheet's title row, with "(provisional, 2 of 3 returns in)" while the audit is open."""
+    tag = provisional_tag(data.provisional)
+    return f"{title} ({tag})" if tag else title
 
 
 def _sheet_name(name, taken) -> str:
@@ -229,8 +293,12 @@ def _yes_no(flag) -> str:
 def _summary_sheet(workbook, data, taken):
     framework, audit = data.framework, data.audit
     sheet = _Sheet(workbook, _sheet_name(_("Summary"), taken), (34, 44, 16, 16, 16, 16))
-    sheet.line([_("%(framework)s: audit", framework=framework.title_for(data.lang))], bold=True, size=14, wrap=False)
+    sheet.line([_titled(_("%(framework)s: audit", framework=framework.title_for(data.lang)), data)],
+               bold=True, size=14, wrap=False)
     sheet.ws.freeze_panes = "A2"
+    notice = provisional_line(data.provisional)
+    if notice:
+        sheet.line([notice], bold=True, fill=PROVISIONAL_FILL, wrap=False)
     sheet.row += 1
     status = _("Open") if audit.is_open else _("Closed")
     for label, value in (
@@ -240,7 +308,7 @@ def _summary_sheet(workbook, data, taken):
         (_("Framework"), f"{framework.title_for(data.lang)}, {framework.edition} ({framework.publisher}), "
                          f"{_('catalogue version')} {audit.framework_version}"),
         (_("Status"), status),
-        (_("Opened"), audit.opened_at),
+        (_("Opened"), local_date(audit.opened_at) if audit.opened_at else None),
         (_("Date completed"), audit.completed_on),
         (_("Exported (UTC)"), utcnow().replace(microsecond=0)),
     ):
@@ -310,8 +378,8 @@ def _domain_sheet(workbook, data, domain, taken):
              _("Disagreement (2 or more apart)"), _("Justification of the agreed score")]
     widths = (8, 60, 10, 10, 9, 16, 36) + (12, 40, 40) * len(data.agencies)
     sheet = _Sheet(workbook, _sheet_name(f"{domain.number} {domain.short_title_for(data.lang)}", taken), widths)
-    sheet.line([None, _("%(area)s, %(cycle)s: domain %(n)d. %(title)s", area=data.area.display_name,
-                         cycle=data.audit.label, n=domain.number, title=domain.title_for(data.lang))],
+    sheet.line([None, _titled(_("%(area)s, %(cycle)s: domain %(n)d. %(title)s", area=data.area.display_name,
+                                 cycle=data.audit.label, n=domain.number, title=domain.title_for(data.lang)), data)],
                bold=True, size=13, wrap=False)
     sheet.header(fixed + agency_columns)
     sheet.ws.freeze_panes = "C3"
@@ -344,7 +412,7 @@ def _domain_sheet(workbook, data, domain, taken):
         sheet.put(sheet.row, 3, (row_data.comments if row_data else "") or None)
         sheet.merge_right(sheet.row, 3, last)
         sheet.line([None, f"{agency.display_name}: {date_label}"], bold=True)
-        sheet.put(sheet.row, 3, row_data.date_completed if row_data else None, fmt="yyyy-mm-dd", horizontal="left")
+        sheet.put(sheet.row, 3, row_data.date_completed if row_data else None, fmt=XLSX_DATE, horizontal="left")
         sheet.merge_right(sheet.row, 3, 4)
     sheet.attribution(data, column=2)
     return sheet
@@ -353,10 +421,11 @@ def _domain_sheet(workbook, data, domain, taken):
 def _agency_sheet(workbook, data, link, agency, taken):
     framework = data.framework
     sheet = _Sheet(workbook, _sheet_name(agency.display_name, taken), (8, 60, 10, 30, 45, 45))
-    submitted = (_("submitted %(date)s", date=link.submitted_at.date().isoformat())
+    submitted = (_("submitted %(date)s", date=long_date(link.submitted_at))
                  if link.submitted_at else _("not submitted"))
-    sheet.line([None, _("%(agency)s, %(area)s, %(cycle)s (%(submitted)s)", agency=agency.display_name, area=data.area.display_name,
-                         cycle=data.audit.label, submitted=submitted)], bold=True, size=13, wrap=False)
+    sheet.line([None, _titled(_("%(agency)s, %(area)s, %(cycle)s (%(submitted)s)", agency=agency.display_name,
+                                area=data.area.display_name, cycle=data.audit.label, submitted=submitted), data)],
+               bold=True, size=13, wrap=False)
     sheet.header([_("Code"), _("Statement"), _("Score"), _("Score meaning"),
                   framework.field_label("evidence", data.lang, _("Evidence")),
                   framework.field_label("assurance", data.lang, _("Assurance"))])
@@ -381,7 +450,7 @@ def _agency_sheet(workbook, data, link, agency, taken):
         sheet.put(sheet.row, 3, (row_data.comments if row_data else "") or None)
         sheet.merge_right(sheet.row, 3, 6)
         sheet.line([None, framework.field_label("date_completed", data.lang, _("Date completed"))], bold=True)
-        sheet.put(sheet.row, 3, row_data.date_completed if row_data else None, fmt="yyyy-mm-dd", horizontal="left")
+        sheet.put(sheet.row, 3, row_data.date_completed if row_data else None, fmt=XLSX_DATE, horizontal="left")
         sheet.merge_right(sheet.row, 3, 4)
         sheet.row += 1
     sheet.attribution(data, column=2)
@@ -394,7 +463,7 @@ def build_xlsx(data: AuditExport) -> bytes:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    workbook.properties.title = f"{data.area.display_name}: {data.audit.title} ({data.audit.label})"
+    workbook.properties.title = _titled(f"{data.area.display_name}: {data.audit.title} ({data.audit.label})", data)
     workbook.properties.creator = "hsbtrack"
     taken = set()
     _summary_sheet(workbook, data, taken)

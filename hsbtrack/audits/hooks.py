@@ -2,14 +2,14 @@
 
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 
-from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import api as audits_api
-from hsbtrack.audits import exports, moderation, overview, views
+from hsbtrack.audits import exports, moderation, overview, returns, views
 from hsbtrack.audits.demo import load_demo_audits
-from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem
+from hsbtrack.timeutil import local_today
 
 
 @hookimpl
@@ -19,12 +19,19 @@ def hsbtrack_load_blueprints(app, api):
     app.register_blueprint(overview.bp)
     app.register_blueprint(exports.bp)
     api.register_blueprint(audits_api.bp)
+    # the task panel (templates/audits/_tasks.html) on the area dashboard and on the home page, which
+    # sits below the audits and so cannot ask them itself
+    app.jinja_env.globals["return_tasks"] = _return_tasks
+    app.jinja_env.globals.setdefault("local_today", local_today)
+
+
+def _return_tasks(area_id=None):
+    return returns.tasks_for(current_user, area_id)
 
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
-    if not can(user, Perm.READ_AUDIT, area.id):
-        return []  # no menu item to a page that would answer 404
+    # (shown only to those the page lets in: hsbtrack.views_support.area_nav_items)
     return [NavItem(_l("Audits"), url_for("audits.index", area_id=area.id), order=10,
                     active_prefix=f"/areas/{area.id}/audits")]
 

@@ -27,6 +27,8 @@ class Audit(db.Model):
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     completed_on: Mapped[date | None] = mapped_column(Date)
+    # The date agencies' returns (their scores, submitted) are due: reminders and the task panel count to it.
+    return_due_on: Mapped[date | None] = mapped_column(Date)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Bumped by every score change: charts and exports are cached against it.
     data_version: Mapped[int] = mapped_column(default=1)
@@ -56,9 +58,34 @@ class AuditAgency(db.Model):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
     submitted_at: Mapped[datetime | None]
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Where the area asks for it, a senior officer of the agency signs the submitted return off (Section
+    # 11 practice): only then is it final.
+    signed_off_at: Mapped[datetime | None]
+    signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     audit = relationship("Audit", back_populates="participants")
     agency = relationship("Agency")
+    signed_off_by = relationship("User", foreign_keys=[signed_off_by_id])
+
+
+REMINDER_KINDS = ("manual", "before_deadline", "after_deadline")
+
+
+class ReturnReminder(db.Model):
+    """A reminder sent to an agency's leads about its return: by a board member (``manual``, at most
+    one an agency a day) or by the scheduler (``sent_by_id`` NULL) before and after the deadline."""
+
+    __tablename__ = "audit_return_reminders"
+    __table_args__ = (Index("ix_audit_return_reminders_agency", "audit_id", "agency_id", "sent_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20), default="manual")
+
+    sent_by = relationship("User")
 
 
 class Response(db.Model):

@@ -18,6 +18,7 @@ from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import format_percent as format_percent_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
 from markupsafe import Markup, escape
 from werkzeug.datastructures import MultiDict
@@ -34,6 +35,7 @@ from hsbtrack.downloads.services import logged_as_download
 from hsbtrack.forms import FlaskForm
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import loaded, requires
+from hsbtrack.plugins.services import collect
 from hsbtrack.timeutil import today
 from hsbtrack.version import __version__
 from hsbtrack.views_support import set_current_area
@@ -96,8 +98,13 @@ def chart_cache() -> charts.ChartCache:
     return cache
 
 
+def series_label(audit: Audit) -> str:
+    """A cycle's name in a graph's key: an open cycle is named provisional ("T2 (provisional)")."""
+    return _("%(cycle)s (provisional)", cycle=audit.label) if audit.is_open else audit.label
+
+
 def domain_series(audits: list[Audit], results: dict) -> list[charts.Series]:
-    return [charts.Series(a.label, tuple(d.mean for d in results[a.id].domains), a.cycle) for a in audits]
+    return [charts.Series(series_label(a), tuple(d.mean for d in results[a.id].domains), a.cycle) for a in audits]
 
 
 def statement_series(audits: list[Audit], results: dict, domain) -> list[charts.Series]:
@@ -105,19 +112,20 @@ def statement_series(audits: list[Audit], results: dict, domain) -> list[charts.
     series = []
     for a in audits:
         by_code = results[a.id].by_code
-        series.append(charts.Series(a.label, tuple(by_code[c].agreed if c in by_code else None for c in codes),
+        series.append(charts.Series(series_label(a), tuple(by_code[c].agreed if c in by_code else None for c in codes),
                                     a.cycle))
     return series
 
 
 def chart_key(audits: list[Audit], kind: str, domain: int | None, lang: str | None) -> tuple:
     """Everything that decides a graph's bytes: the release, the audits and their data versions, the
-    framework version, which graph, the language (the ETag is a hash of it)."""
+    framework version, which graph, the language, whether each cycle is open (an open one is named
+    provisional in the key); the ETag is a hash of it."""
     framework = services.framework_of(audits[-1])
     # the release first: a new one may word the graphs differently
     return (__version__, kind, domain, lang, framework.slug, framework.version,
             # opened_at too: a deleted audit's id may be given to a new one, whose data_version restarts
-            tuple((a.id, a.cycle, a.data_version, a.opened_at.isoformat() if a.opened_at else None)
+            tuple((a.id, a.cycle, a.data_version, a.opened_at.isoformat() if a.opened_at else None, a.status)
                   for a in audits))
 
 
@@ -319,6 +327,21 @@ def disagreement_cells(participants) -> DisagreementCells:
     return DisagreementCells(participants)
 
 
+@bp.app_template_global()
+def accordion_texts() -> dict:
+    """The GOV.UK accordion's own words, in the page's language (its defaults are English)."""
+    return {"showAllSectionsText": _("Show all sections"), "hideAllSectionsText": _("Hide all sections"),
+            "showSectionText": _("Show"), "hideSectionText": _("Hide"),
+            "showSectionAriaLabelText": _("Show this section"), "hideSectionAriaLabelText": _("Hide this section")}
+
+
+@bp.app_template_global()
+def provisional_status(audits) -> dict:
+    """``{audit_id: Provisional}`` for the audits a page shows (templates/audits/_provisional.html
+    renders it): one grouped query for the open ones, none when all are closed."""
+    return services.provisional_status(audits)
+
+
 def _findings(framework, audit, result, area, lang):
     threshold = services.low_score_threshold(area)
     lowest = [{"result": r, "text": full_text(framework, r.code, lang), "label": framework.scale_label(r.agreed, lang)
@@ -350,6 +373,7 @@ def _page_data(area, audit, *, overlaid):
         "domains_chart_url": chart_url(area, audit, overlaid, "domains"),
         "statement_sections": statement_sections, **FORMATS,
         "cycles_text": charts.join_labels([a.label for a in overlaid]),
+        "provisional": services.provisional_status(overlaid),
     }
 
 
@@ -370,7 +394,9 @@ def report(area_id, audit_id):
     baseline = next((a for a in comparable if a.cycle < audit.cycle), None)
     overlaid = [baseline, audit] if baseline is not None else [audit]
     data = _page_data(area, audit, overlaid=overlaid)
-    return render_template("overview/report.html", today=today(), **data)
+    # "What we did" (the action plan's) and any plugin's sections, each read in a fixed number of queries
+    sections = collect("hsbtrack_report_sections", area, audit=audit, user=current_user)
+    return render_template("overview/report.html", today=today(), report_sections=sections, **data)
 
 
 # -- comparing cycles ---------------------------------------------------------------------------
@@ -452,4 +478,5 @@ def _compare_data(area, chosen):
                      for d in framework.domains],
         "chart_url": chart_url(area, latest, chosen, "domains"),
         "cycles_text": charts.join_labels([a.label for a in chosen]),
+        "provisional": services.provisional_status(chosen),
     }

@@ -51,6 +51,21 @@ def low_score_threshold(area) -> int:
         return DEFAULT_LOW_SCORE_THRESHOLD
 
 
+def sign_off_required(area) -> bool:
+    """Area setting (default off): a submitted return counts as final only once a senior officer of
+    the agency has signed it off (Section 11 practice)."""
+    return bool((area.settings or {}).get("returns_sign_off"))
+
+
+def parse_return_due(value, field="return_due_on") -> date | None:
+    """A return deadline a person gave: a real date (or none), not in the past in the partnership's
+    calendar."""
+    due = parse_date(value, field)
+    if due is not None and due < local_today():
+        raise ServiceError.field(field, _("The date returns are due cannot be in the past"))
+    return due
+
+
 def catalogue():
     return current_app.extensions["hsbtrack_catalogue"]
 
@@ -140,12 +155,13 @@ def require(user, permission: str, area_id: int, agency_id: int | None = None) -
 
 
 def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=None, user=None,
-               authorised_by_region=False, opened_at=None) -> Audit:
+               authorised_by_region=False, opened_at=None, return_due_on=None) -> Audit:
     """Open the next audit of ``area``: T1 first, then re-audits starting from the previous cycle.
 
     ``authorised_by_region``: the caller has checked a regional permission that covers opening it (a
     regional round, opened by the region's coordinator, who holds no role in the member area).
-    ``opened_at``: when an audit recorded afterwards really began (the demo, imports); now otherwise."""
+    ``opened_at``: when an audit recorded afterwards really began (the demo, imports); now otherwise.
+    ``return_due_on``: when agencies' returns are due (optional; not in the past)."""
     if not authorised_by_region:
         require(user, Perm.MANAGE_AREA, area.id)
     errors = {}  # every problem at once (GOV.UK's rule), then the conflict with an open audit
@@ -170,6 +186,11 @@ def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=No
         chosen.append(agency_id)
     if not chosen and "agency_ids" not in errors:
         errors["agency_ids"] = _("Choose at least one agency to take part")
+    try:
+        return_due_on = parse_return_due(return_due_on) if opened_at is None else parse_date(return_due_on,
+                                                                                              "return_due_on")
+    except ServiceError as error:
+        errors.update(error.fields)
     if errors:
         raise ServiceError(next(iter(errors.values())), errors)
     existing = audits_for_area(area.id, framework.slug)
@@ -180,7 +201,8 @@ def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=No
     title = title or _("%(framework)s audit T%(cycle)d", framework=framework.title, cycle=cycle)
     audit = Audit(area_id=area.id, framework=framework.slug, framework_version=framework.version, title=title,
                   cycle=cycle, status=OPEN, previous_id=previous.id if previous else None,
-                  opened_by_id=getattr(user, "id", None), opened_at=opened_at or utcnow())
+                  opened_by_id=getattr(user, "id", None), opened_at=opened_at or utcnow(),
+                  return_due_on=return_due_on)
     audit.participants = [AuditAgency(agency_id=a) for a in sorted(set(chosen))]
     db.session.add(audit)
     db.session.flush()
@@ -261,6 +283,8 @@ def save_response(audit: Audit, agency_id: int, code: str, *, score=None, eviden
     if "assurance" in fields:
         values["assurance"] = parse_text(assurance, "assurance")
     audit_id, area_id, what = audit.id, audit.area_id, _("statement %(code)s", code=code)
+    # (already loaded by the participant check: no query unless the return was signed off)
+    link = next((p for p in audit.participants if p.agency_id == agency_id), None)
 
     def attempt() -> Response:
         row = _response_row(audit_id, agency_id, code)
@@ -280,6 +304,8 @@ def save_response(audit: Audit, agency_id: int, code: str, *, score=None, eviden
         db.session.flush()
         history.record(area_id=area_id, entity="response", entity_id=row.id, changes=changes, user=user,
                        audit_id=audit_id, code=code)
+        if link is not None and link.signed_off_at is not None:
+            _withdraw_sign_off(link, area_id, user)
         if "score" in changes:
             bump(Audit, audit_id, "data_version")
         db.session.commit()
@@ -372,11 +398,21 @@ def submit_agency(audit: Audit, agency_id: int, user=None) -> AuditAgency:
         raise ServiceError.field("submit", _("Score all %(total)d statements before submitting: %(n)d are still blank",
                                              total=done["total"], n=done["total"] - done["scored"]))
     row = next(p for p in audit.participants if p.agency_id == agency_id)
-    row.submitted_at = utcnow()
+    changes = {"submitted_at": (row.submitted_at, utcnow())}
+    row.submitted_at = changes["submitted_at"][1]
     row.submitted_by_id = getattr(user, "id", None)
+    history.record(area_id=audit.area_id, entity="audit_agency", entity_id=row.id, changes=changes, user=user,
+                   audit_id=audit.id)
     db.session.commit()
     emit(audit.area, row, Event.AGENCY_SUBMITTED, {"submitted_at": (None, row.submitted_at)}, user)
     return row
+
+
+def _withdraw_sign_off(link: AuditAgency, area_id: int, user) -> None:
+    """A signed-off return changed: the sign-off no longer covers it (in the history, same transaction)."""
+    history.record(area_id=area_id, entity="audit_agency", entity_id=link.id,
+                   changes={"signed_off_at": (link.signed_off_at, None)}, user=user, audit_id=link.audit_id)
+    link.signed_off_at, link.signed_off_by_id = None, None
 
 
 # -- consolidation and moderation -------------------------------------------------------------
@@ -528,11 +564,17 @@ class CloseNotReady(ConflictError):
 
 
 def close_check(audit: Audit) -> list[CloseProblem]:
-    """What stands between the audit and final figures: returns not submitted, agreed scores whose
-    lowest score has changed since they were agreed, statements nobody scored."""
+    """What stands between the audit and final figures: returns not submitted, returns not signed off
+    (where the area asks for sign-off), agreed scores whose lowest score has changed since they were
+    agreed, statements nobody scored."""
+    links = participants(audit)
     problems = [CloseProblem("missing_return", _("%(agency)s has not submitted its return", agency=agency.display_name),
                              agency_id=agency.id)
-                for link, agency in participants(audit) if link.submitted_at is None]
+                for link, agency in links if link.submitted_at is None]
+    if sign_off_required(audit.area):
+        problems += [CloseProblem("unsigned_return", _("The return of %(agency)s has not been signed off by a senior "
+                                                       "officer", agency=agency.display_name), agency_id=agency.id)
+                     for link, agency in links if link.submitted_at is not None and link.signed_off_at is None]
     result = consolidated(audit)
     problems += [CloseProblem("stale_moderation", _("The agreed score of %(code)s was agreed against a lowest agency "
                                                     "score that has changed since", code=s.code), code=s.code)
@@ -756,3 +798,49 @@ def consolidated_many(audits) -> dict[int, Consolidated]:
     for row in db.session.scalars(select(AgreedScore).where(AgreedScore.audit_id.in_(ids))):
         agreed[row.audit_id][row.code] = (row.score, row.justification, row.basis_lowest)
     return {a.id: consolidate(framework_of(a), matrices[a.id], agreed[a.id]) for a in audits}
+
+
+# -- provisional figures ----------------------------------------------------------------------
+#
+# One definition, used by every page, the regional roll-up and the API: an audit's figures are
+# provisional while it is open (agencies can still score, moderators can still agree), and a
+# provisional figure is always shown with how many returns (participants that submitted) are in.
+
+
+@dataclass(frozen=True)
+class Provisional:
+    """Whether ``audit``'s figures are provisional, with how many returns are in."""
+
+    audit: Audit
+    provisional: bool
+    returns_in: int = 0
+    returns_total: int = 0
+
+    @property
+    def label(self) -> str:
+        return self.audit.label
+
+    def __bool__(self) -> bool:
+        return self.provisional
+
+
+def provisional_from_participants(audit: Audit, participants) -> Provisional:
+    """:class:`Provisional` from participants already loaded (``[(AuditAgency, Agency)]``): no query."""
+    if not audit.is_open:
+        return Provisional(audit, False)
+    links = [link for link, _agency in participants]
+    return Provisional(audit, True, sum(1 for link in links if link.submitted_at is not None), len(links))
+
+
+def provisional_status(audits) -> dict[int, Provisional]:
+    """``{audit_id: Provisional}`` for several audits: one grouped query for the open ones, none when
+    every audit is closed (a closed audit's figures are final)."""
+    audits = [a for a in audits if a is not None]
+    open_ids = [a.id for a in audits if a.is_open]
+    counts = {}
+    if open_ids:
+        counts = {audit_id: (submitted, total) for audit_id, total, submitted in db.session.execute(
+            select(AuditAgency.audit_id, func.count(AuditAgency.id), func.count(AuditAgency.submitted_at))
+            .where(AuditAgency.audit_id.in_(open_ids)).group_by(AuditAgency.audit_id))}
+    return {a.id: Provisional(a, True, *counts.get(a.id, (0, 0))) if a.is_open else Provisional(a, False)
+            for a in audits}

@@ -11,19 +11,22 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput
-from wtforms import SelectMultipleField
+from wtforms import Form, SelectMultipleField
 from wtforms.validators import Optional
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import (
     loaders,  # noqa: F401  (the audit_id loader)
+    returns,
     services,
 )
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import (
+    BooleanField,
     DayMonthYearField,
     FlaskForm,
+    GovCheckboxInput,
     GovSelect,
     GovSubmitInput,
     GovTextArea,
@@ -55,7 +58,65 @@ class OpenAuditForm(FlaskForm):
     agency_ids = SelectMultipleField(_l("Agencies taking part"), coerce=int, validators=[Optional()], validate_choice=False,
                                      widget=GovCheckboxesInput(),
                                      description=_l("Each agency taking part scores every statement for itself."))
+    return_due_on = DayMonthYearField(_l("Date returns are due (optional)"),
+                                      description=_l("When each agency should have scored every statement and "
+                                                     "submitted its return, for example 15 1 2027. Agency leads see "
+                                                     "it and are reminded 7 days before and the day after."))
     submit = SubmitField(_l("Open the audit"), widget=GovSubmitInput())
+
+
+class ReturnDueForm(FlaskForm):
+    return_due_on = DayMonthYearField(_l("Date returns are due"),
+                                      description=_l("For example, 15 1 2027. Not in the past. Leave it blank for no "
+                                                     "deadline."))
+    submit = SubmitField(_l("Save the date"), widget=GovSubmitInput())
+
+
+class ConfirmForm(FlaskForm):
+    """A confirmation page's one button (its label is set by the view)."""
+
+    submit = SubmitField(_l("Confirm"), widget=GovSubmitInput())
+
+
+class AuditSettingsForm(FlaskForm):
+    returns_sign_off = BooleanField(_l("Returns must be signed off by a senior officer"), widget=GovCheckboxInput(),
+                                    description=_l("Section 11 practice: a submitted return counts as final only "
+                                                   "once a senior officer of the agency has signed it off. Give "
+                                                   "people the senior officer role for their agency on the members "
+                                                   "page."))
+    submit = SubmitField(_l("Save the settings"), widget=GovSubmitInput())
+
+
+class DomainDateForm(Form):
+    """The scoring page's "date completed" of a domain: the GOV.UK day, month and year boxes (the page's
+    CSRF token is checked by the page's own form; the label is the framework's)."""
+
+    date_completed = DayMonthYearField(_l("Date completed"))
+
+
+def _domain_date_form(label, value=None):
+    form = DomainDateForm(formdata=None, data={"date_completed": value})
+    form.date_completed.label.text = label
+    return form
+
+
+def _read_domain_date(form) -> tuple:
+    """``(date or None, error or None)`` from the posted boxes: day, month and year (the page), or one ISO
+    value as the API takes it (a client posting the form without the page)."""
+    parts = request.form.getlist("date_completed")
+    if len(parts) == 1:
+        try:
+            value = parse_date(parts[0].strip(), "date_completed")
+        except ServiceError as error:
+            form.date_completed._raw_parts = [parts[0], "", ""]
+            return None, error.fields.get("date_completed", error.message)
+        form.date_completed.data = value
+        return value, None
+    form.process(request.form)
+    field = form.date_completed
+    if field.process_errors:
+        return None, str(field.process_errors[0])
+    return field.data, None
 
 
 class CloseAuditForm(FlaskForm):
@@ -127,6 +188,7 @@ def index(area_id):
         "audits/index.html", area=area, audits=audits, summaries=summaries, frameworks=frameworks,
         schedule=services.schedule(area.id), manage=manage, can_open=can_open,
         open_audits=[a for a in audits if a.is_open], today=today(), lang=current_language(),
+        sign_off_required=services.sign_off_required(area),
     )
 
 
@@ -141,12 +203,17 @@ def new(area_id):
     if request.method == "GET":
         form.framework.data = services.DEFAULT_FRAMEWORK
         form.agency_ids.data = [a.id for a in agencies]
-    elif form.validate_on_submit():
+    elif form.is_submitted() and (form.validate() or set(form.errors) == {"return_due_on"}):
+        # an unreadable date is checked with every other field (every error at once), and opens nothing
+        date_errors = list(form.return_due_on.errors)
         try:
             audit = services.open_audit(area, form.framework.data, form.title.data, form.agency_ids.data or [],
-                                        user=current_user)
+                                        user=current_user,
+                                        return_due_on="unreadable" if date_errors else form.return_due_on.data)
         except ServiceError as error:
             apply_service_errors(form, error)
+            if date_errors:
+                form.return_due_on.errors = date_errors
         else:
             flash(_("%(title)s (%(label)s) is open: agencies can start scoring", title=audit.title,
                     label=audit.label), "success")
@@ -178,6 +245,9 @@ def _render_detail(area, audit, submit_errors=None, status=200):
         manage=manage, may_reopen=manage and services.may_reopen(audit),
         scheduled=scheduled, links=links, submit_errors=submit_errors or {}, lang=current_language(),
         can_score=lambda agency_id: can_score_for(current_user, area.id, agency_id),
+        can_sign_off=lambda agency_id: can(current_user, Perm.SIGN_OFF, area.id, agency_id),
+        sign_off_required=services.sign_off_required(area),
+        tracker=can(current_user, Perm.READ_RESPONSES, area.id),
         unsubmitted=[agency for participation, agency in rows if participation.submitted_at is None],
     ), status
 
@@ -243,19 +313,127 @@ def reopen(area_id, audit_id):
                            may_reopen=services.may_reopen(audit)), status
 
 
-@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/submit", methods=["POST"])
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/submit", methods=["GET", "POST"])
 @requires(Perm.SCORE)
 def submit(area_id, audit_id, agency_id):
-    area, audit, _participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
-    form = FlaskForm()
-    if not form.validate_on_submit():
+    """Check and submit a return: what is still blank (submitting waits for it) and what is scored
+    without evidence, then "Submit the return"."""
+    area, audit, participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
+    form = ConfirmForm()
+    form.submit.label.text = _("Submit the return")
+    error = None
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            services.submit_agency(audit, agency.id, user=current_user)
+        except ServiceError as failure:
+            error = failure.message
+        else:
+            flash(_("%(agency)s has submitted its scores", agency=agency.display_name), "success")
+            return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+    review = returns.review_submission(audit, agency.id)
+    return render_template("audits/submit.html", area=area, audit=audit, agency=agency, participation=participation,
+                           review=review, form=form, error=error, lang=current_language(),
+                           sign_off_required=services.sign_off_required(area),
+                           framework=_framework_or_404(audit)), 422 if error else 200
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/agencies/<int:agency_id>/sign-off", methods=["GET", "POST"])
+@requires(Perm.SIGN_OFF)
+def sign_off(area_id, audit_id, agency_id):
+    """A senior officer of the agency confirms its submitted return (where the area asks for sign-off)."""
+    area, audit, participation, agency, _rows = _load_scoring(area_id, audit_id, agency_id)
+    form = ConfirmForm()
+    form.submit.label.text = _("Sign off the return")
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            returns.sign_off(audit, agency.id, user=current_user)
+        except ServiceError as failure:
+            error = failure.message
+        else:
+            flash(_("The return of %(agency)s is signed off", agency=agency.display_name), "success")
+            return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+    status = next(s for s in returns.returns_status(audit) if s.agency_id == agency.id)
+    review = returns.review_submission(audit, agency.id)
+    answers = services.responses_for_agency(audit, agency.id)
+    responses = [(st.code, answers.get(st.code)) for st in _framework_or_404(audit).scored_statements]
+    return render_template("audits/sign_off.html", area=area, audit=audit, agency=agency, status=status,
+                           review=review, form=form, error=error, required=services.sign_off_required(area),
+                           responses=responses,
+                           lang=current_language()), 409 if error else 200
+
+
+# -- returns: deadline, tracker, reminders, settings -----------------------------------------
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/deadline", methods=["GET", "POST"])
+@requires(Perm.MANAGE_AREA)
+def deadline(area_id, audit_id):
+    """Set or change the date the returns are due."""
+    area, audit = _load_audit(area_id, audit_id)
+    form = ReturnDueForm() if request.method == "POST" else ReturnDueForm(formdata=None,
+                                                                          return_due_on=audit.return_due_on)
+    if audit.is_open and form.validate_on_submit():
+        try:
+            returns.set_return_due(audit, form.return_due_on.data, user=current_user)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            if audit.return_due_on:
+                flash(_("Returns are due on %(date)s", date=returns._date(audit.return_due_on)), "success")
+            else:
+                flash(_("The audit has no return deadline now"), "success")
+            return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+    return render_template("audits/deadline.html", area=area, audit=audit, form=form), 422 if form.errors else 200
+
+
+def _render_tracker(area, audit, error=None, error_agency=None, status=200):
+    rows = returns.returns_status(audit)
+    return render_template(
+        "audits/returns.html", area=area, audit=audit, rows=rows, error=error, error_agency=error_agency,
+        manage=can(current_user, Perm.MANAGE_AREA, area.id), sign_off_required=services.sign_off_required(area),
+        submitted=sum(1 for r in rows if r.submitted_at), form=FlaskForm(), today=local_today(),
+    ), status
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/returns")
+@requires(Perm.READ_RESPONSES)
+def tracker(area_id, audit_id):
+    """The board's returns tracker: each agency's progress, last activity, submission and sign-off."""
+    area, audit = _load_audit(area_id, audit_id)
+    return _render_tracker(area, audit)
+
+
+@bp.route("/areas/<int:area_id>/audits/<int:audit_id>/returns/<int:agency_id>/remind", methods=["POST"])
+@requires(Perm.MANAGE_AREA)
+def remind(area_id, audit_id, agency_id):
+    """Send an agency's leads a reminder about their return (at most one a day)."""
+    area, audit = _load_audit(area_id, audit_id)
+    if not FlaskForm().validate_on_submit():
         abort(400)
+    agency = loaded("agency_id")
     try:
-        services.submit_agency(audit, agency.id, user=current_user)
+        returns.send_reminder(audit, agency.id, user=current_user)
     except ServiceError as error:
-        return _render_detail(area, audit, submit_errors={agency.id: error.message})
-    flash(_("%(agency)s has submitted its scores", agency=agency.display_name), "success")
-    return redirect(url_for("audits.detail", area_id=area.id, audit_id=audit.id))
+        return _render_tracker(area, audit, error=error.message, error_agency=agency.id, status=error.status)
+    flash(_("A reminder has been sent to the agency leads of %(agency)s", agency=agency.display_name), "success")
+    return redirect(url_for("audits.tracker", area_id=area.id, audit_id=audit.id))
+
+
+@bp.route("/areas/<int:area_id>/audits/settings", methods=["GET", "POST"])
+@requires(Perm.MANAGE_AREA)
+def settings(area_id):
+    """The area's audit settings: whether returns must be signed off by a senior officer."""
+    area = set_current_area(loaded("area_id"))
+    form = AuditSettingsForm() if request.method == "POST" else AuditSettingsForm(
+        formdata=None, returns_sign_off=services.sign_off_required(area))
+    if form.validate_on_submit():
+        returns.set_sign_off_required(area, form.returns_sign_off.data, user=current_user)
+        flash(_("The audit settings are saved"), "success")
+        return redirect(url_for("audits.index", area_id=area.id))
+    return render_template("audits/settings.html", area=area, form=form)
 
 
 # -- scoring ----------------------------------------------------------------------------------
@@ -311,10 +489,12 @@ def score(area_id, audit_id, agency_id, number):
     domain_row = domain_rows.get(domain.number)
     domain_state = {
         "comments": domain_row.comments if domain_row else "",
-        "date_completed": domain_row.date_completed.isoformat() if domain_row and domain_row.date_completed else "",
+        "date_completed": domain_row.date_completed if domain_row else None,
         "version": domain_row.version if domain_row else 0,
         "error": {}, "conflict": None,
     }
+    date_label = framework.field_label("date_completed", current_language(), _("Date completed"))
+    date_form = _domain_date_form(date_label, domain_state["date_completed"])
     errors = []  # (message, href) for the error summary
     status = 200
 
@@ -347,16 +527,21 @@ def score(area_id, audit_id, agency_id, number):
                 continue
             posted[code] = (parsed, values["version"])
         comments = request.form.get("comments", "")
-        date_completed = request.form.get("date_completed", "")
+        date_completed, date_error = _read_domain_date(date_form)
         domain_state.update(comments=comments, date_completed=date_completed,
                             version=request.form.get("domain_version", "0"))
         try:
             parsed_domain = {"comments": services.parse_text(comments, "comments"),
-                             "date_completed": parse_date(date_completed.strip(), "date_completed")}
+                             "date_completed": date_completed}
         except ServiceError as error:
             for field, message in error.fields.items():
                 domain_state["error"][field] = message
                 errors.append((message, f"#{field}"))
+            parsed_domain = None
+        if date_error:  # next to the day, month and year boxes, and in the summary
+            domain_state["error"]["date_completed"] = date_error
+            date_form.date_completed.errors = [date_error]
+            errors.append((date_error, "#date_completed-day"))
             parsed_domain = None
 
         if not errors:
@@ -389,6 +574,8 @@ def score(area_id, audit_id, agency_id, number):
                     flash(_("Domain %(n)d is saved", n=domain.number), "success")
                     return redirect(url_for("audits.score", area_id=area.id, audit_id=audit.id,
                                             agency_id=agency.id, number=following[0]))
+                if request.form.get("action") == "submit" and participation.submitted_at is None:
+                    return redirect(url_for("audits.submit", area_id=area.id, audit_id=audit.id, agency_id=agency.id))
                 if request.form.get("action") == "next":
                     flash(_("Domain %(n)d is saved. When every statement has a score, submit %(agency)s’s "
                             "scores below.", n=domain.number, agency=agency.display_name), "success")
@@ -408,11 +595,11 @@ def score(area_id, audit_id, agency_id, number):
             domain_row = services.domain_responses_for_agency(audit, agency.id).get(domain.number)
             domain_state = {
                 "comments": domain_row.comments if domain_row else "",
-                "date_completed": (domain_row.date_completed.isoformat()
-                                   if domain_row and domain_row.date_completed else ""),
+                "date_completed": domain_row.date_completed if domain_row else None,
                 "version": domain_row.version if domain_row else 0,
                 "error": {}, "conflict": None,
             }
+            date_form = _domain_date_form(date_label, domain_state["date_completed"])
             if domain_conflict is not None:
                 domain_state["conflict"] = {
                     "message": _("Someone else changed the comments or date of this domain while you were "
@@ -428,6 +615,7 @@ def score(area_id, audit_id, agency_id, number):
     return render_template(
         "audits/score.html", area=area, audit=audit, agency=agency, participation=participation,
         framework=framework, domain=domain, states=states, domain_state=domain_state, errors=errors,
+        date_form=date_form,
         previous=previous, progress=progress, lang=current_language(), slug=_slug, editable=audit.is_open,
         conflicted=status == 409,
     ), status

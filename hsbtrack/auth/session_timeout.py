@@ -109,7 +109,7 @@ def ended():
     """Where the warning sends a page whose session has ended: the sign-in page, with a message."""
     target = request.args.get("next")
     if current_user.is_authenticated:  # extended in another tab after all: back to the page
-        return redirect(target if is_safe_next(target) else url_for("areas.home"))
+        return redirect(target if is_safe_next(target) else url_for("dashboard.home"))
     session.pop("_flashes", None)  # only this message, not "Sign in to see this page" as well
     flash(_("You were signed out because you had not used hsbtrack for a while. Sign in again to carry on."),
           "info")

@@ -39,7 +39,7 @@ def start_session(user) -> None:
 @requires(PUBLIC)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("areas.home"))
+        return redirect(url_for("dashboard.home"))
     form = forms.LoginForm()
     if form.validate_on_submit():
         try:
@@ -52,7 +52,7 @@ def login():
         else:
             start_session(user)
             target = request.args.get("next")
-            return redirect(target if is_safe_next(target) else url_for("areas.home"))
+            return redirect(target if is_safe_next(target) else url_for("dashboard.home"))
     return render_template("auth/login.html", form=form)
 
 
@@ -119,7 +119,7 @@ def language(code):
     if code not in current_app.config["HSBTRACK_LANGUAGES"]:
         abort(404)
     target = request.args.get("next")
-    response = make_response(redirect(target if is_safe_next(target) else url_for("areas.home")))
+    response = make_response(redirect(target if is_safe_next(target) else url_for("dashboard.home")))
     response.set_cookie(LANGUAGE_COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                         secure=current_app.config["SESSION_COOKIE_SECURE"], httponly=True)
     if current_user.is_authenticated:
@@ -140,7 +140,7 @@ def _set_password_page(token, purpose, template):
         else:
             start_session(user)
             flash(_("Your password has been saved"), "success")
-            return redirect(url_for("areas.home"))
+            return redirect(url_for("dashboard.home"))
     return render_template(template, form=form, user=row.user)
 
 

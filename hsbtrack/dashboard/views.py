@@ -1,15 +1,28 @@
 """The area dashboard and its status chart."""
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
-from hsbtrack.dashboard.services import actions_chart_response, dashboard_data
+from hsbtrack.areas.services import areas_for_user, regions_for_user
+from hsbtrack.dashboard.services import actions_chart_response, areas_page, dashboard_data
 from hsbtrack.permissions import can, loaded, requires
 from hsbtrack.plugins.services import collect
 from hsbtrack.views_support import area_nav_items, set_current_area
 
 bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+@requires(Perm.SIGNED_IN)
+def home():
+    """Your areas, each with its status (audit in progress, returns, overdue actions, next re-audit),
+    a page at a time; your regions."""
+    areas = areas_for_user(current_user)
+    if len(areas) == 1 and not current_user.is_admin:
+        return redirect(url_for("dashboard.area", area_id=areas[0].id))
+    listing = areas_page(areas, current_user, page=request.args.get("page", 1, type=int))
+    return render_template("areas/home.html", listing=listing, regions=regions_for_user(current_user))
 
 
 @bp.route("/areas/<int:area_id>/")

@@ -10,7 +10,8 @@ Two kinds of hooks:
   frameworks, scheduled jobs);
 * **area-scoped** hooks (their first argument is ``area``) are called only for plugins enabled in
   that area — the core calls them with :func:`hsbtrack.plugins.services.collect` (results) and
-  :func:`hsbtrack.plugins.services.emit` (events).
+  :func:`hsbtrack.plugins.services.emit` (events); **region-scoped** ones (first argument ``region``)
+  only for plugins enabled for that region (:func:`hsbtrack.plugins.services.collect_for_region`).
 
 Hooks that return values return lists; the core flattens them and sorts by each item's ``order``
 and then by plugin name, so the result never depends on registration order.
@@ -125,11 +126,28 @@ def hsbtrack_nav_items(area, user):
     """Area-scoped. Return a list of :class:`hsbtrack.plugins.types.NavItem` for the area's menu.
 
     :param area: the :class:`~hsbtrack.areas.models.Area` being viewed.
-    :param user: the current user (hide items they may not use). Example::
+    :param user: the current user. The core leaves out every item whose page would refuse them (the
+        permission its route ``requires`` and the records its URL names, by
+        :func:`hsbtrack.permissions.may_open`), so a hook need not repeat that check. Example::
 
         @hookimpl
         def hsbtrack_nav_items(area, user):
             return [NavItem(_l("Training"), url_for("training.home", area_id=area.id), order=50)]
+    """
+
+
+@hookspec
+def hsbtrack_region_links(region, user):
+    """Region-scoped. Return a list of :class:`hsbtrack.plugins.types.NavItem`: links from the region's
+    page to this plugin's pages for the region. Called only for plugins enabled for the whole region.
+
+    :param region: the :class:`~hsbtrack.areas.models.Region` whose page is shown.
+    :param user: the current user. As for the menu, the core shows only the links whose page would let
+        them in (:func:`hsbtrack.permissions.may_open`). Example::
+
+        @hookimpl
+        def hsbtrack_region_links(region, user):
+            return [NavItem(_l("Regional board"), url_for("regional_region.home", region_id=region.id), order=10)]
     """
 
 
@@ -146,6 +164,27 @@ def hsbtrack_dashboard_widgets(area, user):
         @hookimpl
         def hsbtrack_dashboard_widgets(area, user):
             return [Widget(_l("Training coverage"), "training/widget.html", {"rows": rows}, order=30)]
+    """
+
+
+@hookspec
+def hsbtrack_report_sections(area, audit, user):
+    """Area-scoped. Return a list of :class:`hsbtrack.plugins.types.ReportSection` for an audit's
+    board report (``/areas/<id>/audits/<id>/report``), shown after the domain scores and listed in
+    the report's contents. The core's action plan adds "What we did" this way.
+
+    :param area: the area of the audit.
+    :param audit: the :class:`~hsbtrack.audits.models.Audit` the report is about (it may be open: its
+        figures are then provisional, see ``templates/audits/_provisional.html``).
+    :param user: the reader (leave out sections they may not see). Read in a fixed number of queries:
+        the report's query count must not grow with the data.
+
+    The template gets ``section`` (so ``section.context``). Example::
+
+        @hookimpl
+        def hsbtrack_report_sections(area, audit, user):
+            return [ReportSection(_l("Training"), "training-coverage", "training/report.html",
+                                  {"rows": rows}, order=40)]
     """
 
 

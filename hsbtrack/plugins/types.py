@@ -24,6 +24,19 @@ class Widget:
 
 
 @dataclass(frozen=True)
+class ReportSection:
+    """A section of an audit's board report: a heading (also in the report's contents), the anchor
+    ``id`` it is linked by, and a template rendered with ``section`` (so ``section.context``)."""
+
+    title: Any
+    id: str
+    template: str
+    context: dict = field(default_factory=dict)
+    order: int = 100
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
 class Evidence:
     code: str
     title: Any

@@ -20,6 +20,7 @@ def hsbtrack_scheduled_jobs():
         ScheduledJob("core.reaudits", jobs.scan_reaudits, hours=6, order=10),
         ScheduledJob("core.actions", jobs.scan_actions, hours=6, order=20),
         ScheduledJob("core.digests", jobs.send_digests, hours=6, order=30),
+        ScheduledJob("core.returns", jobs.scan_returns, hours=6, order=15),
     ]
 
 

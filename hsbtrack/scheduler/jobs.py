@@ -14,6 +14,10 @@ Keys (one notification each):
 * ``action:<action>:<stage>:<due date>`` — ``due-soon`` (from 7 days before), ``overdue-<n>``
   (the day after, then weekly), until the action is done or cancelled; to its owner. A new due
   date starts again.
+* ``return:<audit>:<agency>:<due date>:<stage>:<user>`` — stages ``7d`` (from 7 days before the
+  date the returns are due) and ``overdue`` (from the day after, once), while the agency's return is
+  not submitted; to its agency leads. A new date starts again. Each stage sent is also recorded as a
+  reminder about the return (``audit_return_reminders``, sent by nobody), which the board's tracker shows.
 * ``digest:<user>:<ISO week>`` — on Mondays, to everyone who owns open actions or manages an area
   with a re-audit coming up.
 
@@ -32,13 +36,15 @@ from sqlalchemy.orm import selectinload
 from hsbtrack.actions.models import CLOSED_STATUSES, Action
 from hsbtrack.actions.services import may_see
 from hsbtrack.areas.models import Area, Membership
-from hsbtrack.audits.models import ScheduledAudit
+from hsbtrack.audits import returns
+from hsbtrack.audits.models import OPEN, Audit, AuditAgency, ReturnReminder, ScheduledAudit
 from hsbtrack.auth.models import User
 from hsbtrack.extensions import db
 from hsbtrack.notifications.services import DIGEST, existing_keys, in_language_of, notify
 
 REAUDIT_WARNINGS = (30, 7)  # days before the due date
 DUE_SOON_DAYS = 7
+RETURN_WARNING_DAYS = 7  # agency leads are reminded this many days before their return is due
 DATE_FORMAT = "d MMMM yyyy"
 
 
@@ -196,6 +202,62 @@ def scan_actions(app, now) -> int:
             link = url_for("actions.detail", area_id=action.area_id, action_id=action.id)
         if notify(owner, key=key, kind="action", subject=subject, body=body, link=link, area_id=action.area_id):
             sent += 1
+    return sent
+
+
+def return_stage(due_on, day) -> str | None:
+    """Which reminder about a return is due on ``day``: 7d (from 7 days before until the date),
+    overdue (from the day after), or None."""
+    days_left = (due_on - day).days
+    if days_left < 0:
+        return "overdue"
+    if days_left <= RETURN_WARNING_DAYS:
+        return "7d"
+    return None
+
+
+def scan_returns(app, now) -> int:
+    """Remind agency leads of returns not yet submitted: 7 days before the date they are due and the
+    day after it (once each), in each lead's language; each stage is recorded as a reminder."""
+    day = local_day(app, now)
+    rows = db.session.execute(
+        select(AuditAgency, Audit).join(Audit, Audit.id == AuditAgency.audit_id)
+        .where(Audit.status == OPEN, Audit.return_due_on.is_not(None), AuditAgency.submitted_at.is_(None),
+               Audit.return_due_on <= day + timedelta(days=RETURN_WARNING_DAYS))
+        .options(selectinload(Audit.area)).order_by(Audit.return_due_on, Audit.id, AuditAgency.agency_id)).all()
+    if not rows:
+        return 0
+    leads = {}
+    for area_id in {audit.area_id for _link, audit in rows}:
+        leads.update({(area_id, agency_id): users for agency_id, users in returns.agency_people(
+            area_id, [link.agency_id for link, audit in rows if audit.area_id == area_id]).items()})
+    planned = []
+    for link, audit in rows:
+        stage = return_stage(audit.return_due_on, day)
+        prefix = f"return:{audit.id}:{link.agency_id}:{audit.return_due_on.isoformat()}:{stage}"
+        for user in leads.get((audit.area_id, link.agency_id), []):
+            planned.append((f"{prefix}:{user.id}", link, audit, stage, user))
+    done = existing_keys(k for k, *_rest in planned)
+    todo = [p for p in planned if p[0] not in done]
+    if not todo:
+        return 0
+    status = {}  # (audit id, agency id) -> statements left, one tracker read per audit
+    for audit in {p[2] for p in todo}:
+        for row in returns.returns_status(audit):
+            status[(audit.id, row.agency_id)] = row
+    sent, recorded = 0, set()
+    for key, link, audit, stage, user in todo:
+        row = status[(audit.id, link.agency_id)]
+        with in_language_of(user):
+            kind = "after_deadline" if stage == "overdue" else "before_deadline"
+            subject, body, url = returns.reminder_message(audit, audit.area, row.agency, row.left, kind)
+        if notify(user, key=key, kind="return", subject=subject, body=body, link=url, area_id=audit.area_id):
+            sent += 1
+            if (audit.id, link.agency_id, stage) not in recorded:
+                recorded.add((audit.id, link.agency_id, stage))
+                db.session.add(ReturnReminder(audit_id=audit.id, agency_id=link.agency_id, sent_by_id=None, kind=kind,
+                                              sent_at=now.astimezone(UTC).replace(tzinfo=None) if now.tzinfo else now))
+                db.session.commit()
     return sent
 
 

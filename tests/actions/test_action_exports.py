@@ -19,7 +19,7 @@ def scene(world):
     today = date.today()
     scene.shared = scene.action(title="Shared pathway", statements=["1.2", "3.4"], priority="high",
                                 agency_id=scene.police.id, description="Across two domains")
-    scene.late = scene.action(title="Late review", statements=["1.3"], due_on=today - timedelta(days=2))
+    scene.late = scene.action(title="Late review", statements=["1.3"], due_on=today - timedelta(days=2), record_overdue=True)
     scene.formula = scene.action(title="=HYPERLINK(\"http://evil.example\",\"click\")", statements=["5.1"],
                                  description="+SUM(A1:A2)", owner=scene.board)
     scene.done = scene.action(title="Finished thing", statements=["5.2"], agency_id=scene.health.id)
@@ -60,6 +60,13 @@ def test_xlsx_holds_every_action_grouped_by_domain_and_a_summary(client, scene):
     assert shared[10].endswith("Pathway drafted") and shared[11] == "No"
     late = next(r for r in actions if r[2] == "Late review")
     assert late[11] == "Yes" and late[6].date() == scene.late.due_on
+    # Due dates are real Excel dates, shown the UK way; a date in a sentence reads "10 March 2026".
+    due_cells = [row[6] for row in sheet.iter_rows(min_row=5) if row[2].value is not None]
+    assert due_cells and all(c.is_date and c.number_format == "dd/mm/yyyy" for c in due_cells)
+    from hsbtrack.timeutil import local_today
+
+    updated_on = local_today()
+    assert shared[10] == f"{updated_on.day} {updated_on:%B %Y}: Pathway drafted"
     # A title typed like a formula stays text.
     cell = next(c for row in sheet.iter_rows() for c in row if c.value == scene.formula.title)
     assert cell.data_type == "s" and cell.quotePrefix
@@ -82,6 +89,11 @@ def test_csv_holds_every_action_once_with_a_bom_and_no_formulas(client, scene):
     assert by_id[scene.shared.id]["domains"] == "1; 3" and by_id[scene.shared.id]["statements"] == "1.2; 3.4"
     assert by_id[scene.shared.id]["last_update"] == "Pathway drafted"
     assert by_id[scene.late.id]["overdue"] == "yes" and by_id[scene.done.id]["overdue"] == "no"
+    # UK dates: dd/mm/yyyy, never ISO
+    assert by_id[scene.late.id]["due_on"] == scene.late.due_on.strftime("%d/%m/%Y")
+    assert scene.done.completed_on is not None
+    assert by_id[scene.done.id]["completed_on"] == scene.done.completed_on.strftime("%d/%m/%Y")
+    assert re.fullmatch(r"\d\d/\d\d/\d{4}", by_id[scene.shared.id]["last_update_on"])
     formula = by_id[scene.formula.id]
     assert formula["title"] == "'" + scene.formula.title and formula["description"] == "'+SUM(A1:A2)"
     assert by_id[scene.done.id]["completion_evidence"] == "'@evidence"

@@ -313,9 +313,9 @@ def test_another_areas_action_answers_404(client, scene):
 def test_plan_groups_by_domain_with_counts_and_filters(client, scene):
     today = date.today()
     both = scene.action(title="Shared pathway", statements=["1.2", "3.4"], priority="high")
-    late = scene.action(title="Late review", statements=["1.3"], due_on=today - timedelta(days=2))
+    late = scene.action(title="Late review", statements=["1.3"], due_on=today - timedelta(days=2), record_overdue=True)
     done = scene.action(title="Finished thing", statements=["5.1"], owner=scene.board, agency_id=scene.health.id)
-    scene.actions.update_action(done, {"status": "done"}, user=scene.board)
+    scene.actions.update_action(done, {"status": "done", "completion_evidence": "Signed off at the board meeting"}, user=scene.board)
     login(client, scene.viewer)
     html = client.get(plan_url(scene)).get_data(as_text=True)
     counts_html = html.split('id="status-counts"')[1].split("</ul>")[0]
@@ -354,7 +354,7 @@ def _many_actions(scene, n):
         scene.actions.create_action(
             scene.area, title=f"Action {i}", owner=owners[i % 2], agency_id=agencies[i % 3],
             due_on=date.today() + timedelta(days=i - n // 2), statements=[["1.1", "2.3"], ["3.2"], ["4.4", "5.5"]][i % 3],
-            user=scene.board)
+            user=scene.board, record_overdue=True)
 
 
 def _queries(app, client, url):
@@ -401,9 +401,9 @@ def test_my_actions_across_areas_open_first_and_overdue_flagged(client, scene, w
     add_area_member(second, scene.owner.email, "viewer")
     board2 = world.user("board@hillside.example", second, "board_manager")
     today = date.today()
-    closed = scene.action(title="Closed one", due_on=today - timedelta(days=30))
+    closed = scene.action(title="Closed one", due_on=today - timedelta(days=30), record_overdue=True)
     scene.actions.update_action(closed, {"status": "cancelled"}, user=scene.board)
-    scene.action(title="Overdue one", due_on=today - timedelta(days=1))
+    scene.action(title="Overdue one", due_on=today - timedelta(days=1), record_overdue=True)
     scene.action(title="Later one", due_on=today + timedelta(days=30))
     scene.actions.create_action(second, title="Hillside one", owner=scene.owner, due_on=today + timedelta(days=5),
                                 statements=["2.2"], user=board2)

@@ -116,7 +116,7 @@ def test_board_manager_creates_an_action(client, scene):
 def test_defaults_and_past_due_date_is_overdue(client, scene):
     response = client.post(f"/api/v1/areas/{scene.area.id}/actions", headers=scene.h(scene.board),
                            json={"title": "Audit referral pathways", "owner_email": "OWNER@example.org",
-                                 "due_on": "2020-01-31", "statements": ["3.2"]})
+                                 "due_on": "2020-01-31", "statements": ["3.2"], "record_overdue": True})
     assert response.status_code == 201, response.get_data(as_text=True)
     data = response.get_json()
     assert data["priority"] == "medium"
@@ -177,9 +177,9 @@ def test_only_the_board_creates_actions(client, scene):
 
 def test_plan_filters(client, scene):
     today = date.today()
-    late = scene.action(title="Late one", due_on=today - timedelta(days=3), statements=["1.1"])
-    done_late = scene.action(title="Done late", due_on=today - timedelta(days=3), statements=["1.3"])
-    scene.actions.update_action(done_late, {"status": "done"}, user=scene.board)
+    late = scene.action(title="Late one", due_on=today - timedelta(days=3), record_overdue=True, statements=["1.1"])
+    done_late = scene.action(title="Done late", due_on=today - timedelta(days=3), record_overdue=True, statements=["1.3"])
+    scene.actions.update_action(done_late, {"status": "done", "completion_evidence": "Signed off at the board meeting"}, user=scene.board)
     police = scene.action(title="Police one", agency_id=scene.police.id, owner=scene.board, statements=["2.3"])
     url = f"/api/v1/areas/{scene.area.id}/actions"
 
@@ -378,7 +378,8 @@ def test_findings_are_listed(client, scene):
     assert findings["1.1"]["low"] and findings["1.1"]["disagreement"]
     assert findings["1.1"]["agreed"] == 0 and findings["1.1"]["spread"] == 3
     assert findings["1.3"]["low"] and not findings["1.3"]["disagreement"]
-    assert findings["1.3"]["draft_title"].startswith("Improve 1.3")
+    # (issue 15, finding 6: the domain's short title and the statement's first clause, not "Improve 1.3: …")
+    assert findings["1.3"]["draft_title"] == "Responses: Local community-based teams, including CAMHS and the voluntary sector"
     assert findings["1.3"]["decision"] is None
 
 
@@ -407,7 +408,9 @@ def test_accepting_one_action_per_finding(client, scene):
     assert response.status_code == 201
     actions = response.get_json()
     assert [a["statements"] for a in actions] == [["1.1"], ["1.3"]]
-    assert all(a["title"].startswith("Improve 1.") for a in actions)
+    assert [a["title"] for a in actions] == [
+        "Responses: We capture accurate data about the number of children and young people requiring support…",
+        "Responses: Local community-based teams, including CAMHS and the voluntary sector"]
 
 
 def test_accepting_findings_with_titles_of_our_own(client, scene):
@@ -422,7 +425,7 @@ def test_accepting_findings_with_titles_of_our_own(client, scene):
         "titles": {"1.1": "Map the continuum"}})
     assert response.status_code == 201, response.get_data(as_text=True)
     titles = [a["title"] for a in response.get_json()]
-    assert titles[0] == "Map the continuum" and titles[1].startswith("Improve 1.3")
+    assert titles == ["Map the continuum", "Responses: Local community-based teams, including CAMHS and the voluntary sector"]
 
 
 @pytest.mark.parametrize(("payload", "field"), [

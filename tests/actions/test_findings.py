@@ -29,6 +29,11 @@ def accept(client, scene, **overrides):
     return client.post(findings_url(scene), data=data)
 
 
+def finding_of(html, code) -> str:
+    """The markup of one finding of the page's one list (up to the next finding or the list's end)."""
+    return html.split(f'data-code="{code}"')[1].split('<li class="hsb-finding"')[0].split("</ol>")[0]
+
+
 def actions_by_title():
     from hsbtrack.actions.models import Action
     from hsbtrack.extensions import db
@@ -42,14 +47,17 @@ def test_the_page_lists_each_finding_with_its_reason(client, scene):
     response = client.get(findings_url(scene))
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    rows = {code: html.split(f'data-code="{code}"')[1].split("</tr>")[0] for code in ("1.1", "1.2", "1.4", "1.5")}
+    rows = {code: finding_of(html, code) for code in ("1.1", "1.2", "1.4", "1.5")}
     assert "Low score" in rows["1.1"] and "Agencies disagree" in rows["1.1"]
     assert "Low score" in rows["1.2"] and "Agencies disagree" not in rows["1.2"]
     assert "Agencies disagree" in rows["1.4"] and "Low score" not in rows["1.4"]
     assert 'data-code="2.2"' not in html and 'data-code="3.1"' not in html  # not findings
     # Agreed, lowest and spread of 1.1 (police 0, health 3).
-    cells = [c.split(">")[-1].strip() for c in rows["1.1"].split("</td>")[1:4]]
+    cells = [re.search(rf"data-{name}>([^<]*)<", rows["1.1"]).group(1) for name in ("agreed", "lowest", "spread")]
     assert cells == ["0", "0", "3"]
+    # (issue 15, finding 6) one list: each finding once on the page, with its statement text once
+    assert html.count('data-code="1.1"') == 1 and html.count("<table") == 0
+    assert html.count("We capture accurate data about the number of children") == 1
     # A viewer reads the findings but gets no forms.
     assert 'id="accept-form"' not in html and "Dismiss" not in html
     assert "5 findings" in text_of(response)
@@ -59,8 +67,9 @@ def test_board_manager_turns_three_findings_into_actions_in_one_post(client, sce
     login(client, scene.board)
     page = client.get(findings_url(scene)).get_data(as_text=True)
     assert 'id="accept-form"' in page
-    # Draft titles are prefilled, one per finding.
-    assert 'name="title-1.2"' in page and "Improve 1.2:" in page
+    # Draft titles are prefilled, one per finding: the domain and the statement's first clause.
+    assert 'name="title-1.2"' in page
+    assert 'value="Responses: Our data gives us an accurate picture of children and young people displaying HSB in our…"' in page
     before = counts()
 
     response = accept(client, scene, **{"title-1.1": "Write a shared HSB continuum of responses"})
@@ -74,27 +83,29 @@ def test_board_manager_turns_three_findings_into_actions_in_one_post(client, sce
     assert edited.owner_id == scene.owner.id and edited.due_on == date(2027, 3, 31)
     assert edited.priority == "high" and edited.agency_id == scene.police.id
     assert edited.audit_id == scene.audit.id and edited.description == "From the T1 findings"
-    drafts = [a for t, a in actions.items() if t.startswith("Improve 1.2:") or t.startswith("Improve 1.3:")]
+    drafts = [a for t, a in actions.items() if t.startswith("Responses: ")]
     assert sorted(a.codes[0] for a in drafts) == ["1.2", "1.3"]
 
     # The decisions show: accepted findings link to their action.
     page = client.get(response.headers["Location"])
     html = page.get_data(as_text=True)
-    row = html.split('data-code="1.1"')[1].split("</tr>")[0]
+    row = finding_of(html, "1.1")
     assert 'data-decision="accepted"' in html.split('data-code="1.1"')[1][:40]
     assert f"/areas/{scene.area.id}/actions/{edited.id}" in row
     assert "Write a shared HSB continuum of responses" in row
     assert "actions created from the findings" in text_of(page)
-    # Only undecided findings remain on the form.
-    form = html.split('id="accept-form"')[1]
-    assert 'value="1.4"' in form and 'value="1.5"' in form and 'value="1.1"' not in form
+    # Only undecided findings can still be ticked for the form.
+    ticks = re.findall(r'<input[^>]*name="codes"[^>]*>', html)
+    assert all('form="accept-form"' in tick for tick in ticks)
+    assert sorted(re.search(r'value="([^"]+)"', tick).group(1) for tick in ticks) == ["1.4", "1.5"]
 
     # The owner sees them under "my actions".
     client.post("/logout", data={"csrf_token": csrf_token(client, "/account")})
     login(client, scene.owner)
     mine = text_of(client.get("/my-actions"))
     assert "Write a shared HSB continuum of responses" in mine
-    assert "Improve 1.2:" in mine and "Improve 1.3:" in mine
+    assert "Responses: Our data gives us an accurate picture" in mine
+    assert "Responses: Local community-based teams, including CAMHS and the voluntary sector" in mine
 
 
 def test_merging_chosen_findings_into_one_action(client, scene):
@@ -109,8 +120,7 @@ def test_merging_chosen_findings_into_one_action(client, scene):
     assert action.codes == ["1.4", "1.5"]
     html = client.get(findings_url(scene)).get_data(as_text=True)
     for code in ("1.4", "1.5"):
-        row = html.split(f'data-code="{code}"')[1].split("</tr>")[0]
-        assert f"/actions/{action.id}" in row
+        assert f"/actions/{action.id}" in finding_of(html, code)
 
 
 def test_merged_action_without_a_title_takes_the_first_draft_title(client, scene):
@@ -118,8 +128,8 @@ def test_merged_action_without_a_title_takes_the_first_draft_title(client, scene
     response = accept(client, scene, codes=["1.2", "1.3"], grouping="merge", title="")
     assert response.status_code == 302
     titles = list(actions_by_title())
-    assert any(t.startswith("Improve 1.2:") for t in titles)
-    assert not any(t.startswith("Improve 1.3:") for t in titles)
+    assert "Responses: Our data gives us an accurate picture of children and young people displaying HSB in our…" in titles
+    assert not any(t.startswith("Responses: Local community-based teams") for t in titles)
 
 
 @pytest.mark.parametrize(("overrides", "field_id", "message"), [
@@ -192,10 +202,11 @@ def test_dismissing_needs_a_reason_and_keeps_it(client, scene):
     assert response.status_code == 302
     assert counts()["FindingDecision"] == before["FindingDecision"] + 1
     html = client.get(findings_url(scene)).get_data(as_text=True)
-    row = html.split('data-code="1.4"')[1].split("</tr>")[0]
+    row = finding_of(html, "1.4")
     assert "Dismissed" in row and reason in row
-    # Dismissed findings leave the accept form; a second dismissal is refused.
-    assert 'value="1.4"' not in html.split('id="accept-form"')[1]
+    # Dismissed findings can no longer be ticked; a second dismissal is refused.
+    ticks = re.findall(r'<input[^>]*name="codes"[^>]*>', html)
+    assert ticks and not any('value="1.4"' in tick for tick in ticks) and 'value="1.4"' not in row
     again = client.post(url, data={"code": "1.4", "reason": "again", "csrf_token": csrf_token(client, findings_url(scene))})
     assert again.status_code == 409
     assert counts()["FindingDecision"] == before["FindingDecision"] + 1

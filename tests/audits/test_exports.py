@@ -3,8 +3,9 @@ HTML download routes (any role in the area; 404 for everyone else)."""
 
 import csv
 import io
+import re
 import zipfile
-from datetime import date
+from datetime import date, datetime
 
 import pytest
 from openpyxl import load_workbook
@@ -69,6 +70,14 @@ def scene(world):
 def _workbook(response):
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     return load_workbook(io.BytesIO(response.data))
+
+
+def _csv_rows(text, provisional="0 of 3 returns in"):
+    """The CSV's rows by column name; every row says whether its figures are provisional (checked)."""
+    rows = list(csv.DictReader(io.StringIO(text)))
+    wanted = f"provisional, {provisional}" if provisional else "final"
+    assert rows and {row["figures"] for row in rows} == {wanted}, {row["figures"] for row in rows}
+    return rows
 
 
 def _domain_rows(sheet):
@@ -215,6 +224,87 @@ def test_agency_names_that_are_not_valid_sheet_names(client, world):
     assert all(len(n) <= 31 and not set(n) & set("[]:*?/\\") for n in workbook.sheetnames)
 
 
+def _cells(workbook, name):
+    return [c for row in workbook[name].iter_rows() for c in row if c.value is not None]
+
+
+def test_xlsx_dates_are_real_uk_dates_and_an_open_audit_says_it_is_provisional(client, scene):
+    import time_machine
+
+    audit = scene.scored_audit(nasty=False)
+    with time_machine.travel(datetime(2026, 3, 10, 12, 0), tick=False):
+        for agency in scene.agencies:
+            for position, statement in enumerate(scene.services.framework_of(audit).scored_statements):
+                if agency != scene.agencies[0]:
+                    continue
+                scene.services.save_response(audit, agency.id, statement.code, score=_score(0, position),
+                                             user=scene.board)
+        for domain in range(2, 6):  # every domain of Education has its date completed
+            scene.services.save_domain_response(audit, scene.agencies[0].id, domain, comments="",
+                                                date_completed=date(2026, 3, 9), user=scene.board)
+        scene.services.submit_agency(audit, scene.agencies[0].id, user=scene.board)
+    login(client, scene.board)
+    workbook = _workbook(client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.xlsx"))
+
+    # Every date cell is a real Excel date shown dd/mm/yyyy (a time: dd/mm/yyyy hh:mm), never ISO text.
+    summary = workbook["Summary"]
+    labels = {row[0].value: row[1] for row in summary.iter_rows() if row[0].value}
+    assert labels["Opened"].is_date and labels["Opened"].number_format == "dd/mm/yyyy"
+    assert labels["Opened"].value.date() == OPENED_EARLIER.date()
+    assert labels["Exported (UTC)"].is_date and labels["Exported (UTC)"].number_format == "dd/mm/yyyy hh:mm"
+    submitted = next(row[2] for row in summary.iter_rows() if row[0].value == "Education")
+    assert submitted.is_date and submitted.number_format.startswith("dd/mm/yyyy")
+    dates = [c for name in workbook.sheetnames for c in _cells(workbook, name) if c.is_date]
+    completed = [c for c in dates if c.value.date() == date(2026, 3, 31)]
+    assert completed and all(c.number_format == "dd/mm/yyyy" for c in completed)
+    assert all(c.number_format.startswith("dd/mm/yyyy") for c in dates)
+    text = [c.value for name in workbook.sheetnames for c in _cells(workbook, name) if isinstance(c.value, str)]
+    assert not [t for t in text if re.search(r"\b20\d\d-\d\d-\d\d\b", t)]
+    # A date inside a sentence reads as people say it.
+    assert workbook["Education"]["B1"].value.startswith("Education, Riverside, T1 (submitted 10 March 2026)")
+
+    # Open: provisional, with how many returns are in, in the title row and the line under it.
+    assert summary["A1"].value.endswith("(provisional, 1 of 3 returns in)")
+    assert summary["A2"].value == ("Provisional: T1 is still open, so these figures can change until the audit is "
+                                   "closed. 1 of 3 returns in.")
+    assert workbook["1 Responses"]["B1"].value.endswith("(provisional, 1 of 3 returns in)")
+    assert workbook.properties.title.endswith("(provisional, 1 of 3 returns in)")
+    csv_text = client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.csv").data.decode("utf-8-sig")
+    assert len(_csv_rows(csv_text, provisional="1 of 3 returns in")) == 46 * 3
+
+    # Closed: final figures, no provisional line; the CSV's rows say "final".
+    scene.services.close_audit(audit, user=scene.board, completed_on=date(2026, 3, 31),
+                               override_reason="closed as the test sets it up")
+    workbook = _workbook(client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.xlsx"))
+    values = [c.value for c in _cells(workbook, "Summary") if isinstance(c.value, str)]
+    assert not [v for v in values if "rovisional" in v]
+    closed = {row[0].value: row[1] for row in workbook["Summary"].iter_rows() if row[0].value}["Date completed"]
+    assert closed.is_date and closed.value.date() == date(2026, 3, 31) and closed.number_format == "dd/mm/yyyy"
+    csv_text = client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.csv").data.decode("utf-8-sig")
+    assert csv_text.startswith("audit,cycle,") and len(_csv_rows(csv_text, provisional=None)) == 46 * 3
+
+
+def test_export_dates_read_in_welsh(client, scene):
+    audit = scene.scored_audit(nasty=False)
+    for position, statement in enumerate(scene.services.framework_of(audit).scored_statements):
+        scene.services.save_response(audit, scene.agencies[0].id, statement.code, score=_score(0, position),
+                                     user=scene.board)
+    scene.services.submit_agency(audit, scene.agencies[0].id, user=scene.board)
+    link = next(p for p in audit.participants if p.agency_id == scene.agencies[0].id)
+    link.submitted_at = datetime(2026, 3, 10, 12, 0)
+    from hsbtrack.extensions import db
+
+    db.session.commit()
+    login(client, scene.board)
+    client.get("/language/cy")
+    workbook = _workbook(client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.xlsx"))
+    titles = [workbook[name]["B1"].value or "" for name in workbook.sheetnames]
+    assert any("cyflwynwyd 10 Mawrth 2026" in t for t in titles), titles
+    summary = workbook.worksheets[0]
+    assert summary["A2"].value.startswith("Dros dro: mae T1 yn dal ar agor")
+    assert summary["A1"].value.endswith("(dros dro, 1 o 3 ffurflen wedi dod i law)")
+
+
 # -- CSV --------------------------------------------------------------------------------------
 
 
@@ -225,9 +315,9 @@ def test_csv_one_row_per_statement_and_agency(client, scene):
     assert response.status_code == 200 and response.mimetype == "text/csv"
     assert response.headers["Content-Disposition"] == 'attachment; filename="riverside-T1-audit.csv"'
     assert response.data.startswith(b"\xef\xbb\xbf")
-    rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8-sig"))))
+    rows = _csv_rows(response.data.decode("utf-8-sig"))
     assert list(rows[0]) == ["audit", "cycle", "domain", "code", "statement", "agency", "score", "evidence",
-                             "assurance", "agreed", "lowest", "spread", "disagreement"]
+                             "assurance", "agreed", "lowest", "spread", "disagreement", "figures"]
     framework = scene.services.framework_of(audit)
     assert len(rows) == 46 * 3
     assert {(r["code"], r["agency"]) for r in rows} == {
@@ -250,7 +340,7 @@ def test_csv_neutralises_formulas(client, scene):
     audit = scene.scored_audit()
     login(client, scene.board)
     text = client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.csv").data.decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = _csv_rows(text)
     evidence = {r["code"]: r["evidence"] for r in rows if r["agency"] == "Education"}
     for code, nasty in NASTY.items():
         assert evidence[code] == "'" + nasty
@@ -264,7 +354,7 @@ def test_csv_unscored_agency_has_blank_scores(client, scene):
     scene.services.save_response(audit, scene.agencies[1].id, "2.2", score=3, user=scene.board)
     login(client, scene.board)
     text = client.get(f"/areas/{scene.area.id}/audits/{audit.id}/export.csv").data.decode("utf-8-sig")
-    rows = list(csv.DictReader(io.StringIO(text)))
+    rows = _csv_rows(text)
     assert len(rows) == 46 * 3
     row = next(r for r in rows if r["code"] == "2.2" and r["agency"] == "Education")
     assert (row["score"], row["agreed"], row["lowest"], row["spread"]) == ("", "3", "3", "0")

@@ -456,15 +456,16 @@ def test_submit_refuses_while_statements_are_blank_and_accepts_when_complete(cli
     login(client, scene.police_lead)
     home = f"/areas/{scene.area.id}/audits/{audit.id}/"
     submit = f"/areas/{scene.area.id}/audits/{audit.id}/agencies/{scene.police.id}/submit"
-    response = post_form(client, submit, {}, page=home)
-    assert response.status_code == 200
+    # (issue 15, finding 4: submitting goes through a confirmation page, which lists what is blank)
+    response = post_form(client, submit, {}, page=submit)
+    assert response.status_code == 422
     assert "Score all 46 statements before submitting: 2 are still blank" in text(response)
-    assert f'id="submit-{scene.police.id}-error"' in text(response)
+    assert 'id="submit-error"' in text(response)
     assert services.participants(audit)[2][0].submitted_at is None  # Police, by name: Education, Health, Police
 
     for code in [s.code for s in framework().scored_statements][-2:]:
         services.save_response(audit, scene.police.id, code, score=1, user=scene.police_lead)
-    response = post_form(client, submit, {}, page=home)
+    response = post_form(client, submit, {}, page=submit)
     assert response.status_code == 302
     page = client.get(home)
     assert "Police has submitted its scores" in text(page)

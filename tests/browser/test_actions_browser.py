@@ -29,12 +29,13 @@ def test_findings_to_actions_to_an_owners_update(page, base_url, scene):
     screenshot(page, "actions_findings")
     form = page.locator("#accept-form")
     for code in ("1.1", "1.2", "1.3"):
-        form.locator(f'input[name="codes"][value="{code}"]').check()
-    title = form.locator('input[name="title-1.1"]')
+        # (issue 15, finding 6: the findings are listed once; each one's "New action" box belongs to the form)
+        page.locator(f'li[data-code="{code}"] input[name="codes"][value="{code}"]').check()
+    title = page.locator('input[name="title-1.1"]')
     assert title.is_visible()  # revealed when its finding is chosen
-    assert title.input_value().startswith("Improve 1.1:")
+    assert title.input_value().startswith("Responses: We capture accurate data")
     title.fill("Agree a continuum of responses across agencies")
-    assert not form.locator('input[name="title-1.4"]').is_visible()
+    assert not page.locator('input[name="title-1.4"]').is_visible()
     form.get_by_label("Owner").select_option(label="Olu Owner (owner@example.org)")
     form.get_by_label("High").check()
     axe_check(page)
@@ -42,7 +43,7 @@ def test_findings_to_actions_to_an_owners_update(page, base_url, scene):
     with page.expect_navigation():
         form.get_by_role("button", name="Create the actions").click()
     assert "3 actions created from the findings" in page.locator(".govuk-notification-banner").inner_text()
-    row = page.locator('tr[data-code="1.1"]')
+    row = page.locator('li[data-code="1.1"]')
     assert "Accepted" in row.inner_text()
     assert row.get_by_role("link", name="Agree a continuum of responses across agencies").count() == 1
     screenshot(page, "actions_findings_decided")

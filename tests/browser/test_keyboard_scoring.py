@@ -126,14 +126,13 @@ def test_an_agency_lead_scores_and_submits_with_the_keyboard_alone(page, base_ur
     assert_focus_visible(page, "comments")
     page.keyboard.type("Scored with the keyboard")
     page.keyboard.press("Tab")
-    assert_focus_visible(page, "date_completed")
-    # Chromium orders the day, month and year boxes by the machine's locale (not the page's)
-    page.keyboard.type("03312026")  # month, day, year
-    if page.input_value("#date_completed") != "2026-03-31":
-        page.keyboard.press("Shift+Tab")
-        page.keyboard.press("Shift+Tab")
-        page.keyboard.type("31032026")  # day, month, year
-    assert page.input_value("#date_completed") == "2026-03-31"
+    # the GOV.UK day, month and year boxes, in the UK order whatever the machine's locale
+    for box, value in (("day", "31"), ("month", "3"), ("year", "2026")):
+        assert_focus_visible(page, f"date_completed-{box}")
+        page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    page.keyboard.press("Shift+Tab")
+    assert page.input_value("#date_completed-year") == "2026"
     tab_to(page, "e => e.id === 'save-next'", "the Save and go to domain 2 button", limit=5)
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -143,6 +142,10 @@ def test_an_agency_lead_scores_and_submits_with_the_keyboard_alone(page, base_ur
     # back on the audit page: Tab to Submit, press Enter
     page.goto(f"{base_url}/areas/{area.id}/audits/{audit.id}/")
     tab_to(page, f"e => e.id === 'submit-{police.id}'", "the Submit button")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    # the confirmation page: Tab to "Submit the return", press Enter
+    tab_to(page, "e => e.id === 'confirm-submit'", "the Submit the return button")
     with page.expect_navigation():
         page.keyboard.press("Enter")
     assert "Police has submitted its scores" in page.inner_text("body")

@@ -44,6 +44,10 @@ def test_overview_compare_and_report_in_a_browser(page, base_url, cycles):
 
     page.goto(f"{base_url}/areas/{area.id}/audits/{t2.id}/overview")
     assert page.get_by_role("heading", name="Overview").is_visible()
+    # the domain sections are folded (an accordion): open them all, then every graph loads
+    for show_all in page.locator(".govuk-accordion__show-all").all():
+        show_all.click()
+        assert show_all.get_attribute("aria-expanded") == "true"
     widths = images_loaded(page)
     assert len(widths) == 6 and all(w > 0 for w in widths), widths
     page.get_by_text("Show the domain radar as a table").click()

@@ -165,7 +165,9 @@ def score_whole_audit_with_buttons(page, base_url, scene, agency, fill):
         assert page.url.endswith(f"/domains/{number}"), page.url
         fill(page, scene, agency, number)
         page.fill("#comments", f"{agency} comments on domain {number}")
-        page.fill("#date_completed", "2026-03-31")
+        page.fill("#date_completed-day", "31")  # the GOV.UK day, month and year boxes
+        page.fill("#date_completed-month", "3")
+        page.fill("#date_completed-year", "2026")
         with page.expect_navigation():
             page.locator("#save-next").click()
     assert page.url.endswith(f"/audits/{scene['audit'].id}/#agency-{scene['agencies'][agency].id}")
@@ -174,6 +176,10 @@ def score_whole_audit_with_buttons(page, base_url, scene, agency, fill):
 def submit(page, scene, agency):
     with page.expect_navigation():
         page.locator(f"#submit-{scene['agencies'][agency].id}").click()
+    # a confirmation page first: what is blank or has no evidence, then "Submit the return"
+    assert page.url.endswith(f"/agencies/{scene['agencies'][agency].id}/submit"), page.url
+    with page.expect_navigation():
+        page.locator("#confirm-submit").click()
     assert f"{agency} has submitted its scores" in page.inner_text("body")
 
 

@@ -17,7 +17,7 @@ from hsbtrack.forms import FlaskForm, GovSubmitInput, GovTextInput, SubmitField
 from hsbtrack.permissions import requires
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
-from hsbtrack.plugins.types import Evidence, NavItem, ScheduledJob, Widget
+from hsbtrack.plugins.types import Evidence, NavItem, ReportSection, ScheduledJob, Widget
 
 PLUGIN = {"title": "Example plugin", "version": "1.2.3", "description": "Proves every hook in the tests."}
 
@@ -101,8 +101,21 @@ def hsbtrack_nav_items(area, user):
 
 
 @hookimpl
+def hsbtrack_region_links(region, user):
+    # the second one only administrators may open: the region page leaves it out for others
+    return [NavItem("Example region link", url_for("plugins.region_plugins", region_id=region.id), order=20),
+            NavItem("Example admin link", url_for("admin.index"), order=30)]
+
+
+@hookimpl
 def hsbtrack_dashboard_widgets(area, user):
     return [Widget("Example widget", "example/widget.html", {"greeting": f"Hello {user.email}"}, order=10)]
+
+
+@hookimpl
+def hsbtrack_report_sections(area, audit, user):
+    return [ReportSection("Example report section", "example-report", "example/report.html",
+                          {"greeting": f"Report on {audit.label}"}, order=90)]
 
 
 @hookimpl

@@ -31,13 +31,14 @@ from tests.conftest import _empty_all_tables, csrf_token, login
 
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 DISCIPLINE = "police"  # (a discipline the training plugin knows)
-ROLES = ("admin", "regional_coordinator", "board_manager", "agency_lead", "training_lead", "viewer", "case_worker",
-         "school_lead", "example_role")
+ROLES = ("admin", "regional_coordinator", "board_manager", "agency_lead", "senior_officer", "training_lead", "viewer",
+         "case_worker", "school_lead", "example_role")
+AGENCY_ROLES = ("agency_lead", "senior_officer")  # held for one agency (Police) of area A
 
 # Markers planted in the world: (text, who may read it). ``may`` gets the role's effective
 # permissions (a set) and the role id.
 MARKERS = {
-    "kestrel-police-evidence": lambda perms, role: "audit.responses.read" in perms or role == "agency_lead",
+    "kestrel-police-evidence": lambda perms, role: "audit.responses.read" in perms or role in AGENCY_ROLES,
     "kestrel-health-evidence": lambda perms, role: "audit.responses.read" in perms,
     "kestrel-caseplan": lambda perms, role: "scotland.cases" in perms,
     "kestrel-member@": lambda perms, role: "members.read" in perms,
@@ -88,7 +89,7 @@ class World:
 
         self.users = {"admin": build.user("admin@example.org", admin=True)}
         for role in ROLES[2:]:
-            agency = self.police if role == "agency_lead" else None
+            agency = self.police if role in AGENCY_ROLES else None
             self.users[role] = build.user(f"{role.replace('_', '.')}@riverside.example", self.area_a, role,
                                           agency=agency)
         self.users["regional_coordinator"] = build.user("coordinator@northvale.example", region=self.region_a,
@@ -256,7 +257,7 @@ def expected(app, route, role, chosen) -> str | int:
         if name not in perms:
             return False
         definition = registry[name]
-        if definition.per_agency and role == "agency_lead" and chosen.get("agency_id") == SIBLING:
+        if definition.per_agency and role in AGENCY_ROLES and chosen.get("agency_id") == SIBLING:
             return definition.any_agency in perms
         return True
 

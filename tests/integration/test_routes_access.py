@@ -74,6 +74,8 @@ class Scene:
         add_region_member(self.region_a, self.user_a.email, "regional_coordinator")
         add_area_member(self.area_a, self.user_a.email, "training_lead")  # training plugin's forms
         add_area_member(self.area_a, self.user_a.email, "case_worker")  # scotland plugin's case pages
+        # signing a return off needs a senior officer of the agency (the sign-off page)
+        add_area_member(self.area_a, self.user_a.email, "senior_officer", agency_id=self.agency_a.id)
         self.viewer_a = world.user("viewer.a@example.org", self.area_a, "viewer")
         self.user_b = world.user("board@zebrafield.example", self.area_b, "board_manager")
         add_region_member(self.region_b, self.user_b.email, "regional_coordinator")

@@ -83,6 +83,10 @@ EXPECTED_NEW_COLUMNS = {
     # 0007_moderation_basis: an agreed score is taken as agreed against the lowest score it has now
     ("audit_agreed_scores", "basis_lowest"):
         lambda before, row: _lowest_score(before, row["audit_id"], row["code"]),
+    # 0008_returns: no audit had a return deadline, no return was signed off
+    ("audits", "return_due_on"): lambda before, row: None,
+    ("audit_agencies", "signed_off_at"): lambda before, row: None,
+    ("audit_agencies", "signed_off_by_id"): lambda before, row: None,
 }
 
 

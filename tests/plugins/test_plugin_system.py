@@ -150,6 +150,8 @@ def test_each_business_event_reaches_the_plugin_by_its_one_name(areas):
     from datetime import date
 
     from hsbtrack.actions import services as actions
+    from hsbtrack.areas.services import add_area_member
+    from hsbtrack.audits import returns
     from hsbtrack.audits import services as audits
     from hsbtrack.events import Event
 
@@ -157,11 +159,14 @@ def test_each_business_event_reaches_the_plugin_by_its_one_name(areas):
     for area in (areas.on, areas.off):  # the same work in both areas; only Riverside's is heard
         audit = audits.open_audit(area, user=board)
         police = area.agencies[0]
+        returns.set_sign_off_required(area, True, user=board)
+        _m, senior, _c = add_area_member(area, f"senior.{area.id}@example.org", "senior_officer", agency_id=police.id)
         audit = audits.get_audit(audit.id)
         for statement in audits.framework_of(audit).scored_statements:
             audits.save_response(audit, police.id, statement.code, score=2, user=board)
         audits.set_agreed_score(audit, "1.1", 1, user=board)
         audits.submit_agency(audit, police.id, user=board)
+        returns.sign_off(audit, police.id, user=senior)
         action = actions.create_action(area, title="Write the pathway", owner=board, due_on=date(2027, 3, 31),
                                        statements=["1.1"], user=board)
         actions.update_action(action, {"status": "in_progress"}, user=board)
@@ -171,7 +176,7 @@ def test_each_business_event_reaches_the_plugin_by_its_one_name(areas):
     assert {area_id for area_id, _kind in example_plugin.saved_events} == {areas.on.id}
     assert kinds.count(Event.RESPONSE_SCORED) == len(audits.framework_of(audit).scored_statements)
     assert [k for k in kinds if k != Event.RESPONSE_SCORED] == [
-        Event.AGREED_SCORE_SET, Event.AGENCY_SUBMITTED, Event.ACTION_CREATED, Event.ACTION_SAVED,
+        Event.AGREED_SCORE_SET, Event.AGENCY_SUBMITTED, Event.RETURN_SIGNED_OFF, Event.ACTION_CREATED, Event.ACTION_SAVED,
         Event.ACTION_PROGRESS_POSTED, Event.AUDIT_CLOSED]
     assert all(isinstance(k, Event) for k in kinds)
 
@@ -192,6 +197,27 @@ def test_a_region_enables_a_plugin_for_its_areas(client, world):
     set_region_plugin(region, "example", True)
     assert "example" in enabled_plugins(inside)
     assert "example" not in enabled_plugins(outside)
+
+
+def test_region_links_only_where_enabled_and_only_pages_the_user_may_open(client, world):
+    from hsbtrack.areas.services import add_region_member
+    from hsbtrack.plugins.services import set_region_plugin
+
+    on, off = world.region("North"), world.region("South")
+    world.area("Riverside", on)
+    world.area("Lakeside", off)
+    set_region_plugin(on, "example", True)
+    coordinator = world.user("coordinator@example.org", region=on, role="regional_coordinator")
+    add_region_member(off, coordinator.email, "regional_coordinator")
+    login(client, coordinator)
+    page = client.get(f"/regions/{on.id}/").get_data(as_text=True)
+    assert f'href="/regions/{on.id}/plugins">Example region link<' in page
+    assert "Example admin link" not in page, "a link to a page the coordinator may not open"
+    assert "Example region link" not in client.get(f"/regions/{off.id}/").get_data(as_text=True)
+
+    admin, as_admin = world.user("admin@example.org", admin=True), client.application.test_client()
+    login(as_admin, admin)
+    assert 'href="/admin/">Example admin link<' in as_admin.get(f"/regions/{on.id}/").get_data(as_text=True)
 
 
 # -- sorting, subsets and discovery ---------------------------------------------------------------

@@ -174,7 +174,8 @@ def test_done_or_cancelled_actions_get_nothing(app, scene, outbox):
     assert len(notifications(kind="action")) == 1
     from hsbtrack.actions import services
 
-    services.update_action(action, {"status": "done"}, user=scene.board)
+    services.update_action(action, {"status": "done", "completion_evidence": "Training register signed off"},
+                           user=scene.board)
     scene.action(due, status="cancelled", title="Cancelled")
     made, mailed = walk(app, due - timedelta(days=6), due + timedelta(days=30), jobs={"core.actions"})
     assert made == {} and mailed == {}
@@ -188,7 +189,7 @@ def test_a_new_due_date_starts_the_reminders_again(app, scene, outbox):
     made, _ = walk(app, due - timedelta(days=7), due + timedelta(days=1), jobs={"core.actions"}, runs_per_day=(9,))
     assert [n.key.split(":")[2] for d in sorted(made) for n in made[d]] == ["due-soon", "overdue-0"]
     new_due = due + timedelta(days=30)
-    services.update_action(action, {"due_on": new_due.isoformat()}, user=scene.board)
+    services.update_action(action, {"due_on": new_due.isoformat(), "record_overdue": True}, user=scene.board)
     made, _ = walk(app, due + timedelta(days=2), new_due, jobs={"core.actions"}, runs_per_day=(9,))
     assert list(made) == [new_due - timedelta(days=7)]
     assert made[new_due - timedelta(days=7)][0].key == f"action:{action.id}:due-soon:{new_due.isoformat()}"

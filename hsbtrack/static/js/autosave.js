@@ -7,7 +7,9 @@
 // and its CSRF token) — with the unit's version (optimistic locking), then shows "Saved" or
 // "Not saved – why" in its status line (an aria-live region) and updates the progress counts.
 // Saves of one unit never overlap: a change made while a save is under way is sent after it,
-// with the version that save returned.
+// with the version that save returned. The domain's date is typed in the GOV.UK day, month and year
+// boxes (three inputs named date_completed) and sent as one ISO date, as the API takes it; a date
+// not finished yet is not sent, and one that is not a real date is not sent either (the page says so).
 
 const TEXT_DELAY_MS = 800;
 const CHOICE_DELAY_MS = 250;
@@ -51,11 +53,15 @@ function start(form) {
     const submitter = event.submitter;
     await Promise.all(busy.map((u) => u.flush()));
     submitting = true;
-    if (submitter) {
-      form.requestSubmit(submitter);
-    } else {
-      form.requestSubmit();
-    }
+    // In a new task: while the form is still firing this submit event (when the saves finished at
+    // once, e.g. a date not finished that is not sent) the browser ignores requestSubmit.
+    setTimeout(() => {
+      if (submitter) {
+        form.requestSubmit(submitter);
+      } else {
+        form.requestSubmit();
+      }
+    }, 0);
   });
 
   window.addEventListener("beforeunload", (event) => {
@@ -119,12 +125,26 @@ class Unit {
     this.report();
   }
 
+  // The date of the day, month and year boxes: "" when blank, "YYYY-MM-DD", undefined while not
+  // finished (some boxes empty, a short year), null when it is not a real date (31 2 2026).
+  dateValue() {
+    const boxes = [...this.element.querySelectorAll('[name="date_completed"]')].map((e) => e.value.trim());
+    if (boxes.length !== 3) return boxes[0] ?? "";
+    const [day, month, year] = boxes;
+    if (!day && !month && !year) return "";
+    if (!day || !month || year.length < 4) return undefined;
+    if (!/^\d{1,2}$/.test(day) || !/^\d{1,2}$/.test(month) || !/^\d{4}$/.test(year)) return null;
+    const when = new Date(Date.UTC(Number(year), Number(month) - 1, Number(day)));
+    if (when.getUTCDate() !== Number(day) || when.getUTCMonth() !== Number(month) - 1) return null;
+    return `${year}-${month.padStart(2, "0")}-${day.padStart(2, "0")}`;
+  }
+
   payload() {
     const field = (name) => this.element.querySelector(`[name="${name}"]`);
     if (this.kind === "domain") {
       return {
         comments: field("comments")?.value ?? "",
-        date_completed: field("date_completed")?.value ?? "",
+        date_completed: this.dateValue(),
         version: Number(this.version?.value || 0),
       };
     }
@@ -147,6 +167,12 @@ class Unit {
 
   async send() {
     const m = this.messages;
+    const body = this.payload();
+    if (this.kind === "domain" && (body.date_completed === undefined || body.date_completed === null)) {
+      this.unsaved = true; // the Save buttons post it, and the page shows any error next to the date
+      this.show(body.date_completed === null ? m.notSaved(m.text("badDate")) : "", body.date_completed === null);
+      return;
+    }
     this.show(m.text("saving"), false);
     let response;
     try {
@@ -158,7 +184,7 @@ class Unit {
           Accept: "application/json",
           "X-CSRFToken": this.csrfToken,
         },
-        body: JSON.stringify(this.payload()),
+        body: JSON.stringify(body),
       });
     } catch {
       this.unsaved = true;

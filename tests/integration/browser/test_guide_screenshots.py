@@ -111,7 +111,7 @@ SHOTS = [
      ["Police", "Change the agreed score"], "at:#partnership-score"),
     ("board@example.org", "board-overview", "/areas/{area}/audits/{t1}/overview", "", ["Domain"], "at:main h1"),
     ("board@example.org", "board-findings", "/areas/{area}/audits/{t1}/findings", "Findings and actions",
-     ["Turn findings into actions"], "at:#accept"),
+     ["add it to an action already open on its statement", "New action"], "at:main h1"),
     ("board@example.org", "board-action-plan", "/areas/{area}/actions/", "", ["Overdue"], "view"),
     ("board@example.org", "board-report", "/areas/{area}/audits/{t1}/report", "", ["Baseline audit (T1)"], "view"),
     ("board@example.org", "board-plugins", "/areas/{area}/plugins", "Plugins", ["training"], "view"),
@@ -119,7 +119,7 @@ SHOTS = [
     ("police@example.org", "lead-audit", "/areas/{area}/audits/{t2}/", "Six-month re-audit (T2)",
      ["Score for Police", "0 of 46 scored"], "at:#agency-progress"),
     ("police@example.org", "lead-scoring", "/areas/{area}/audits/{t2}/agencies/{police}/domains/1", "Domain 1",
-     ["Police: evidence for 1.1", "Evidence supporting this score"], "at:#statement-1-1"),
+     ["In T1 (for reference)", "Evidence supporting this score"], "at:#statement-1-1"),
     ("police@example.org", "lead-my-actions", "/my-actions", "My actions", ["You own 1 action", "Post an update"], "view"),
     ("police@example.org", "lead-action", "/areas/{area}/actions/{action}", "", ["Progress updates"], "at:#updates"),
     # regional coordinator

@@ -41,7 +41,8 @@ help there here more less than about before after today week month year years co
 WORD = re.compile(r"[A-Za-z][\w'’]*")  # dsl_email is one (code) word
 
 # The example plugin of the test suite (tests/example_plugin) is English only: it is not shipped.
-TEST_PLUGIN_TEXTS = ("Example plugin", "Proves every hook in the tests.", "Example role")
+TEST_PLUGIN_TEXTS = ("Example plugin", "Proves every hook in the tests.", "Example role", "Example region link",
+                     "Example report section", "Report on T1", "Report on T2")
 
 
 # Texts that are data although no table holds them: the column names of the uploaded file the walk's

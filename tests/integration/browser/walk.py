@@ -67,7 +67,8 @@ def build_walk_scene(world) -> Scene:
     owners = [board, scene.viewer_a]
     for n, finding in enumerate(actions.findings(t1)[:4]):
         action = actions.accept_findings(t1, [finding.code], owner=owners[n % 2],
-                                         due_on=today() + timedelta(days=60 - 40 * n), user=board)[0]
+                                         due_on=today() + timedelta(days=60 - 40 * n), user=board,
+                                         record_overdue=True)[0]  # (some overdue: recorded late)
         if n % 2:
             actions.update_action(action, {"status": "in_progress", "progress": 40}, user=board)
             actions.add_update(action, "Reported at the partnership meeting.", 40, user=board)

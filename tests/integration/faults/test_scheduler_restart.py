@@ -22,7 +22,8 @@ def build_batch(world):
     owners = [world.user(f"owner{i}@example.org", area, "agency_lead", agency=police) for i in range(OWNERS)]
     due = date.today() - timedelta(days=2)
     for i, owner in enumerate(owners):
-        create_action(area, title=f"Action {i}", owner=owner, due_on=due, statements=["1.1"], user=board)
+        create_action(area, title=f"Action {i}", owner=owner, due_on=due, statements=["1.1"], user=board,
+                      record_overdue=True)
     return {u.id: u.email for u in [board, *owners]}
 
 

@@ -21,6 +21,7 @@ from hsbtrack_regional.services import (
     chase_reviews,
     preset_north_wales,
     regional_actions_for_area,
+    rounds_for_region,
 )
 from hsbtrack_regional.services import remind_annual_report as remind
 from hsbtrack_regional.views import admin_bp, area_bp, region_bp
@@ -82,10 +83,25 @@ def hsbtrack_scheduled_jobs():
 
 @hookimpl
 def hsbtrack_nav_items(area, user):
-    if area.region_id is None or not can(user, Perm.READ_AUDIT, area.id):
+    if area.region_id is None:  # (who may open it: the core asks the page's own permission)
         return []
     return [NavItem(_l("Regional board"), url_for("regional.area_home", area_id=area.id), order=60,
                     active_prefix=f"/areas/{area.id}/regional/")]
+
+
+@hookimpl
+def hsbtrack_region_links(region, user):
+    # The region's page links here (the core shows only those the user may open).
+    links = [NavItem(_l("Regional board"), url_for("regional_region.home", region_id=region.id), order=10)]
+    for order, round_ in enumerate(rounds_for_region(region.id), start=11):
+        links.append(NavItem(_l("Roll-up of %(round)s: %(title)s", round=round_.label, title=round_.title),
+                             url_for("regional_region.round_detail", region_id=region.id, round_id=round_.id),
+                             order=order))
+    links += [NavItem(_l("Regional action plan"), url_for("regional_region.actions", region_id=region.id), order=70),
+              NavItem(_l("Shared commissioning"), url_for("regional_region.commissioning", region_id=region.id),
+                      order=80),
+              NavItem(_l("Annual report"), url_for("regional_region.annual_report", region_id=region.id), order=90)]
+    return links
 
 
 @hookimpl

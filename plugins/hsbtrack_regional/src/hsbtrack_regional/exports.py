@@ -1,13 +1,16 @@
 """The regional annual report as an XLSX workbook: the latest round's roll-up, T1 → T2 → T3 and the
-regional action plan. Formula-safe cells through the core's export helpers."""
+regional action plan. Formula-safe cells and UK dates (real Excel dates shown dd/mm/yyyy) through the
+core's export helpers; while an authority's audit of the latest round is open, the roll-up says its
+figures are provisional, with how many returns are in."""
 
 import io
 
 from flask import Response
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from hsbtrack.actions.services import status_labels
-from hsbtrack.audits.exports import XLSX_MIMETYPE, _Sheet, slugify
+from hsbtrack.audits.exports import PROVISIONAL_FILL, XLSX_MIMETYPE, _Sheet, slugify
 from hsbtrack.audits.overview import language
 from hsbtrack_regional import services
 
@@ -23,13 +26,22 @@ def build_annual_report(region) -> bytes:
     workbook.properties.creator = "hsbtrack"
     rounds = services.rounds_for_region(region.id)
     latest = rounds[-1] if rounds else None
+    members = services.round_status(latest) if latest is not None else []
+    returns = _returns(members)
+    notice = provisional_line(*returns)
+    title = _("%(region)s: regional annual report", region=region.display_name)
+    if notice:
+        title = f"{title} ({provisional_tag(*returns)})"
+        workbook.properties.title = title
 
     sheet = _Sheet(workbook, _("Roll-up")[:31], [12, 50] + [14] * 9)
-    sheet.line([_("%(region)s: regional annual report", region=region.display_name)], bold=True, size=14)
+    sheet.line([title], bold=True, size=14, wrap=False)
+    if notice:
+        sheet.line([notice], bold=True, fill=PROVISIONAL_FILL, wrap=False)
     if latest is None:
         sheet.line([_("No regional round has been opened yet.")])
     else:
-        rollup = services.rollup(latest)
+        rollup = services.rollup(latest, members)
         names = [m.area.display_name for m in rollup.members]
         sheet.line([latest.title])
         sheet.row += 1
@@ -61,6 +73,34 @@ def build_annual_report(region) -> bytes:
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
+
+
+def _returns(members) -> tuple[list, int, int]:
+    """The round's open audits' authorities, and the returns in / expected over those audits."""
+    statuses = services.audits.provisional_status([m.audit for m in members])
+    open_members = [m for m in members if statuses[m.audit.id].provisional]
+    returns_in = sum(statuses[m.audit.id].returns_in for m in open_members)
+    total = sum(statuses[m.audit.id].returns_total for m in open_members)
+    return open_members, returns_in, total
+
+
+def provisional_tag(open_members, returns_in, total) -> str:
+    if not open_members:
+        return ""
+    return ngettext("provisional, %(n)d of %(num)d return in", "provisional, %(n)d of %(num)d returns in",
+                    total, n=returns_in)
+
+
+def provisional_line(open_members, returns_in, total) -> str:
+    """"Provisional: …" while an authority's audit of the round is open, else ""."""
+    if not open_members:
+        return ""
+    return ngettext(
+        "Provisional: the audits of %(authorities)s are still open, so these figures can change until they "
+        "are closed. %(n)d of %(num)d return in.",
+        "Provisional: the audits of %(authorities)s are still open, so these figures can change until they "
+        "are closed. %(n)d of %(num)d returns in.",
+        total, authorities=", ".join(m.area.display_name for m in open_members), n=returns_in)
 
 
 def annual_report_response(region) -> Response:

@@ -4,6 +4,7 @@ from wtforms import SelectMultipleField
 
 from hsbtrack.forms import (
     BooleanField,
+    DayMonthYearField,
     FlaskForm,
     GovCheckboxInput,
     GovSelect,
@@ -16,7 +17,7 @@ from hsbtrack.forms import (
     TextAreaField,
 )
 
-DATE_HINT = _l("For example, 2027-03-31")
+DATE_HINT = _l("For example, 31 3 2027")
 
 
 class PresetForm(FlaskForm):
@@ -38,12 +39,19 @@ class OpenRoundForm(FlaskForm):
     submit = SubmitField(_l("Open the regional round"), widget=GovSubmitInput())
 
 
+# The date fields: a form wrong only in these still goes to the service, so that every other problem is
+# shown at once beside the date's own message (GOV.UK: every error at once).
+DATE_FIELDS = frozenset({"due_on", "start_on", "review_on"})
+
+
 class RegionalActionForm(FlaskForm):
     title = StringField(_l("Title"), widget=GovTextInput())
     description = TextAreaField(_l("Description (optional)"), widget=GovTextArea())
     statements = StringField(_l("Statements"), widget=GovTextInput(),
                              description=_l("Statement codes separated by commas, for example 1.7, 5.4"))
-    due_on = StringField(_l("Due date"), widget=GovTextInput(), description=DATE_HINT)
+    due_on = DayMonthYearField(_l("Due date"), required_message=_l("Enter the due date"), description=DATE_HINT)
+    record_overdue = BooleanField(_l("This action is being recorded late (from an earlier plan)"),
+                                  widget=GovCheckboxInput())
     area_ids = SelectMultipleField(_l("Assign to authorities"), widget=GovCheckboxesInput(), coerce=str)
     submit = SubmitField(_l("Add the regional action"), widget=GovSubmitInput())
 
@@ -54,6 +62,8 @@ class ArrangementForm(FlaskForm):
     area_ids = SelectMultipleField(_l("Partner authorities"), widget=GovCheckboxesInput(), coerce=str)
     cost_share = StringField(_l("Cost share (optional)"), widget=GovTextInput(),
                              description=_l("For example, equal sixths, or by population"))
-    start_on = StringField(_l("Start date"), widget=GovTextInput(), description=DATE_HINT)
-    review_on = StringField(_l("Review date"), widget=GovTextInput(), description=DATE_HINT)
+    start_on = DayMonthYearField(_l("Start date"), required_message=_l("Enter the start date"),
+                                 description=DATE_HINT)
+    review_on = DayMonthYearField(_l("Review date"), required_message=_l("Enter the review date"),
+                                  description=DATE_HINT)
     submit = SubmitField(_l("Add the arrangement"), widget=GovSubmitInput())

@@ -373,6 +373,25 @@ def _trend_means(rows) -> tuple:
     return tuple(out)
 
 
+def open_authorities(members) -> list[tuple[Area, "audits.Provisional"]]:
+    """The authorities among ``members`` (MemberStatus) whose audit is still open, each with the core's
+    :class:`~hsbtrack.audits.services.Provisional` (its returns in): their figures are provisional.
+    One grouped query, none when every audit is closed."""
+    statuses = audits.provisional_status([m.audit for m in members])
+    return [(m.area, statuses[m.audit.id]) for m in members if statuses[m.audit.id].provisional]
+
+
+def open_authorities_by_round(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK) -> dict[int, list]:
+    """``{round id: [(area, Provisional)]}`` for the rounds of the trend (T1 → T3) that have an authority
+    whose audit is still open: that round's regional means are provisional."""
+    rows = region_audits(region_id, framework)
+    round_of = {audit.id: round_.id for round_, _area, audit in rows}
+    grouped = {}
+    for area, status in open_authorities([MemberStatus(area, audit) for _r, area, audit in rows]):
+        grouped.setdefault(round_of[status.audit.id], []).append((area, status))
+    return grouped
+
+
 def data_version_key(rows) -> tuple:
     return tuple((a.id, a.data_version, a.opened_at.isoformat() if a.opened_at else None) for a in rows)
 
@@ -403,10 +422,11 @@ def _parse_area_ids(region, values) -> list[Area]:
     return chosen
 
 
-def create_regional_action(region, *, title, due_on, statements, area_ids, owner, description="", user=None
-                           ) -> RegionalAction:
+def create_regional_action(region, *, title, due_on, statements, area_ids, owner, description="", user=None,
+                           record_overdue=False) -> RegionalAction:
     """A regional action and, in each chosen authority, its own core action (status and updates are
-    the authority's). All or nothing."""
+    the authority's). All or nothing. A due date in the past needs ``record_overdue`` (the core's rule:
+    an action recorded late, from an earlier plan)."""
     errors = {}
     try:
         chosen = _parse_area_ids(region, area_ids)
@@ -418,7 +438,7 @@ def create_regional_action(region, *, title, due_on, statements, area_ids, owner
         try:
             created.append((area, actions.create_action(area, title=title, owner=owner, due_on=due_on,
                                                         statements=statements, description=description,
-                                                        user=user, commit=False)))
+                                                        user=user, commit=False, record_overdue=record_overdue)))
         except ServiceError as error:
             errors.update(error.fields)
             break
@@ -499,7 +519,7 @@ def add_arrangement(region, *, arrangement, service, area_ids, cost_share="", st
             continue
         if dates[name] is None:
             errors[name] = _("Enter a date")
-    if not errors and dates["review_on"] < dates["start_on"]:
+    if dates.get("start_on") and dates.get("review_on") and dates["review_on"] < dates["start_on"]:
         errors["review_on"] = _("The review date must be on or after the start date")
     if errors:
         raise ServiceError(_("The arrangement was not saved: check the fields"), errors)

@@ -19,6 +19,7 @@ from hsbtrack.views_support import current_area
 from hsbtrack_regional import services
 from hsbtrack_regional.exports import annual_report_response
 from hsbtrack_regional.forms import (
+    DATE_FIELDS,
     ArrangementForm,
     OpenRoundForm,
     PresetForm,
@@ -65,6 +66,22 @@ def _radar(axes, series, title, chart_id) -> bytes:
                 f'<title>{escape(title)}</title><text x="20" y="45" font-family="Arial, sans-serif" '
                 f'font-size="22" fill="#0b0c0c">{text}</text></svg>').encode()
     return charts.radar(axes, series, title=title, chart_id=chart_id)
+
+
+def _ready(form) -> bool:
+    """The form is valid, or wrong only in its dates. In the second case the service is still called (with
+    no date, so it saves nothing) to report every other problem at once, beside the date's own message."""
+    if form.validate_on_submit():
+        return True
+    return form.is_submitted() and set(form.errors) <= DATE_FIELDS
+
+
+def _show_errors(form, error) -> None:
+    """The service's messages next to the fields; a date's own message ("must be a real date") wins over the
+    service's for the same field."""
+    fields = {k: v for k, v in error.fields.items() if not (k in DATE_FIELDS and getattr(form, k).errors)}
+    if fields or not form.errors:
+        apply_service_errors(form, ServiceError(error.message, fields))
 
 
 def _member_choices():
@@ -128,8 +145,13 @@ def round_detail(round_id):
     members = services.round_status(round_)
     rollup = services.rollup(round_, members)
     trend = services.trend(g.region.id, round_.framework)
+    open_members = services.open_authorities(members)
+    trend_open = services.open_authorities_by_round(g.region.id, round_.framework)
     return render_template("regional/round.html", region=g.region, round=round_, rollup=rollup, members=members,
-                           trend=trend, lang=language(), **HELPERS)
+                           trend=trend, lang=language(), open_members=open_members,
+                           provisional={p.audit.id: p for _area, p in open_members},
+                           trend_open=trend_open, trend_open_members=[pair for r, _m in trend for pair in trend_open.get(r.id, [])],
+                           **HELPERS)
 
 
 @region_bp.route("/rounds/<int:round_id>/radar.svg")
@@ -139,12 +161,15 @@ def round_radar(round_id):
     members = services.round_status(round_)
     lang = language()
     key = ("regional-radar", round_.id, lang, services.data_version_key([m.audit for m in members]),
-           tuple(m.area.display_name for m in members))
+           tuple((m.area.display_name, m.finished) for m in members))
 
     def render():
         rollup = services.rollup(round_, members)
         axes = [d.short_title_for(lang) for d, _s in rollup.domains]
-        series = [charts.Series(m.area.display_name, tuple(s.by_area.get(m.area.id) for _d, s in rollup.domains))
+        # an authority whose audit is open is named provisional in the key
+        series = [charts.Series(m.area.display_name if m.finished else _("%(cycle)s (provisional)",
+                                                                       cycle=m.area.display_name),
+                                tuple(s.by_area.get(m.area.id) for _d, s in rollup.domains))
                   for m in members]
         return _radar(axes, series, _("Domain scores by authority: %(round)s", round=round_.title),
                       f"regional-{round_.id}")
@@ -157,12 +182,16 @@ def round_radar(round_id):
 def trend_radar():
     lang = language()
     rows = services.region_audits(g.region.id, audits.DEFAULT_FRAMEWORK)
-    key = ("regional-trend", g.region.id, lang, services.data_version_key([a for _r, _ar, a in rows]))
+    # a round with an authority whose audit is open has provisional means: named so in the key
+    provisional = frozenset(r.id for r, _ar, a in rows if a.is_open)
+    key = ("regional-trend", g.region.id, lang, services.data_version_key([a for _r, _ar, a in rows]),
+           tuple(sorted(provisional)))
 
     def render():
         framework = audits.catalogue().get(audits.DEFAULT_FRAMEWORK)
         axes = [d.short_title_for(lang) for d in framework.domains]
-        series = [charts.Series(r.label, tuple(means), r.cycle)
+        series = [charts.Series(_("%(cycle)s (provisional)", cycle=r.label) if r.id in provisional else r.label,
+                                tuple(means), r.cycle)
                   for r, means in services.trend(g.region.id, audits.DEFAULT_FRAMEWORK)]
         return _radar(axes, series, _("Regional domain means, T1 to T3"), f"regional-trend-{g.region.id}")
 
@@ -176,14 +205,15 @@ def actions():
     form.area_ids.choices = _member_choices()
     if request.method == "POST":
         _require_manage()
-        if form.validate_on_submit():
+        if _ready(form):
             codes = [c.strip() for c in (form.statements.data or "").split(",") if c.strip()]
             try:
                 services.create_regional_action(g.region, title=form.title.data, description=form.description.data,
                                                 due_on=form.due_on.data, statements=codes,
-                                                area_ids=form.area_ids.data, owner=current_user, user=current_user)
+                                                area_ids=form.area_ids.data, owner=current_user, user=current_user,
+                                                record_overdue=bool(form.record_overdue.data))
             except ServiceError as error:
-                apply_service_errors(form, error)
+                _show_errors(form, error)
             else:
                 flash(_("The regional action has been added to each authority's plan"), "success")
                 return redirect(url_for("regional_region.actions"))
@@ -200,14 +230,14 @@ def commissioning():
     form.area_ids.choices = _member_choices()
     if request.method == "POST":
         _require_manage()
-        if form.validate_on_submit():
+        if _ready(form):
             try:
                 services.add_arrangement(g.region, arrangement=form.arrangement.data, service=form.service.data,
                                          area_ids=form.area_ids.data, cost_share=form.cost_share.data,
                                          start_on=form.start_on.data, review_on=form.review_on.data,
                                          user=current_user)
             except ServiceError as error:
-                apply_service_errors(form, error)
+                _show_errors(form, error)
             else:
                 flash(_("The arrangement has been added to the register"), "success")
                 return redirect(url_for("regional_region.commissioning"))
@@ -222,9 +252,12 @@ def commissioning():
 def annual_report():
     rounds = services.rounds_for_region(g.region.id)
     latest = rounds[-1] if rounds else None
-    rollup = services.rollup(latest) if latest else None
+    members = services.round_status(latest) if latest else []
+    rollup = services.rollup(latest, members) if latest else None
+    open_members = services.open_authorities(members)
 
     return render_template("regional/annual_report.html", region=g.region, round=latest, rollup=rollup,
+                           open_members=open_members, open_ids={area.id for area, _p in open_members},
                            trend=services.trend(g.region.id), plan=services.regional_plan(g.region.id),
                            statuses=status_labels(), summary=services.status_summary, lang=language(),
                            deadline=services.report_deadline(services.today()), **HELPERS)
@@ -244,7 +277,9 @@ def annual_report_xlsx():
 def area_home():
     area = current_area()
     round_ = services.latest_round_for_area(area)
-    rollup = services.rollup(round_) if round_ else None
+    members = services.round_status(round_) if round_ else []
+    rollup = services.rollup(round_, members) if round_ else None
+    open_members = services.open_authorities(members)
     shared = services.shares_scores(area.region_id)
     beside = None
     if rollup is not None and not shared:  # only what cannot pin down another authority
@@ -255,7 +290,9 @@ def area_home():
                            beside=beside, bands=services.BANDS, band_names=_band_names(), min_others=services.MIN_OTHERS,
                            regional_actions=services.regional_actions_for_area(area.id),
                            arrangements=services.arrangements_for_area(area), lang=language(),
-                           statuses=status_labels(), **HELPERS)
+                           statuses=status_labels(), own_open=next((p for a, p in open_members if a.id == area.id), None),
+                           # other authorities still open: counted on the page, never named
+                           others_open=[(a, p) for a, p in open_members if a.id != area.id], **HELPERS)
 
 
 def _band_names() -> list[str]:

@@ -3,6 +3,7 @@ review scheduling, access logging and suppressed aggregates. No request objects 
 
 from datetime import date, timedelta
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
@@ -229,7 +230,7 @@ def move_to(case, stage: str, on, *, reason=None, note="", user=None) -> CarmCas
         raise ServiceError.field("stage", _("A case at this stage cannot move there"))
     on = _date(on, "on", errors, not_after=today())
     if on is not None and on < case.stage_on:
-        errors["on"] = _("The date cannot be before the case's current stage (%(date)s)", date=case.stage_on.isoformat())
+        errors["on"] = _("The date cannot be before the case's current stage (%(date)s)", date=format_date(case.stage_on, "d MMMM yyyy"))
     has_meeting = db.session.scalar(select(func.count(Meeting.id)).where(Meeting.case_id == case.id)) > 0
     if stage == "initial_meeting" and not has_meeting:
         errors["stage"] = _("Record the initial CARM meeting first")
@@ -485,12 +486,12 @@ def scan_reviews(app, now) -> int:
             with in_language_of(user):
                 if kind == "soon":
                     subject = _("CARM review of case %(ref)s due on %(date)s", ref=case.reference,
-                                date=case.next_review_on.isoformat())
+                                date=format_date(case.next_review_on, "d MMMM yyyy"))
                 elif kind == "due":
                     subject = _("CARM review of case %(ref)s is due today", ref=case.reference)
                 else:
                     subject = _("CARM review of case %(ref)s is overdue (due %(date)s)", ref=case.reference,
-                                date=case.next_review_on.isoformat())
+                                date=format_date(case.next_review_on, "d MMMM yyyy"))
             note = notify(user, key=f"scotland.review.{case.id}.{case.next_review_on.isoformat()}.{kind}.{user.id}",
                           kind="scotland.review", subject=subject, link=link, area_id=area.id, email=False)
             sent += note is not None

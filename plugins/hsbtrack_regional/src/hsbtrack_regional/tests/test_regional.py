@@ -19,6 +19,11 @@ def north_wales(world):
     return region
 
 
+def _parts(day: date) -> list[str]:
+    """A date as the GOV.UK date input posts it: day, month, year."""
+    return [str(day.day), str(day.month), str(day.year)]
+
+
 def _areas(region):
     from hsbtrack_regional import services
 
@@ -313,7 +318,7 @@ def test_a_regional_action_assigned_to_two_authorities_shows_in_both_plans(clien
     coordinator = _coordinator(world, north_wales.id)
     login(client, coordinator)
     response = post_form(client, f"/regions/{north_wales.id}/regional/actions/", {
-        "title": "One HSB pathway", "statements": "3.1, 3.2", "due_on": "2030-01-31",
+        "title": "One HSB pathway", "statements": "3.1, 3.2", "due_on": ["31", "1", "2030"],
         "area_ids": [str(areas["Conwy"].id), str(areas["Wrexham"].id)]})
     assert response.status_code == 302
     [(regional, assignments)] = services.regional_plan(north_wales.id)
@@ -341,7 +346,7 @@ def test_a_bad_regional_action_shows_errors_and_saves_nothing(client, world, nor
 
     login(client, _coordinator(world, north_wales.id))
     response = post_form(client, f"/regions/{north_wales.id}/regional/actions/", {
-        "title": "", "statements": "9.9", "due_on": "soon"})
+        "title": "", "statements": "9.9", "due_on": ["soon", "", ""]})
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     assert "govuk-error-message" in page and "Choose at least one authority" in page
@@ -363,7 +368,7 @@ def test_commissioning_is_evidence_on_1_7_and_reviews_are_chased_once(app, clien
     response = post_form(client, f"/regions/{north_wales.id}/regional/commissioning/", {
         "arrangement": "HSB assessment service", "service": "Specialist assessment",
         "area_ids": [str(areas["Conwy"].id), str(areas["Gwynedd"].id)], "cost_share": "Half each",
-        "start_on": (today - timedelta(days=100)).isoformat(), "review_on": (today + timedelta(days=10)).isoformat()})
+        "start_on": _parts(today - timedelta(days=100)), "review_on": _parts(today + timedelta(days=10))})
     assert response.status_code == 302
     audit = open_audit(areas["Conwy"])
     evidence = collect("hsbtrack_statement_evidence", areas["Conwy"], audit=audit, codes=["1.7"])
@@ -378,7 +383,7 @@ def test_commissioning_is_evidence_on_1_7_and_reviews_are_chased_once(app, clien
 def test_a_bad_arrangement_shows_errors(client, world, north_wales):
     login(client, _coordinator(world, north_wales.id))
     response = post_form(client, f"/regions/{north_wales.id}/regional/commissioning/", {
-        "arrangement": "", "service": "x", "start_on": "2026-05-01", "review_on": "2026-01-01"})
+        "arrangement": "", "service": "x", "start_on": ["1", "5", "2026"], "review_on": ["1", "1", "2026"]})
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "Enter the name of the arrangement" in page
     assert services_count() == 0
@@ -406,6 +411,43 @@ def test_annual_report_page_xlsx_and_reminder(app, client, world, t1):
         assert services.remind_annual_report(date(2027, 1, 10)) == 0
         assert services.remind_annual_report(date(2027, 7, 10)) == 1
         assert services.remind_annual_report(date(2027, 7, 20)) == 0
+
+
+def test_annual_report_xlsx_has_uk_dates_and_says_open_rounds_are_provisional(client, world, t1):
+    import io
+
+    from openpyxl import load_workbook
+
+    from hsbtrack.audits import services as audits
+    from hsbtrack_regional import services
+
+    coordinator = _coordinator(world, t1.region_id)
+    from hsbtrack.areas.models import Region
+
+    region = db.session.get(Region, t1.region_id)
+    areas = {a.name: a for a in services.member_areas(region)}
+    services.create_regional_action(region, title="Shared pathway", due_on="2030-01-31", statements=["1.1"],
+                                    area_ids=[str(areas["Conwy"].id)], owner=coordinator)
+    login(client, coordinator)
+    workbook = load_workbook(io.BytesIO(client.get(f"/regions/{t1.region_id}/regional/annual-report.xlsx").data))
+    rollup = workbook["Roll-up"]
+    open_members = [m for m in services.round_status(t1) if m.audit.is_open]
+    returns = audits.provisional_status([m.audit for m in open_members])
+    returns_in = sum(p.returns_in for p in returns.values())
+    total = sum(p.returns_total for p in returns.values())
+    assert open_members and total
+    assert rollup["A1"].value.endswith(f"(provisional, {returns_in} of {total} returns in)")
+    assert rollup["A2"].value.startswith("Provisional: the audits of ")
+    assert rollup["A2"].value.endswith(f"{returns_in} of {total} returns in.")
+    assert all(m.area.display_name in rollup["A2"].value for m in open_members)
+    due = next(row[1] for row in workbook["Action plan"].iter_rows(min_row=2) if row[0].value == "Shared pathway")
+    assert due.is_date and due.value.date() == date(2030, 1, 31) and due.number_format == "dd/mm/yyyy"
+
+    for member in open_members:  # every authority closes: the figures are final, and say nothing more
+        audits.close_audit(member.audit, override_reason="closed as the test sets it up")
+    workbook = load_workbook(io.BytesIO(client.get(f"/regions/{t1.region_id}/regional/annual-report.xlsx").data))
+    values = [c.value for row in workbook["Roll-up"].iter_rows() for c in row if isinstance(c.value, str)]
+    assert not [v for v in values if "rovisional" in v]
 
 
 def test_scheduled_jobs_are_registered_and_run(app, world, north_wales):

@@ -91,6 +91,8 @@ def test_stages_are_checked(carm):
     with pytest.raises(ServiceError) as error:
         services.move_to(case, "decision", date(2026, 1, 1))  # before the referral
     assert "on" in error.value.fields
+    # the date in the message is a UK date, as people read it, not ISO
+    assert error.value.fields["on"] == "The date cannot be before the case's current stage (5 January 2026)"
     services.move_to(case, "decision", date(2026, 1, 10))
     with pytest.raises(ServiceError) as error:
         services.move_to(case, "initial_meeting", date(2026, 1, 20))
@@ -207,8 +209,8 @@ def test_review_reminders_at_the_right_dates(app, carm):
     assert scan(due + timedelta(days=2)) == 0
     subjects = services.db.session.scalars(select(Notification.subject).where(Notification.user_id == carm["worker"].id)
                                            .order_by(Notification.id)).all()
-    assert subjects == ["CARM review of case GLN-1 due on 2026-03-15", "CARM review of case GLN-1 is due today",
-                        "CARM review of case GLN-1 is overdue (due 2026-03-15)"]
+    assert subjects == ["CARM review of case GLN-1 due on 15 March 2026", "CARM review of case GLN-1 is due today",
+                        "CARM review of case GLN-1 is overdue (due 15 March 2026)"]
     assert scan(due + timedelta(days=30)) == 0  # nobody else: the foreign worker never hears of it
     assert services.db.session.scalar(select(func.count(Notification.id)).where(
         Notification.user_id == carm["foreign_worker"].id)) == 0

@@ -60,3 +60,50 @@ def test_coordinator_enables_the_region_and_sees_three_authorities_roll_up(page,
     page.goto(f"{base_url}/regions/{region.id}/regional/rounds/{round_.id}/radar.svg")
     svg = page.content()
     assert "Conwy" in svg and "Gwynedd" in svg and "Wrexham" in svg
+
+
+def test_a_bad_date_on_the_regional_action_plan_shows_beside_the_field_with_every_error(page, base_url, world):
+    """Issue 15: GOV.UK date inputs, every error at once (English and Welsh); the T1 round's open
+    authorities are provisional on the trend."""
+    from hsbtrack_regional import services
+    from hsbtrack_regional.demo import build
+
+    region, round_ = build()
+    coordinator = world.user("coordinator@example.org", region=region, role="regional_coordinator")
+    browser_login(page, base_url, coordinator.email)
+    page.goto(f"{base_url}/regions/{region.id}/regional/actions/")
+    assert page.locator('input[type="date"]').count() == 0
+    page.locator("#due_on-day").fill("31")
+    page.locator("#due_on-month").fill("2")
+    page.locator("#due_on-year").fill("2030")
+    page.get_by_label("Statements").fill("9.9")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Add the regional action").click()
+    summary = page.locator(".govuk-error-summary").inner_text()
+    for message in ("Due date must be a real date, like 31 3 2027", "Choose at least one authority"):
+        assert message in summary
+    assert len(page.locator(".govuk-error-summary__list li").all()) >= 4  # title, statements, date, authorities
+    assert "Due date must be a real date" in page.locator("#due_on-error").inner_text()
+    assert page.locator("#due_on-day").input_value() == "31"
+    axe_check(page)
+    screenshot(page, "regional_action_date_errors")
+    link = page.locator(".govuk-error-summary").get_by_role("link", name="Due date must be a real date")
+    assert link.get_attribute("href") == "#due_on" and page.locator("#due_on .govuk-date-input__input").count() == 3
+
+    page.goto(f"{base_url}/language/cy?next=/regions/{region.id}/regional/actions/")
+    page.locator("#due_on-day").fill("31")
+    page.locator("#due_on-month").fill("2")
+    page.locator("#due_on-year").fill("2030")
+    with page.expect_navigation():
+        page.locator('form button[type="submit"], form input[type="submit"]').last.click()
+    assert page.locator(".govuk-error-summary").count() == 1
+    assert page.locator("#due_on-error").is_visible()
+    screenshot(page, "regional_action_date_errors_cy")
+
+    page.goto(f"{base_url}/language/en?next=/regions/{region.id}/regional/rounds/{round_.id}/%23trend")
+    notice = page.locator('[data-provisional-notice="trend"]').inner_text()
+    open_names = [m.area.display_name for m in services.round_status(round_) if not m.finished]
+    assert all(f"{name} (T1): 0 of 5 returns in" in notice for name in open_names)
+    assert "Provisional" in page.locator("#trend-table thead").inner_text()
+    page.locator("#trend").scroll_into_view_if_needed()
+    screenshot(page, "regional_trend_provisional")
