@@ -5,11 +5,13 @@ from urllib.parse import quote, urlsplit
 from flask import abort, g, jsonify, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from govuk_frontend_wtf.main import wtforms_errors
 from jinja2 import pass_context
 
 from hsbtrack.api.errors import api_http_error, service_error
 from hsbtrack.areas.services import areas_for_user
 from hsbtrack.errors import ServiceError
+from hsbtrack.forms import DayMonthYearField
 from hsbtrack.i18n import LANGUAGE_NAMES, current_language
 from hsbtrack.permissions import can, may_open
 from hsbtrack.plugins.services import collect, collect_for_region, terminology
@@ -124,6 +126,16 @@ def may(permission: str, area=None) -> bool:
     return current_user.is_authenticated and area is not None and can(current_user, permission, area.id)
 
 
+def form_error_summary(form, params):
+    """The error summary's parameters for a form: every error, each linking to its field. A GOV.UK date
+    input links to its day box (the group itself takes no focus, so the link would go nowhere)."""
+    summary = wtforms_errors(form, params)
+    date_groups = {f"#{field.id}": f"#{field.id}-day" for field in form if isinstance(field, DayMonthYearField)}
+    for item in summary["errorList"]:
+        item["href"] = date_groups.get(item.get("href"), item.get("href"))
+    return summary
+
+
 def register_template_helpers(app) -> None:
     from flask_babel import get_locale
     from govuk_frontend_wtf.main import WTFormsHelpers
@@ -133,6 +145,7 @@ def register_template_helpers(app) -> None:
     app.add_template_global(get_locale)
     app.add_template_global(english_text_attr)
     app.add_template_global(url_each)
+    app.add_template_global(form_error_summary)
     app.add_template_global(may)
 
     @app.context_processor

@@ -488,6 +488,22 @@ def _edit_data(form, action, board) -> dict:
     return data
 
 
+CONFIRM_CANCEL = "confirm_cancel"  # the field the "Yes, cancel the action" button posts
+
+
+def _asks_to_cancel(form, action) -> bool:
+    """The form is otherwise valid and moves the action to cancelled without the page's confirmation yet.
+    (Only the page asks: the API cancels in one call, and the services keep the rules either way.)"""
+    return (not form.errors and form.status.data == "cancelled" and action.status != "cancelled"
+            and not request.form.get(CONFIRM_CANCEL))
+
+
+def _carried_fields() -> list[tuple[str, str]]:
+    """The posted values to send again, unchanged, with the confirmation."""
+    return [(name, value) for name, value in request.form.items(multi=True)
+            if name not in ("csrf_token", "submit", CONFIRM_CANCEL)]
+
+
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @requires(Perm.READ_ACTIONS)
 def edit(area_id, action_id):
@@ -505,7 +521,7 @@ def edit(area_id, action_id):
         _prepare_action_form(form, area, framework, current_owner=action.owner)
     else:
         form.status.choices = _status_choices()
-    conflict, refused, status = None, None, 200
+    conflict, refused, confirm_cancel, status = None, None, None, 200
     if request.method == "GET":
         form.status.data = action.status
         form.progress.data = str(action.progress)
@@ -520,31 +536,35 @@ def edit(area_id, action_id):
             form.due_on.data = action.due_on
             form.priority.data = action.priority
     elif (_ready(form) if board else form.validate_on_submit()):
-        try:
-            services.update_action(action, _edit_data(form, action, board), user=current_user,
-                                   expected_version=form.version.data or None)
-        except ConflictError as error:
-            db.session.rollback()
-            conflict, status = error.message, 409
-        except ForbiddenError as error:
-            db.session.rollback()  # e.g. an owner posting a new title: only the board may change it
-            refused, status = error.message, 403
-        except ServiceError as error:
-            db.session.rollback()
-            if board:
-                _show_errors(form, error)
-            else:
-                apply_service_errors(form, error)
-            status = 422 if board and form.due_on.errors else error.status
+        if _asks_to_cancel(form, action):
+            confirm_cancel = _carried_fields()  # nothing saved: the page asks first
         else:
-            flash(_("The action has been saved"), "success")
-            return redirect(url_for("actions.detail", area_id=area.id, action_id=action.id))
+            try:
+                services.update_action(action, _edit_data(form, action, board), user=current_user,
+                                       expected_version=form.version.data or None)
+            except ConflictError as error:
+                db.session.rollback()
+                conflict, status = error.message, 409
+            except ForbiddenError as error:
+                db.session.rollback()  # e.g. an owner posting a new title: only the board may change it
+                refused, status = error.message, 403
+            except ServiceError as error:
+                db.session.rollback()
+                if board:
+                    _show_errors(form, error)
+                else:
+                    apply_service_errors(form, error)
+                status = 422 if board and form.due_on.errors else error.status
+            else:
+                flash(_("The action has been saved"), "success")
+                return redirect(url_for("actions.detail", area_id=area.id, action_id=action.id))
     else:
         status = 422
     if conflict:
         db.session.refresh(action)
     return render_template("actions/form.html", area=area, form=form, framework=framework, action=action,
-                           board=board, conflict=conflict, refused=refused,
+                           board=board, conflict=conflict, refused=refused, confirm_cancel=confirm_cancel,
+                           cancel_confirmed=bool(request.form.get(CONFIRM_CANCEL)),
                            chosen=set(form.statements.data or []) if board else set(), statuses=services.status_labels(),
                            priorities=services.priority_labels(), lang=current_language()), status
 

@@ -87,13 +87,18 @@ def members(area_id):
                            roles=services.role_labels())
 
 
-@bp.route("/areas/<int:area_id>/members/<int:membership_id>/remove", methods=["POST"])
+@bp.route("/areas/<int:area_id>/members/<int:membership_id>/remove", methods=["GET", "POST"])
 @requires(Perm.MANAGE_MEMBERS)
 def remove_member(area_id, membership_id):
-    area = loaded("area_id")
+    """GET asks (what removing the role means); POST removes it."""
+    area = set_current_area(loaded("area_id"))
     membership = db.session.get(Membership, membership_id)
     if membership is None or membership.area_id != area.id:
         abort(404)
+    if request.method == "GET":
+        agency = db.session.get(Agency, membership.agency_id) if membership.agency_id else None
+        return render_template("areas/remove_member.html", area=area, membership=membership, agency=agency,
+                               role=services.role_labels().get(membership.role, membership.role))
     email = membership.user.email
     services.remove_membership(membership)
     flash(_("The role of %(email)s has been removed", email=email), "success")

@@ -222,6 +222,14 @@ def set_language(user: User, code: str) -> None:
         db.session.commit()
 
 
+def own_active_api_token(user: User, token_id: int) -> ApiToken | None:
+    """One of the user's own tokens that is still in use; None otherwise (another's, revoked, unknown)."""
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id or token.revoked_at is not None:
+        return None
+    return token
+
+
 def revoke_api_token(user: User, token_id: int) -> bool:
     """Revoke one of the user's own tokens; False when it is not theirs (or does not exist)."""
     token = db.session.get(ApiToken, token_id)

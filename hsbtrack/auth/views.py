@@ -104,9 +104,15 @@ def account():
                            tokens=tokens, new_token=new_token, form=form)
 
 
-@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
 @requires(Perm.SIGNED_IN)
 def revoke_token(token_id):
+    """GET asks (what revoking means); POST revokes."""
+    if request.method == "GET":
+        token = services.own_active_api_token(current_user, token_id)
+        if token is None:
+            abort(404)
+        return render_template("auth/revoke_token.html", token=token)
     if not services.revoke_api_token(current_user, token_id):
         abort(404)
     flash(_("The token has been revoked"), "success")

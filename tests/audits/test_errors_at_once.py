@@ -44,5 +44,10 @@ def test_the_close_page_says_what_else_is_missing_when_its_date_is_wrong(client,
     assert response.status_code == 422
     assert "Date completed must be a real date" in html
     assert "Give a reason to close the audit with these problems outstanding" in error_next_to(html, "override_reason")
+    # the summary links each error to where it can be put right: a date to its day box
+    summary = html[html.index('data-module="govuk-error-summary"'):]
+    summary = summary[:summary.index("</ul>")]
+    assert 'href="#completed_on-day"' in summary and 'href="#override_reason"' in summary
+    assert 'id="completed_on-day"' in html
     db.session.expire_all()
     assert services.get_audit(audit.id).is_open
