@@ -24,6 +24,7 @@ from hsbtrack.permissions import PUBLIC, requires
 from hsbtrack.plugins.registry import PluginRegistry
 from hsbtrack.scheduler.runner import start_embedded
 from hsbtrack.security import register_converters
+from hsbtrack.storage import configure_storage
 from hsbtrack.transactions import configure_database
 from hsbtrack.views_support import register_error_pages, register_template_helpers
 
@@ -34,6 +35,7 @@ CORE_MODULES = (
     "hsbtrack.areas.hooks",
     "hsbtrack.frameworks.hooks",
     "hsbtrack.audits.hooks",
+    "hsbtrack.documents.hooks",
     "hsbtrack.actions.hooks",
     "hsbtrack.dashboard.hooks",
     "hsbtrack.scheduler.hooks",
@@ -65,6 +67,7 @@ def create_app(config: dict | None = None, plugins: dict | None = None) -> Flask
     configure_settings(app, config)
     configure_logging(app)
     configure_extensions(app)
+    configure_storage(app)
     configure_plugins(app, plugins)
     configure_roles(app)
     configure_catalogue(app)

@@ -65,6 +65,8 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         "PERMANENT_SESSION_LIFETIME": int(env.get("HSBTRACK_SESSION_MINUTES", "480")) * 60,
         "WTF_CSRF_TIME_LIMIT": None,
         "MAX_CONTENT_LENGTH": int(env.get("HSBTRACK_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        # a document upload's own limit (its routes allow it beside the general request cap above)
+        "HSBTRACK_DOCUMENT_MAX_MB": int(env.get("HSBTRACK_DOCUMENT_MAX_MB", "50")),
         "HSBTRACK_PLUGINS": env.get("HSBTRACK_PLUGINS", "*"),
         "HSBTRACK_LOGIN_MAX_FAILURES": int(env.get("HSBTRACK_LOGIN_MAX_FAILURES", "5")),
         "HSBTRACK_LOGIN_WINDOW_MINUTES": int(env.get("HSBTRACK_LOGIN_WINDOW_MINUTES", "15")),
@@ -75,6 +77,15 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         # a client could then choose its own address and slip past sign-in throttling.
         "HSBTRACK_TRUSTED_PROXIES": int(env.get("HSBTRACK_TRUSTED_PROXIES", "0")),
         "HSBTRACK_SCHEDULER": env.get("HSBTRACK_SCHEDULER", "embedded" if mode == "development" else "off"),
+        # Document storage (docs/operator.md, "Document storage"): empty for <instance>/documents on
+        # local disk, file:///path, or s3://bucket[/prefix] with the S3 settings below.
+        "HSBTRACK_STORAGE_URL": env.get("HSBTRACK_STORAGE_URL", ""),
+        "HSBTRACK_STORAGE_ACCEL_PREFIX": env.get("HSBTRACK_STORAGE_ACCEL_PREFIX", ""),
+        "HSBTRACK_S3_ENDPOINT_URL": env.get("HSBTRACK_S3_ENDPOINT_URL", ""),
+        "HSBTRACK_S3_ACCESS_KEY_ID": env.get("HSBTRACK_S3_ACCESS_KEY_ID", ""),
+        "HSBTRACK_S3_SECRET_ACCESS_KEY": env.get("HSBTRACK_S3_SECRET_ACCESS_KEY", ""),
+        "HSBTRACK_S3_REGION": env.get("HSBTRACK_S3_REGION", ""),
+        "HSBTRACK_S3_PRESIGNED_DOWNLOADS": _bool(env.get("HSBTRACK_S3_PRESIGNED_DOWNLOADS"), False),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),

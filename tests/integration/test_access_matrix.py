@@ -18,6 +18,7 @@ A route that names no permission fails. One world is built for the module; every
 a savepoint that is rolled back, so each starts from the same world.
 """
 
+import io
 import re
 from collections import defaultdict
 from contextlib import contextmanager
@@ -71,6 +72,7 @@ class World:
         from hsbtrack.areas.services import add_area_member, add_region_member, create_region
         from hsbtrack.audits.services import open_audit, save_response
         from hsbtrack.auth.services import issue_api_token
+        from hsbtrack.documents.services import upload_to_response
         from hsbtrack.extensions import db
         from hsbtrack.notifications.services import notify
         from hsbtrack.plugins.services import registry, set_region_plugin
@@ -104,6 +106,13 @@ class World:
         save_response(self.audit_a, self.police.id, "1.1", score=1, evidence="kestrel-police-evidence")
         save_response(self.audit_a, self.health.id, "1.1", score=3, evidence="kestrel-health-evidence")
         save_response(self.audit_b, self.agency_b.id, "1.1", score=1, evidence="Zebrafield evidence")
+        # documents behind those responses (their titles are evidence too)
+        self.document_a = upload_to_response(self.audit_a, self.police.id, "1.1", io.BytesIO(b"%PDF-1.4\n"), "a.pdf",
+                                             title="kestrel-police-evidence report")
+        self.document_a2 = upload_to_response(self.audit_a, self.health.id, "1.1", io.BytesIO(b"%PDF-1.4\n"),
+                                              "h.pdf", title="kestrel-health-evidence report")
+        self.document_b = upload_to_response(self.audit_b, self.agency_b.id, "1.1", io.BytesIO(b"%PDF-1.4\n"),
+                                             "z.pdf", title="Zebrafield report")
         board_a = self.users["board_manager"]
         self.action_a = create_action(self.area_a, title="Riverside pathway", owner=board_a, due_on=date(2030, 1, 1),
                                       statements=["1.1"])
@@ -193,6 +202,7 @@ def values(w, role):
         "agency_id": {OWN: w.police, FOREIGN: w.agency_b, SIBLING: w.health},
         "audit_id": {OWN: w.audit_a, FOREIGN: w.audit_b},
         "action_id": {OWN: w.action_a, FOREIGN: w.action_b, SIBLING: w.walled},
+        "document_id": {OWN: w.document_a, FOREIGN: w.document_b, SIBLING: w.document_a2},  # (Police's, Health's)
         "case_id": {OWN: w.case_a, FOREIGN: w.case_b},
         "school_id": {OWN: w.school_a, FOREIGN: w.school_b, SIBLING: w.school_a2},
         "membership_id": {OWN: w.membership_a, FOREIGN: w.membership_b},
@@ -257,7 +267,8 @@ def expected(app, route, role, chosen) -> str | int:
         if name not in perms:
             return False
         definition = registry[name]
-        if definition.per_agency and role in AGENCY_ROLES and chosen.get("agency_id") == SIBLING:
+        if definition.per_agency and role in AGENCY_ROLES and SIBLING in (chosen.get("agency_id"),
+                                                                          chosen.get("document_id")):
             return definition.any_agency in perms
         return True
 

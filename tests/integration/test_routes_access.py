@@ -154,6 +154,16 @@ def _training_import(s, side):
     return s._once("training_import", side, lambda: save_upload(area, None, "t.csv", b"Name,Agency\nAnn,Police\n"))
 
 
+def _document(s, side):
+    from io import BytesIO
+
+    from hsbtrack.documents.services import upload_to_response
+
+    audit = s.audit(side)
+    return s._once("document", side, lambda: upload_to_response(
+        audit, audit.area.agencies[0].id, "1.1", BytesIO(b"%PDF-1.4\n"), "a.pdf").id)
+
+
 # URL argument -> value. ``Owned`` values pick the own or the other object; plain values (strings
 # naming catalogue entries or plugins) are the same for everyone. Functions receive the Scene.
 CONVERTERS = {
@@ -167,6 +177,7 @@ CONVERTERS = {
     "action_id": Owned(lambda s: s.action(OWN).id, lambda s: s.action(FOREIGN).id),
     "notification_id": Owned(lambda s: s.notification(OWN).id, lambda s: s.notification(FOREIGN).id),
     "import_id": Owned(lambda s: _training_import(s, OWN), lambda s: _training_import(s, FOREIGN)),
+    "document_id": Owned(lambda s: _document(s, OWN), lambda s: _document(s, FOREIGN)),
     "slug": "nspcc-hsb-2019",
     "framework": "nspcc-hsb-2019",
     "name": "example",

@@ -1,0 +1,1 @@
+"""Documents: files behind an agency's response (the evidence library, issue 16)."""
