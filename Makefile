@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HSBTRACK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-core lint security install assets migrate demo bench load clean wheel test-browser guide-screenshots ci translations translations-extract
+.PHONY: run test test-core lint security install assets migrate demo bench load clean wheel test-browser guide-screenshots ci translations translations-extract document-memory
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -104,6 +104,10 @@ bench: install
 ## make load: 50 users for 60 s (LOAD_USERS, LOAD_SECONDS, LOAD_WORKERS) against gunicorn on PostgreSQL
 ## (DATABASE_URL required: a database it may fill with the benchmark data) through the pages and the API,
 ## with locust; appends the latencies to docs/benchmarks.md and fails on any failed request.
+## make document-memory: a 50 MB document uploaded and downloaded through a running app, with the server's peak memory
+document-memory: install
+	$(PY) scripts/document_memory.py
+
 load: install
 	$(PY) -m pip install --quiet -e '.[test,prod,load]'
 	$(PY) loadtest/run.py
