@@ -11,6 +11,11 @@
   settings, password included, go to them through ``PG*`` environment variables, never on the
   command line (where ``ps`` would show them).
 
+Documents' bytes (every key of :func:`hsbtrack.storage.storage`, local disk or S3) go beside the
+database backup, in ``PATH.documents`` (a tar archive, one member per storage key, streamed one file
+at a time); a restore puts every member back into the app's storage (an empty folder or bucket, or the
+same one). A backup without that file restores the database only.
+
 A restore refuses a file that is not a backup of the same kind (an SQLite file for a PostgreSQL
 database, or anything else), and asks before overwriting unless given ``--yes``. Stop the web
 workers and the scheduler while restoring: requests in flight would see the database change under
@@ -22,6 +27,7 @@ import shutil
 import sqlite3
 import subprocess  # nosec B404  # pg_dump and pg_restore, argv lists, no shell
 import sys
+import tarfile
 from pathlib import Path
 
 import click
@@ -29,6 +35,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
+from hsbtrack import storage as storage_package
 from hsbtrack.extensions import db
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -175,6 +182,53 @@ def _pg_restore(url, source_path: Path) -> None:
           "--no-privileges", "--exit-on-error", f"--dbname={url.database}", str(source_path)], env, "pg_restore")
 
 
+# -- documents' bytes ---------------------------------------------------------------------------
+
+DOCUMENTS_SUFFIX = ".documents"
+
+
+def documents_path(backup: Path) -> Path:
+    """Where the documents of the backup ``backup`` are kept."""
+    backup = Path(backup)
+    return backup.with_name(backup.name + DOCUMENTS_SUFFIX)
+
+
+def backup_documents(target: Path) -> int:
+    """Every stored key's bytes into the tar archive ``target``; returns how many."""
+    store = storage_package.storage()
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    count = 0
+    with tarfile.open(partial, "w") as archive:
+        for key in store.keys():
+            info = tarfile.TarInfo(key)
+            info.size = store.size(key)
+            info.mode = 0o640
+            with store.open(key) as stream:
+                archive.addfile(info, stream)
+            count += 1
+    os.replace(partial, target)
+    return count
+
+
+def restore_documents(source: Path) -> int:
+    """Put every member of the tar archive ``source`` back into the app's storage; returns how many."""
+    store = storage_package.storage()
+    count = 0
+    try:
+        with tarfile.open(source, "r") as archive:
+            for member in archive:
+                if not member.isfile():
+                    continue
+                storage_package.validate_key(member.name)  # (a key, never a path outside the store)
+                with archive.extractfile(member) as stream:
+                    store.put(member.name, stream)
+                count += 1
+    except tarfile.TarError as error:
+        raise BackupError(f"{source} is not a readable documents archive: {error}") from None
+    return count
+
+
 # -- commands -----------------------------------------------------------------------------------
 
 
@@ -188,6 +242,7 @@ def backup_database(target: Path) -> str:
     if not target.parent.is_dir():
         raise BackupError(f"The folder {target.parent} does not exist")
     (_sqlite_backup if kind == "sqlite" else _pg_backup)(url, target)
+    backup_documents(documents_path(target))
     return kind
 
 
@@ -208,6 +263,8 @@ def restore_database(source: Path) -> str:
     db.session.remove()
     db.engine.dispose()  # no pooled connection of ours holds a lock on what is replaced
     (_sqlite_restore if kind == "sqlite" else _pg_restore)(url, source)
+    if documents_path(source).is_file():
+        restore_documents(documents_path(source))
     return kind
 
 
@@ -221,7 +278,7 @@ def _describe(url) -> str:
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def backup_command(path):
-    """Back up the whole database (core and plugins) to PATH, while the app runs."""
+    """Back up the whole database (core and plugins) to PATH, and the documents to PATH.documents."""
     url = _url()
     kind = backup_database(path)
     size = Path(path).stat().st_size

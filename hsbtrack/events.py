@@ -25,6 +25,10 @@ class Event(StrEnum):
     """A senior officer of the agency signed its submitted return off (where the area asks for it):
     the return is final. Record: the :class:`~hsbtrack.audits.models.AuditAgency`."""
 
+    AUDIT_OPENED = "audit_opened"
+    """An audit was opened (T1, or a re-audit: ``after["previous_id"]`` is the audit it follows). Record:
+    the :class:`~hsbtrack.audits.models.Audit`."""
+
     AUDIT_CLOSED = "audit_closed"
     """An audit was closed: its figures are final. Record: the :class:`~hsbtrack.audits.models.Audit`
     (``after["override_reason"]`` when it was closed with problems outstanding)."""

@@ -5,6 +5,7 @@ uploads a 50 MB PDF through the API as the demo's Police lead (streamed from the
 downloads it as the board manager, compares the bytes, and prints the server process's resident memory
 (VmRSS) and its peak (VmHWM) before and after: streaming means neither grows with the file.
 """
+# ruff: noqa: S603 (every command run is this virtualenv's own hsbtrack, with fixed arguments)
 
 import hashlib
 import http.client

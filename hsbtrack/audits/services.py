@@ -211,6 +211,7 @@ def open_audit(area, framework_slug=DEFAULT_FRAMEWORK, title=None, agency_ids=No
     if slot is not None:
         slot.audit_id = audit.id
     db.session.commit()
+    emit(area, audit, Event.AUDIT_OPENED, {"status": (None, OPEN), "previous_id": (None, audit.previous_id)}, user)
     return audit
 
 

@@ -9,7 +9,7 @@ from flask_login import current_user
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services as audits
 from hsbtrack.documents import api as documents_api
-from hsbtrack.documents import services, views
+from hsbtrack.documents import carry_over, lifecycle, services, views
 from hsbtrack.documents.forms import DocumentUploadForm
 from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
@@ -19,6 +19,8 @@ from hsbtrack.plugins import hookimpl
 def hsbtrack_load_blueprints(app, api):
     app.register_blueprint(views.bp)
     api.register_blueprint(documents_api.bp)
+    lifecycle.register(app, api)
+    carry_over.register(app, api)
     app.jinja_env.globals["response_documents"] = response_documents
     app.jinja_env.globals["statement_documents"] = statement_documents
     app.jinja_env.globals["document_upload_form"] = document_upload_form
@@ -58,3 +60,13 @@ def document_upload_form(code):
         form.effective_on._raw_parts = error.get("date")
         getattr(form, error["field"], form.file).errors = [error["message"]]
     return form
+
+
+@hookimpl
+def hsbtrack_scheduled_jobs():
+    return lifecycle.scheduled_jobs()
+
+
+@hookimpl
+def hsbtrack_record_saved(area, record, change):
+    carry_over.on_record_saved(area, record, change)  # a re-audit opened: the previous cycle's documents

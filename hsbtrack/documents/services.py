@@ -293,13 +293,16 @@ def upload_to_response(audit: Audit, agency_id: int, code: str, stream, filename
 
 
 def _link(document):
-    return next((link for link in document.links if link.status == LINKED), None)
+    # the newest cycle's (a document carried into a re-audit and confirmed there changes with it)
+    return max((link for link in document.links if link.status == LINKED), key=lambda link: link.id or 0,
+               default=None)
 
 
-def add_version(document: Document, stream, filename, user=None) -> DocumentVersion:
-    """A new version of the document's file; the earlier versions are kept."""
+def add_version(document: Document, stream, filename, user=None, link=None) -> DocumentVersion:
+    """A new version of the document's file; the earlier versions are kept. ``link``: the link it is
+    given for (a re-audit's), else the document's first."""
     audits.require(user, Perm.SCORE, document.area_id, document.agency_id)
-    link = _link(document)
+    link = link or _link(document)
     if link is not None:
         _require_open(db.session.get(Audit, link.audit_id))
     filename = clean_filename(filename)

@@ -522,4 +522,5 @@ def test_audit_home_and_scoring_page_run_the_same_number_of_queries_however_big(
         )
     assert counts["small"] == counts["wide"] == counts["long"] == counts["big"], counts
     home, scoring, index = counts["small"]
-    assert home <= 15 and scoring <= 15 and index <= 15, counts
+    # the scoring page also lists each statement's documents and those to re-confirm (issue 16): 16
+    assert home <= 15 and scoring <= 16 and index <= 15, counts

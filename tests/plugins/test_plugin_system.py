@@ -176,7 +176,7 @@ def test_each_business_event_reaches_the_plugin_by_its_one_name(areas):
     assert {area_id for area_id, _kind in example_plugin.saved_events} == {areas.on.id}
     assert kinds.count(Event.RESPONSE_SCORED) == len(audits.framework_of(audit).scored_statements)
     assert [k for k in kinds if k != Event.RESPONSE_SCORED] == [
-        Event.AGREED_SCORE_SET, Event.AGENCY_SUBMITTED, Event.RETURN_SIGNED_OFF, Event.ACTION_CREATED, Event.ACTION_SAVED,
+        Event.AUDIT_OPENED, Event.AGREED_SCORE_SET, Event.AGENCY_SUBMITTED, Event.RETURN_SIGNED_OFF, Event.ACTION_CREATED, Event.ACTION_SAVED,
         Event.ACTION_PROGRESS_POSTED, Event.AUDIT_CLOSED]
     assert all(isinstance(k, Event) for k in kinds)
 

@@ -1,0 +1,270 @@
+"""Documents carried into a re-audit: when an audit that follows another opens (the audits feature's
+``audit_opened`` event, heard through ``hsbtrack_record_saved`` — audits never import documents), every
+document linked to a response of the previous cycle gets a link to the same agency and statement of the
+new audit, with the status "to re-confirm". No version is made and no byte is copied: the new link
+points at the same document, whose versions keep their storage keys.
+
+On the scoring page (and in the API) the agency lead then decides for each: "Still current" (the link
+becomes an ordinary one), "Replace" (a new version of the document, then linked) or "Remove from this
+audit" (that link only goes; the previous cycle keeps its own). Each is in the document's history.
+Permission: the one uploading to that response needs (``audit.score`` for that agency).
+"""
+
+from flask import Blueprint, g, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from hsbtrack.api.auth import api_blueprint, current_api_user
+from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
+from hsbtrack.audits import services as audits
+from hsbtrack.audits.models import Audit
+from hsbtrack.documents import loaders, services  # noqa: F401  (the document_id loader)
+from hsbtrack.documents.api import DocumentSchema, FileInSchema
+from hsbtrack.documents.models import LINKED, Document, DocumentLink
+from hsbtrack.errors import NotFoundError, ServiceError
+from hsbtrack.events import Event
+from hsbtrack.extensions import db
+from hsbtrack.history import services as history
+from hsbtrack.permissions import loaded, requires
+from hsbtrack.timeutil import utcnow
+
+TO_RECONFIRM = "to_reconfirm"
+VIEWS = "document_carry_over"
+API = "api_document_carry_over"
+ERROR_KEY = "document_reconfirm_error"
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+def carry_over(audit: Audit, user=None) -> int:
+    """Link the previous cycle's documents to ``audit`` as "to re-confirm" (its participating agencies'
+    responses only; a document in the bin stays behind). Returns how many links were made; safe to
+    call twice (a link already there is not made again)."""
+    if audit.previous_id is None:
+        return 0
+    participants = set(audits.participant_ids(audit))
+    previous = db.session.scalars(
+        select(DocumentLink).join(Document, Document.id == DocumentLink.document_id)
+        .where(DocumentLink.audit_id == audit.previous_id, DocumentLink.status == LINKED,
+               DocumentLink.agency_id.is_not(None), DocumentLink.code.is_not(None), Document.deleted_at.is_(None))
+        .order_by(DocumentLink.id)).all()
+    existing = {(link.document_id, link.agency_id, link.code) for link in db.session.scalars(
+        select(DocumentLink).where(DocumentLink.audit_id == audit.id))}
+    now, made = utcnow(), 0
+    for old in previous:
+        key = (old.document_id, old.agency_id, old.code)
+        if old.agency_id not in participants or key in existing:
+            continue
+        existing.add(key)
+        db.session.add(DocumentLink(document_id=old.document_id, audit_id=audit.id, agency_id=old.agency_id,
+                                    code=old.code, linked_at=now, linked_by_id=getattr(user, "id", None),
+                                    status=TO_RECONFIRM))
+        history.record(area_id=audit.area_id, entity="document", entity_id=old.document_id, user=user,
+                       audit_id=audit.id, code=None, changes={"status": (None, TO_RECONFIRM)})
+        made += 1
+    db.session.commit()
+    return made
+
+
+def on_record_saved(area, record, change) -> None:
+    if change.kind == Event.AUDIT_OPENED and isinstance(record, Audit) and record.previous_id is not None:
+        carry_over(record)
+
+
+def find_link(audit: Audit, code: str, document: Document) -> DocumentLink:
+    """The link of ``document`` to its agency's response to ``code`` in ``audit`` (NotFoundError when
+    there is none)."""
+    link = db.session.scalar(select(DocumentLink).where(
+        DocumentLink.document_id == document.id, DocumentLink.audit_id == audit.id,
+        DocumentLink.agency_id == document.agency_id, DocumentLink.code == code))
+    if link is None:
+        raise NotFoundError(_("This document is not linked to this response"))
+    return link
+
+
+def _check(link: DocumentLink, user):
+    audit = db.session.get(Audit, link.audit_id)
+    audits.require(user, Perm.SCORE, audit.area_id, link.agency_id)
+    services._require_open(audit)
+    return audit
+
+
+def confirm(link: DocumentLink, user=None) -> DocumentLink:
+    """"Still current": the document stays linked to the new cycle as it is (no new version)."""
+    audit = _check(link, user)
+    if link.status != LINKED:
+        before, link.status = link.status, LINKED
+        link.linked_by_id, link.linked_at = getattr(user, "id", None), utcnow()
+        history.record(area_id=audit.area_id, entity="document", entity_id=link.document_id, user=user,
+                       audit_id=audit.id, code=None, changes={"status": (before, LINKED)})
+        db.session.commit()
+    return link
+
+
+def replace(link: DocumentLink, stream, filename, user=None):
+    """"Replace": a new version of the document (the earlier ones are kept), then linked."""
+    audit = _check(link, user)
+    if stream is None:
+        raise ServiceError.field("file", _("Choose a file to upload"))
+    before = link.status
+    if before != LINKED:
+        link.status = LINKED
+        history.record(area_id=audit.area_id, entity="document", entity_id=link.document_id, user=user,
+                       audit_id=audit.id, code=None, changes={"status": (before, LINKED)})
+    try:
+        return services.add_version(link.document, stream, filename, user=user, link=link)  # (commits)
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+def remove(link: DocumentLink, user=None) -> None:
+    """"Remove from this audit": this link goes; the document and its other links stay."""
+    audit = _check(link, user)
+    history.record(area_id=audit.area_id, entity="document", entity_id=link.document_id, user=user,
+                   audit_id=audit.id, code=None, changes={"status": (link.status, None)})
+    db.session.delete(link)
+    db.session.commit()
+
+
+# -- reading ----------------------------------------------------------------------------------
+
+
+def to_reconfirm(audit: Audit, agency_id: int) -> dict[str, list[Document]]:
+    """``{code: [documents]}`` waiting to be re-confirmed in one agency's responses (two queries, kept
+    for the request)."""
+    cache = g.setdefault("documents_to_reconfirm", {})
+    if (audit.id, agency_id) not in cache:
+        query = (select(DocumentLink).join(Document, Document.id == DocumentLink.document_id)
+                 .where(DocumentLink.audit_id == audit.id, DocumentLink.agency_id == agency_id,
+                        DocumentLink.status == TO_RECONFIRM, Document.deleted_at.is_(None))
+                 .options(selectinload(DocumentLink.document).selectinload(Document.versions))
+                 .order_by(Document.effective_on.desc().nulls_last(), Document.id))
+        grouped: dict[str, list[Document]] = {}
+        for link in db.session.scalars(query):
+            grouped.setdefault(link.code, []).append(link.document)
+        cache[(audit.id, agency_id)] = grouped
+    return cache[(audit.id, agency_id)]
+
+
+def reconfirm_error(code, document_id):
+    error = session.get(ERROR_KEY)
+    if error and error.get("code") == code and error.get("document_id") == document_id:
+        session.pop(ERROR_KEY, None)
+        return error["message"]
+    return None
+
+
+# -- pages ------------------------------------------------------------------------------------
+
+bp = Blueprint(VIEWS, __name__)
+# (the agency is the document's: a URL naming it too could name two agencies)
+PAGE = "/areas/<int:area_id>/audits/<int:audit_id>/statements/<code>/documents/<int:document_id>"
+
+
+def _page_link(code):
+    return find_link(loaded("audit_id"), code, loaded("document_id"))
+
+
+def _back(area_id, audit_id, code, anchor=None):
+    agency_id = loaded("document_id").agency_id
+    audit = loaded("audit_id")
+    try:
+        number = audits.framework_of(audit).statement(code).domain_number
+    except KeyError:
+        number = 1
+    url = url_for("audits.score", area_id=area_id, audit_id=audit_id, agency_id=agency_id, number=number)
+    return redirect(f"{url}#{anchor or 'documents-' + code.replace('.', '-')}")
+
+
+@bp.route(PAGE + "/confirm", methods=["POST"])
+@requires(Perm.SCORE)
+def confirm_page(area_id, audit_id, code, document_id):
+    confirm(_page_link(code), user=current_user)
+    return _back(area_id, audit_id, code)
+
+
+@bp.route(PAGE + "/replace", methods=["POST"])
+@requires(Perm.SCORE)
+def replace_page(area_id, audit_id, code, document_id):
+    link = _page_link(code)
+    upload = request.files.get("replacement")
+    try:
+        replace(link, upload.stream if upload and upload.filename else None, upload.filename if upload else None,
+                user=current_user)
+    except ServiceError as error:
+        message = (error.fields or {}).get("file") or error.message
+        session[ERROR_KEY] = {"code": code, "document_id": document_id, "message": message}
+        return _back(area_id, audit_id, code, f"reconfirm-{document_id}-{code.replace('.', '-')}-file")
+    return _back(area_id, audit_id, code)
+
+
+@bp.route(PAGE + "/remove", methods=["POST"])
+@requires(Perm.SCORE)
+def remove_page(area_id, audit_id, code, document_id):
+    remove(_page_link(code), user=current_user)
+    return _back(area_id, audit_id, code)
+
+
+# -- the API ----------------------------------------------------------------------------------
+
+api_bp = api_blueprint(API, __name__, "Documents carried into a re-audit: confirm, replace or unlink")
+# a document's link to its agency's response to a statement of an audit
+RESPONSE_DOCUMENT = "/audits/<int:audit_id>/statements/<code>/documents/<int:document_id>"
+
+
+def _api_link(code):
+    return find_link(loaded("audit_id"), code, loaded("document_id"))
+
+
+@api_bp.post(RESPONSE_DOCUMENT + "/confirm")
+@requires(Perm.SCORE)
+@api_bp.response(200, DocumentSchema)
+@api_bp.alt_response(403, response="FORBIDDEN")
+@api_bp.alt_response(404, response="NOT_FOUND")
+@api_bp.alt_response(409, response="CONFLICT")
+def confirm_api(audit_id, code, document_id):
+    """"Still current": a document carried from the previous cycle ("to re-confirm") is linked to this
+    audit's response as it is (no new version, no bytes copied)."""
+    link = confirm(_api_link(code), user=current_api_user())
+    return link.document
+
+
+@api_bp.post(RESPONSE_DOCUMENT + "/replace")
+@requires(Perm.SCORE)
+@api_bp.arguments(FileInSchema, location="files")
+@api_bp.response(201, DocumentSchema)
+@api_bp.alt_response(403, response="FORBIDDEN")
+@api_bp.alt_response(404, response="NOT_FOUND")
+@api_bp.alt_response(409, response="CONFLICT")
+@api_bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def replace_api(files, audit_id, code, document_id):
+    """"Replace": a new version of a document carried from the previous cycle (multipart ``file``; the
+    earlier versions are kept), then linked to this audit's response."""
+    link = _api_link(code)
+    upload = files["file"]
+    replace(link, upload.stream, upload.filename, user=current_api_user())
+    return link.document
+
+
+@api_bp.delete(RESPONSE_DOCUMENT)
+@requires(Perm.SCORE)
+@api_bp.response(204)
+@api_bp.alt_response(403, response="FORBIDDEN")
+@api_bp.alt_response(404, response="NOT_FOUND")
+@api_bp.alt_response(409, response="CONFLICT")
+def remove_api(audit_id, code, document_id):
+    """"Remove from this audit": unlink the document from this audit's response only (the document and
+    its other links, such as the previous cycle's, stay; in the history)."""
+    remove(_api_link(code), user=current_api_user())
+
+
+def register(app, api):
+    app.register_blueprint(bp)
+    api.register_blueprint(api_bp)
+    app.jinja_env.globals["documents_to_reconfirm"] = to_reconfirm
+    app.jinja_env.globals["document_reconfirm_error"] = reconfirm_error
