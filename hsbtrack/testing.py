@@ -386,7 +386,7 @@ def s3_server(tmp_path_factory):
         weed, "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={base / 'data'}",
         f"-master.port={master}", f"-master.port.grpc={master_grpc}", "-master.volumeSizeLimitMB=64",
         "-master.telemetry=false",
-        f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=16",
+        f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}", "-volume.max=256",
         "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
         f"-filer.localSocket={private_tmp / 'filer.sock'}",
         "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3_grpc}", f"-s3.config={config}",

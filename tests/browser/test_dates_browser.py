@@ -48,7 +48,7 @@ def test_date_completed_is_three_gov_uk_boxes_with_errors_beside_them(page, base
     fieldset = page.locator("fieldset:has(#date_completed-day)")
     expect(fieldset.locator("legend")).to_have_text("Date completed")
     for box, label in (("day", "Day"), ("month", "Month"), ("year", "Year")):
-        expect(page.get_by_label(label, exact=True)).to_have_attribute("id", f"date_completed-{box}")
+        expect(fieldset.get_by_label(label, exact=True)).to_have_attribute("id", f"date_completed-{box}")
         expect(page.locator(f"#date_completed-{box}")).to_have_attribute("inputmode", "numeric")
     expect(page.locator('input[type="date"]')).to_have_count(0)
     expect(page.locator("#date_completed-hint")).to_have_text("For example, 27 3 2026")
@@ -85,7 +85,7 @@ def test_date_completed_is_three_gov_uk_boxes_with_errors_beside_them(page, base
     # Welsh: the same boxes, the error in Welsh beside them.
     page.goto(f"{base_url}/language/cy?next=/areas/{t.area.id}/audits/{t.audit.id}/agencies/{t.lead_agency.id}"
               f"/domains/1")
-    expect(page.get_by_label("Diwrnod", exact=True)).to_have_attribute("id", "date_completed-day")
+    expect(page.locator("fieldset:has(#date_completed-day)").get_by_label("Diwrnod", exact=True)).to_have_attribute("id", "date_completed-day")
     fill_date(page, "10", "13", "2026")
     page.locator("#save").click()
     expect(page.locator("#date_completed-error")).to_contain_text("rhowch ddyddiad go iawn, fel 31 3 2027")

@@ -123,6 +123,10 @@ def test_an_agency_lead_scores_and_submits_with_the_keyboard_alone(page, base_ur
         assert_focus_visible(page)
         page.keyboard.type("Supervision records")
         page.keyboard.press("Tab")
+        # the statement's documents: "Add a document to 1.1" (a closed GOV.UK details), then the next one
+        assert page.evaluate("() => document.activeElement.innerText") == f"Add a document to {code}"
+        assert_focus_visible(page)
+        page.keyboard.press("Tab")
     assert_focus_visible(page, "comments")
     page.keyboard.type("Scored with the keyboard")
     page.keyboard.press("Tab")

@@ -93,6 +93,9 @@ def keyboard_domain(page, scene, agency, number):
         page.keyboard.press("Tab")
         page.keyboard.type("Quarterly case audit")
         page.keyboard.press("Tab")
+        # the statement's documents: "Add a document to 1.1" (a closed GOV.UK details), then the next one
+        assert page.evaluate("() => document.activeElement.innerText") == f"Add a document to {code}"
+        page.keyboard.press("Tab")
     assert page.evaluate("() => document.activeElement.id") == "comments"
     page.keyboard.type(f"{agency} finished domain {number} by keyboard")
     wait_for_autosave(page)

@@ -111,7 +111,10 @@ class Unit {
     while (this.inflight) {
       await this.inflight;
     }
-    if (!this.dirty) return;
+    if (!this.dirty) {
+      this.report(); // (a flush that found nothing left to send still says so: the count stays true)
+      return;
+    }
     this.dirty = false;
     this.inflight = this.send();
     try {

@@ -45,10 +45,14 @@ def text_of(fragment: str) -> str:
 
 
 def summary_of(page: str) -> list[str]:
-    """The error summary's messages, in order, with the field each one links to."""
+    """The error summary's messages, in order, with the field each one links to (a date links to its
+    day box, ``due_on-day``: given here as the field, ``due_on``)."""
     block = re.search(r'<div class="govuk-error-summary".*?</ul>', page, re.S)
     assert block, "no error summary"
-    return [(href, text_of(text)) for href, text in re.findall(r'<a href="#([^"]+)"[^>]*>(.*?)</a>', block.group(0), re.S)]
+    links = re.findall(r'<a href="#([^"]+)"[^>]*>(.*?)</a>', block.group(0), re.S)
+    dates = {"due_on", "start_on", "review_on"}
+    assert all(href not in dates for href, _text in links), links  # never the group, which takes no focus
+    return [(href.removesuffix("-day"), text_of(text)) for href, text in links]
 
 
 def field_error(page: str, name: str) -> str:

@@ -88,7 +88,7 @@ def test_a_bad_date_on_the_regional_action_plan_shows_beside_the_field_with_ever
     axe_check(page)
     screenshot(page, "regional_action_date_errors")
     link = page.locator(".govuk-error-summary").get_by_role("link", name="Due date must be a real date")
-    assert link.get_attribute("href") == "#due_on" and page.locator("#due_on .govuk-date-input__input").count() == 3
+    assert link.get_attribute("href") == "#due_on-day" and page.locator("#due_on .govuk-date-input__input").count() == 3
 
     page.goto(f"{base_url}/language/cy?next=/regions/{region.id}/regional/actions/")
     page.locator("#due_on-day").fill("31")
