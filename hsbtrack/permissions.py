@@ -6,7 +6,10 @@ shows and changes). Before the view runs (and before an API body is parsed), :fu
 1. finds the records the URL names with the *record loaders* (``area_id``, ``audit_id``,
    ``action_id``, a plugin's ``case_id``...; registered with :func:`record_loader`). A loader
    returns the record with the area, region and agency it belongs to, or None (404). A record
-   may carry its own wall (a CARM plan action: only readers of its case) as ``Target.visible``;
+   may carry its own wall (a CARM plan action: only readers of its case) as ``Target.visible``, and
+   a record whose kind decides what the route's permission means for it says so
+   (``Target.permission_for``: a partnership's document is read with ``audit.read`` where an
+   agency's needs ``audit.responses.read_own``);
 2. applies one rule: the caller needs the permission in the records' area (or region, or
    install); without the permission's *read* permission the records do not exist for them (404);
    with it but without the write, 403.
@@ -246,6 +249,10 @@ class Target:
     agency_id: int | None = None
     # A wall of the record's own (e.g. a restricted action): called with the user; False -> 404.
     visible: Callable | None = None
+    # What the route's permission means for this record, where its kind decides (a document of the
+    # partnership is read with ``audit.read`` on the routes that read an agency's documents with
+    # ``audit.responses.read_own``): {route's permission: the one checked}.
+    permission_for: dict[str, str] | None = None
 
 
 _LOADERS: dict[tuple[str | None, str], Callable] = {}
@@ -343,6 +350,9 @@ def _decide(user, permission: str, view_args: dict, blueprint: str | None, pulle
         area = db.session.get(Area, area_id)
         if area is None or area.region_id != region_id:
             return 404, {}
+    for target in found.values():
+        if target.permission_for:
+            permission = target.permission_for.get(permission, permission)
     definition = _permission(permission)
     if definition.scope == AREA and area_id is None and region_id is None:
         raise LookupError(f"{permission!r} is an area permission but the URL names no record of an area")

@@ -1,13 +1,14 @@
 """Documents carried into a re-audit: when an audit that follows another opens (the audits feature's
 ``audit_opened`` event, heard through ``hsbtrack_record_saved`` — audits never import documents), every
-document linked to a response of the previous cycle gets a link to the same agency and statement of the
-new audit, with the status "to re-confirm". No version is made and no byte is copied: the new link
+document linked to a response of the previous cycle (or, the partnership's, to a statement) gets a link
+to the same agency and statement of the new audit, with the status "to re-confirm". No version is made and no byte is copied: the new link
 points at the same document, whose versions keep their storage keys.
 
 On the scoring page (and in the API) the agency lead then decides for each: "Still current" (the link
 becomes an ordinary one), "Replace" (a new version of the document, then linked) or "Remove from this
 audit" (that link only goes; the previous cycle keeps its own). Each is in the document's history.
-Permission: the one uploading to that response needs (``audit.score`` for that agency).
+Permission: the one changing the document needs (hsbtrack.documents.kinds: ``audit.score`` for an
+agency's, ``audit.moderate`` for the partnership's).
 """
 
 from flask import Blueprint, g, redirect, request, session, url_for
@@ -21,7 +22,7 @@ from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
-from hsbtrack.documents import loaders, services  # noqa: F401  (the document_id loader)
+from hsbtrack.documents import kinds, loaders, services  # noqa: F401  (the document_id loader)
 from hsbtrack.documents.api import DocumentSchema, FileInSchema
 from hsbtrack.documents.models import LINKED, Document, DocumentLink
 from hsbtrack.errors import NotFoundError, ServiceError
@@ -50,14 +51,14 @@ def carry_over(audit: Audit, user=None) -> int:
     previous = db.session.scalars(
         select(DocumentLink).join(Document, Document.id == DocumentLink.document_id)
         .where(DocumentLink.audit_id == audit.previous_id, DocumentLink.status == LINKED,
-               DocumentLink.agency_id.is_not(None), DocumentLink.code.is_not(None), Document.deleted_at.is_(None))
+               DocumentLink.action_id.is_(None), DocumentLink.code.is_not(None), Document.deleted_at.is_(None))
         .order_by(DocumentLink.id)).all()
     existing = {(link.document_id, link.agency_id, link.code) for link in db.session.scalars(
         select(DocumentLink).where(DocumentLink.audit_id == audit.id))}
     now, made = utcnow(), 0
     for old in previous:
         key = (old.document_id, old.agency_id, old.code)
-        if old.agency_id not in participants or key in existing:
+        if (old.agency_id is not None and old.agency_id not in participants) or key in existing:
             continue
         existing.add(key)
         db.session.add(DocumentLink(document_id=old.document_id, audit_id=audit.id, agency_id=old.agency_id,
@@ -88,7 +89,7 @@ def find_link(audit: Audit, code: str, document: Document) -> DocumentLink:
 
 def _check(link: DocumentLink, user):
     audit = db.session.get(Audit, link.audit_id)
-    audits.require(user, Perm.SCORE, audit.area_id, link.agency_id)
+    kinds.require_change(user, link.document)
     services._require_open(audit)
     return audit
 

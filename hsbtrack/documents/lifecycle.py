@@ -19,13 +19,12 @@ from sqlalchemy.orm import selectinload
 
 from hsbtrack.api.auth import api_blueprint, current_api_user
 from hsbtrack.areas.roles import Perm
-from hsbtrack.audits import services as audits
-from hsbtrack.documents import services
+from hsbtrack.documents import kinds, loaders, services
 from hsbtrack.documents.api import DocumentSchema
 from hsbtrack.documents.models import Document
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
-from hsbtrack.permissions import Target, can, loaded, record_loader, requires
+from hsbtrack.permissions import loaded, record_loader, requires
 from hsbtrack.plugins.types import ScheduledJob
 from hsbtrack.timeutil import utcnow
 
@@ -46,7 +45,7 @@ def _audit_id(document):
 
 def restore_document(document: Document, user=None) -> Document:
     """Take the document out of the bin (the permission deleting needs; in the history)."""
-    audits.require(user, Perm.SCORE, document.area_id, document.agency_id)
+    kinds.require_change(user, document)
     if document.deleted_at is None:
         return document
     deleted_at, document.deleted_at = document.deleted_at, None
@@ -95,14 +94,12 @@ def binned_documents(area_id, user) -> list[Document]:
     documents = db.session.scalars(
         select(Document).where(Document.area_id == area_id, Document.deleted_at.is_not(None))
         .options(selectinload(Document.versions)).order_by(Document.deleted_at.desc(), Document.id.desc()))
-    return [d for d in documents if can(user, Perm.READ_OWN_RESPONSES, d.area_id, d.agency_id)]
+    return [d for d in documents if kinds.may_read(user, d)]
 
 
 def _load_any_document(document_id):
     document = services.get_document(document_id)
-    if document is None:
-        return None
-    return Target(document, area_id=document.area_id, agency_id=document.agency_id)
+    return None if document is None else loaders.target(document, in_bin_too=True)
 
 
 record_loader("document_id", blueprint=BIN_VIEWS)(_load_any_document)
@@ -118,7 +115,7 @@ bp = Blueprint(BIN_VIEWS, __name__)
 @requires(Perm.READ_OWN_RESPONSES)
 def bin_page(area_id):
     documents = binned_documents(area_id, current_user)
-    may_restore = {d.id for d in documents if can(current_user, Perm.SCORE, d.area_id, d.agency_id)}
+    may_restore = {d.id for d in documents if kinds.may_change(current_user, d)}
     return render_template("documents/bin.html", area=loaded("area_id"), documents=documents,
                            may_restore=may_restore, expires_on=expires_on, bin_days=BIN_DAYS)
 

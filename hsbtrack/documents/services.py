@@ -21,14 +21,15 @@ from datetime import date
 import filetype
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from hsbtrack import storage as storage_package
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
-from hsbtrack.documents.models import LINKED, Document, DocumentLink, DocumentVersion
+from hsbtrack.documents import kinds
+from hsbtrack.documents.models import LINKED, RESPONSE, STATEMENT, Document, DocumentLink, DocumentVersion
 from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
@@ -256,15 +257,8 @@ def _commit_or_forget(key):
         raise
 
 
-def upload_to_response(audit: Audit, agency_id: int, code: str, stream, filename, title=None,
-                       effective_on=None, user=None) -> Document:
-    """Attach a new document to an agency's response to a statement (one version, one link)."""
-    audits.require(user, Perm.SCORE, audit.area_id, agency_id)
-    audits.scored_statement(audits.framework_of(audit), code)
-    _require_open(audit)
-    if agency_id not in audits.participant_ids(audit):
-        raise NotFoundError.field("agency_id", _("This agency is not taking part in the audit"))
-    filename = clean_filename(filename)
+def _parse_fields(effective_on) -> date | None:
+    """The effective date, or a ServiceError naming every field in error."""
     errors = {}
     try:
         effective = _parse_effective(effective_on)
@@ -273,23 +267,117 @@ def upload_to_response(audit: Audit, agency_id: int, code: str, stream, filename
         effective = None
     if errors:
         raise ServiceError(next(iter(errors.values())), errors)
-    key, content_type, size, sha = _store(audit.area_id, stream, filename)
+    return effective
+
+
+def create_document(*, area_id, kind, agency_id, link: DocumentLink, stream, filename, title=None,
+                    effective_on=None, user=None) -> Document:
+    """A new document of ``kind`` (one version, the one ``link``), its bytes stored and checked, in the
+    history. The caller has checked the permission and the record it is linked to."""
+    filename = clean_filename(filename)
+    effective = _parse_fields(effective_on)
+    key, content_type, size, sha = _store(area_id, stream, filename)
     now, user_id = utcnow(), getattr(user, "id", None)
-    document = Document(area_id=audit.area_id, agency_id=agency_id, title=_title(title, filename),
+    document = Document(area_id=area_id, agency_id=agency_id, kind=kind, title=_title(title, filename),
                         effective_on=effective, created_at=now, created_by_id=user_id)
     document.versions.append(DocumentVersion(number=1, storage_key=key, filename=filename,
                                              content_type=content_type, size=size, sha256=sha,
                                              uploaded_at=now, uploaded_by_id=user_id))
-    document.links.append(DocumentLink(audit_id=audit.id, agency_id=agency_id, code=code, linked_at=now,
-                                       linked_by_id=user_id, status=LINKED))
+    link.linked_at, link.linked_by_id, link.status = now, user_id, LINKED
+    document.links.append(link)
     db.session.add(document)
     db.session.flush()
-    history.record(area_id=audit.area_id, entity="document", entity_id=document.id, user=user,
-                   audit_id=audit.id, code=None,
+    history.record(area_id=area_id, entity="document", entity_id=document.id, user=user,
+                   audit_id=link.audit_id, code=None,
                    changes={"document": (None, document.title), "filename": (None, filename),
-                            "version": (None, 1)})
+                            "version": (None, 1), **_link_change(link, None, LINKED)})
     _commit_or_forget(key)
     return document
+
+
+def _link_change(link: DocumentLink, before, after) -> dict:
+    """What a link's history entry says: the statement (and agency) or action, and its status."""
+    target = f"{link.code}" if link.code else f"action {link.action_id}" if link.action_id else None
+    changes = {"linked_to": (None, target) if after else (target, None)} if target else {}
+    if link.purpose:
+        changes["purpose"] = (None, link.purpose)
+    if before != after and before is not None:
+        changes["status"] = (before, after)
+    return changes
+
+
+def _check_response(audit: Audit, agency_id: int, code: str, user) -> None:
+    audits.require(user, Perm.SCORE, audit.area_id, agency_id)
+    audits.scored_statement(audits.framework_of(audit), code)
+    _require_open(audit)
+    if agency_id not in audits.participant_ids(audit):
+        raise NotFoundError.field("agency_id", _("This agency is not taking part in the audit"))
+
+
+def upload_to_response(audit: Audit, agency_id: int, code: str, stream, filename, title=None,
+                       effective_on=None, user=None) -> Document:
+    """Attach a new document to an agency's response to a statement (one version, one link)."""
+    _check_response(audit, agency_id, code, user)
+    return create_document(area_id=audit.area_id, kind=RESPONSE, agency_id=agency_id,
+                           link=DocumentLink(audit_id=audit.id, agency_id=agency_id, code=code),
+                           stream=stream, filename=filename, title=title, effective_on=effective_on, user=user)
+
+
+def _check_statement(audit: Audit, code: str, user) -> None:
+    audits.require(user, Perm.MODERATE, audit.area_id)
+    audits.scored_statement(audits.framework_of(audit), code)
+    _require_open(audit)
+
+
+def upload_to_statement(audit: Audit, code: str, stream, filename, title=None, effective_on=None,
+                        user=None) -> Document:
+    """Attach a new document of the partnership's to a statement of an audit (the moderators' evidence
+    for the agreed score)."""
+    _check_statement(audit, code, user)
+    return create_document(area_id=audit.area_id, kind=STATEMENT, agency_id=None,
+                           link=DocumentLink(audit_id=audit.id, agency_id=None, code=code),
+                           stream=stream, filename=filename, title=title, effective_on=effective_on, user=user)
+
+
+def link_document(document: Document, audit: Audit, code: str, user=None) -> DocumentLink:
+    """Link a document already uploaded to another statement (of the same or another audit of its area):
+    an agency's document to that agency's response, the partnership's to the statement. No bytes are
+    copied. Linking it where it already is changes nothing; a link "to re-confirm" there is confirmed."""
+    if document.deleted_at is not None or audit.area_id != document.area_id or document.kind not in (
+            RESPONSE, STATEMENT):
+        raise NotFoundError.field("document_id", _("Choose one of the documents listed"))
+    if document.kind == RESPONSE:
+        _check_response(audit, document.agency_id, code, user)
+    else:
+        _check_statement(audit, code, user)
+    kinds.require_change(user, document)
+    existing = next((link for link in document.links
+                     if link.audit_id == audit.id and link.code == code and link.action_id is None), None)
+    if existing is not None and existing.status == LINKED:
+        return existing
+    link = existing or DocumentLink(audit_id=audit.id, agency_id=document.agency_id, code=code)
+    before = link.status if existing is not None else None
+    link.status, link.linked_at, link.linked_by_id = LINKED, utcnow(), getattr(user, "id", None)
+    if existing is None:
+        document.links.append(link)
+    db.session.flush()
+    history.record(area_id=document.area_id, entity="document", entity_id=document.id, user=user,
+                   audit_id=audit.id, code=None, changes=_link_change(link, before, LINKED))
+    db.session.commit()
+    return link
+
+
+def unlink_document(link: DocumentLink, user=None) -> None:
+    """This link goes (the document stays, with its other links; a document left with none is still
+    in the area's library and its bin)."""
+    document = link.document
+    kinds.require_change(user, document)
+    if link.audit_id is not None and link.action_id is None:
+        _require_open(db.session.get(Audit, link.audit_id))
+    history.record(area_id=document.area_id, entity="document", entity_id=document.id, user=user,
+                   audit_id=link.audit_id, code=None, changes=_link_change(link, link.status, None))
+    db.session.delete(link)
+    db.session.commit()
 
 
 def _link(document):
@@ -298,13 +386,19 @@ def _link(document):
                default=None)
 
 
+def _require_open_for(document, link) -> None:
+    """An agency's or the partnership's evidence is fixed once its audit closes (an action's is not:
+    work goes on after the audit)."""
+    if link is not None and link.audit_id is not None and document.kind in (RESPONSE, STATEMENT):
+        _require_open(db.session.get(Audit, link.audit_id))
+
+
 def add_version(document: Document, stream, filename, user=None, link=None) -> DocumentVersion:
     """A new version of the document's file; the earlier versions are kept. ``link``: the link it is
-    given for (a re-audit's), else the document's first."""
-    audits.require(user, Perm.SCORE, document.area_id, document.agency_id)
+    given for (a re-audit's), else the document's newest."""
+    kinds.require_change(user, document)
     link = link or _link(document)
-    if link is not None:
-        _require_open(db.session.get(Audit, link.audit_id))
+    _require_open_for(document, link)
     filename = clean_filename(filename)
     key, content_type, size, sha = _store(document.area_id, stream, filename)
     number = (document.latest.number if document.latest else 0) + 1
@@ -321,7 +415,7 @@ def add_version(document: Document, stream, filename, user=None, link=None) -> D
 
 def delete_document(document: Document, user=None) -> Document:
     """Move the document to the bin (restorable; its bytes stay)."""
-    audits.require(user, Perm.SCORE, document.area_id, document.agency_id)
+    kinds.require_change(user, document)
     if document.deleted_at is not None:
         return document
     link = _link(document)
@@ -344,18 +438,24 @@ def _linked_query(audit_id):
             .order_by(Document.effective_on.desc().nulls_last(), Document.id))
 
 
-def documents_for_response(audit: Audit, agency_id: int, code: str) -> list[Document]:
-    """The documents attached to one agency's response to one statement (two queries)."""
-    query = _linked_query(audit.id).where(DocumentLink.agency_id == agency_id, DocumentLink.code == code)
+def documents_for_response(audit: Audit, agency_id: int | None, code: str) -> list[Document]:
+    """The documents attached to one agency's response to one statement, or (agency None) the
+    partnership's documents of the statement (two queries)."""
+    agency = DocumentLink.agency_id.is_(None) if agency_id is None else DocumentLink.agency_id == agency_id
+    query = _linked_query(audit.id).where(agency, DocumentLink.code == code, DocumentLink.action_id.is_(None))
     return [link.document for link in db.session.scalars(query)]
 
 
-def documents_for_audit(audit: Audit, agency_ids=None) -> dict[tuple[int, str], list[Document]]:
+def documents_for_audit(audit: Audit, agency_ids=None, partnership=False) -> dict[tuple[int | None, str],
+                                                                                 list[Document]]:
     """Every response's documents in the audit: ``{(agency_id, code): [documents]}`` (two queries,
-    whatever their number). ``agency_ids``: only these agencies' (those the reader may read)."""
-    query = _linked_query(audit.id).where(DocumentLink.agency_id.is_not(None), DocumentLink.code.is_not(None))
+    whatever their number). ``agency_ids``: only these agencies' (those the reader may read).
+    ``partnership``: the partnership's documents of each statement too, as ``(None, code)``."""
+    query = _linked_query(audit.id).where(DocumentLink.code.is_not(None), DocumentLink.action_id.is_(None))
+    agencies = DocumentLink.agency_id.is_not(None)
     if agency_ids is not None:
-        query = query.where(DocumentLink.agency_id.in_(list(agency_ids) or [-1]))
+        agencies = DocumentLink.agency_id.in_(list(agency_ids) or [-1])
+    query = query.where(or_(agencies, DocumentLink.agency_id.is_(None)) if partnership else agencies)
     grouped: dict[tuple[int, str], list[Document]] = {}
     for link in db.session.scalars(query):
         grouped.setdefault((link.agency_id, link.code), []).append(link.document)
