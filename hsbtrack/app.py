@@ -25,6 +25,7 @@ from hsbtrack.plugins.registry import PluginRegistry
 from hsbtrack.scheduler.runner import start_embedded
 from hsbtrack.security import register_converters
 from hsbtrack.storage import configure_storage
+from hsbtrack.storage.limits import raise_limit_for_documents
 from hsbtrack.transactions import configure_database
 from hsbtrack.views_support import register_error_pages, register_template_helpers
 
@@ -105,6 +106,8 @@ def configure_extensions(app: Flask) -> None:
         app, db, directory=str(resource_dir("migrations")), command="alembic", render_as_batch=True, compare_type=True
     )
     login_manager.init_app(app)
+    # before CSRF protection reads a form: a view taking documents has their size limit (storage.limits)
+    app.before_request(raise_limit_for_documents)
     csrf.init_app(app)
     # One flask-smorest Api per app: it keeps the app and its OpenAPI spec on itself, so a shared
     # instance would serve the spec of whichever app was built last.

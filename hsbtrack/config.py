@@ -25,6 +25,21 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _clamd_url(value: str) -> str:
+    """``unix:///path`` or ``tcp://host:port`` (empty: no virus scanning); a misspelt one stops the start
+    rather than refusing every upload later."""
+    value = value.strip()
+    if value and not (value.startswith("unix:///") or (value.startswith("tcp://") and len(value) > 6)):
+        raise ConfigurationError(f"HSBTRACK_CLAMD_URL must be unix:///path/to/clamd.ctl or tcp://host:port, "
+                                 f"not {value!r}")
+    return value
+
+
+def _role_list(value: str) -> frozenset[str]:
+    """``admin,board_manager`` -> those role ids; ``all`` stays ``{"all"}``; empty -> nobody."""
+    return frozenset(part.strip().lower() for part in (value or "").split(",") if part.strip())
+
+
 def _development_secret(instance_path: Path) -> str:
     """A per-checkout random key for development, kept in the instance folder (never committed)."""
     key_file = instance_path / "dev-secret-key"
@@ -71,6 +86,12 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         "HSBTRACK_LOGIN_MAX_FAILURES": int(env.get("HSBTRACK_LOGIN_MAX_FAILURES", "5")),
         "HSBTRACK_LOGIN_WINDOW_MINUTES": int(env.get("HSBTRACK_LOGIN_WINDOW_MINUTES", "15")),
         "HSBTRACK_TOKEN_HOURS": int(env.get("HSBTRACK_TOKEN_HOURS", "72")),
+        # Two-factor authentication (docs/operator.md, "Two-factor authentication"): the roles that must
+        # use it (role ids, comma-separated; "admin" for administrators; "all" for every password user;
+        # empty for nobody), and the key its secrets are encrypted with (empty: derived from SECRET_KEY).
+        "HSBTRACK_TWO_FACTOR_REQUIRED_ROLES": _role_list(
+            env.get("HSBTRACK_TWO_FACTOR_REQUIRED_ROLES", "admin,board_manager,case_worker")),
+        "HSBTRACK_ENCRYPTION_KEY": env.get("HSBTRACK_ENCRYPTION_KEY", ""),
         "HSBTRACK_BASE_URL": env.get("HSBTRACK_BASE_URL", "http://127.0.0.1:5000"),
         # How many reverse proxies in front of the app to trust for the client's address and scheme
         # (X-Forwarded-For/-Proto). 0: none (the app faces clients directly). Never more than there are:
@@ -86,6 +107,10 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         "HSBTRACK_S3_SECRET_ACCESS_KEY": env.get("HSBTRACK_S3_SECRET_ACCESS_KEY", ""),
         "HSBTRACK_S3_REGION": env.get("HSBTRACK_S3_REGION", ""),
         "HSBTRACK_S3_PRESIGNED_DOWNLOADS": _bool(env.get("HSBTRACK_S3_PRESIGNED_DOWNLOADS"), False),
+        # Virus scanning of uploaded documents (docs/operator.md, "Virus scanning"): empty for none, or
+        # ClamAV's clamd at unix:///run/clamav/clamd.ctl or tcp://host:port; seconds for each step.
+        "HSBTRACK_CLAMD_URL": _clamd_url(env.get("HSBTRACK_CLAMD_URL", "")),
+        "HSBTRACK_CLAMD_TIMEOUT": float(env.get("HSBTRACK_CLAMD_TIMEOUT", "60")),
         "MAIL_SERVER": env.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(env.get("MAIL_PORT", "25")),
         "MAIL_USE_TLS": _bool(env.get("MAIL_USE_TLS"), False),

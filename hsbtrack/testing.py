@@ -62,6 +62,9 @@ def app_config(**extra) -> dict:
         "SERVER_NAME": None,
         "HSBTRACK_SCHEDULER": "off",
         "MAIL_SERVER": "",
+        # The suite signs in admins and board managers with a password only (``login``); the two-factor
+        # tests ask for two factors themselves (tests/test_two_factor.py).
+        "HSBTRACK_TWO_FACTOR_REQUIRED_ROLES": frozenset(),
     }
     config.update(extra)
     return config
@@ -441,3 +444,91 @@ def s3_server(tmp_path_factory):
 
 def _tail(path: Path, lines: int = 30) -> str:
     return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# -- a real virus scanner (ClamAV's clamd) for the document scanning tests ------------------------
+
+# The standard antivirus test file (68 bytes; eicar.org): harmless, and every scanner reports it. The
+# tests' clamd knows it from a signature made here, so no signature download is needed.
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+EICAR_SIGNATURE = "Hsbtrack.Test.EICAR"
+
+
+def clamd_binary() -> str | None:
+    """Debian's clamd (package ``clamav-daemon``; /usr/sbin is not on every user's PATH)."""
+    import shutil
+
+    return shutil.which("clamd") or next((p for p in ("/usr/sbin/clamd", "/usr/local/sbin/clamd")
+                                          if os.access(p, os.X_OK)), None)
+
+
+@contextmanager
+def running_clamd(stream_max: str = "60M"):
+    """clamd in the foreground on a private unix socket, with one signature (EICAR, as
+    ``Hsbtrack.Test.EICAR.UNOFFICIAL``: an unsigned database's names get that suffix) and nothing from
+    the system's configuration or freshclam; yields its ``unix://`` URL, stops it at the end.
+    ``stream_max``: its ``StreamMaxLength`` (clamd refuses longer streams). Skips when clamd is not
+    installed (a failure under ``HSBTRACK_REQUIRE_ALL=1``); starts in well under a second."""
+    import shutil
+    import signal
+    import socket
+    import subprocess  # nosec B404  # the test server, started from a fixed argument list
+
+    clamd = clamd_binary()
+    if clamd is None:
+        pytest.skip("ClamAV's clamd is not installed (apt-get install clamav-daemon)")
+    base = Path(tempfile.mkdtemp(prefix="hsbtrack-clamd-"))  # short: a socket path has at most 107 bytes
+    (base / "db").mkdir()
+    (base / "tmp").mkdir()
+    (base / "db" / "hsbtrack-test.ndb").write_text(f"{EICAR_SIGNATURE}:0:*:{EICAR.hex()}\n")
+    sock = base / "clamd.sock"
+    config = base / "clamd.conf"
+    config.write_text("\n".join([
+        "Foreground yes", f"LocalSocket {sock}", "LocalSocketMode 600", f"DatabaseDirectory {base / 'db'}",
+        f"PidFile {base / 'clamd.pid'}", f"TemporaryDirectory {base / 'tmp'}", f"LogFile {base / 'clamd.log'}",
+        f"StreamMaxLength {stream_max}", "Bytecode no", "SelfCheck 0", "",
+    ]))
+    out = (base / "clamd.out").open("wb")
+    process = subprocess.Popen(  # noqa: S603  # nosec B603  # fixed arguments, no shell
+        [clamd, f"--config-file={config}"], stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        cwd=base, start_new_session=True,
+    )
+
+    def log_tail() -> str:
+        return "\n".join(_tail(path) for path in (base / "clamd.out", base / "clamd.log") if path.exists())
+
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"clamd exited ({process.returncode}):\n" + log_tail())
+            try:
+                with socket.socket(socket.AF_UNIX) as client:
+                    client.settimeout(5)
+                    client.connect(str(sock))
+                    client.sendall(b"zPING\0")
+                    if client.recv(16).startswith(b"PONG"):
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("clamd did not answer PING within 30 s:\n" + log_tail())
+            time.sleep(0.02)
+        yield f"unix://{sock}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        out.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def clamd_server():
+    """ClamAV's clamd for the run (:func:`running_clamd`); yields the settings that point hsbtrack at it
+    (``HSBTRACK_CLAMD_URL``)."""
+    with running_clamd() as url:
+        yield {"HSBTRACK_CLAMD_URL": url}

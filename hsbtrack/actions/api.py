@@ -9,11 +9,12 @@ parsed: an action or audit of an area the caller cannot see answers 404, never 4
 
 
 import marshmallow as ma
-from flask import abort
+from flask import abort, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from hsbtrack.actions import documents as action_documents
 from hsbtrack.actions import (
     loaders,  # noqa: F401  (the action_id loader)
     services,
@@ -27,12 +28,16 @@ from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_i
 from hsbtrack.audits.services import DEFAULT_FRAMEWORK, get_audit
 from hsbtrack.auth.models import User
 from hsbtrack.auth.services import normalise_email
+from hsbtrack.documents.api import DocumentFormSchema, DocumentSchema, FileInSchema
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.permissions import loaded, requires
+from hsbtrack.storage.limits import takes_documents
 from hsbtrack.timeutil import today
 
 bp = api_blueprint("api_actions", __name__, "Actions, progress updates and the action plan")
+
+
 
 
 # -- access: ``requires`` names each operation's permission; the shared loaders (the action_id
@@ -362,6 +367,59 @@ def list_updates(action_id):
         select(ActionUpdate).where(ActionUpdate.action_id == action.id).options(selectinload(ActionUpdate.user))
         .order_by(ActionUpdate.created_at.desc(), ActionUpdate.id.desc()))
     return rows
+
+
+# -- an action's documents ----------------------------------------------------------------------
+
+
+class ActionDocumentSchema(DocumentSchema):
+    purpose = ma.fields.Function(action_documents.purpose_of, allow_none=True, metadata={
+        "type": "string", "nullable": True,
+        "description": "completion: the evidence the action was completed with; null: other documents"})
+
+
+class ActionDocumentFormSchema(DocumentFormSchema):
+    purpose = ma.fields.String(load_default=None, allow_none=True, metadata={
+        "description": "completion (the evidence the action was completed with), or none"})
+
+
+class ActionDocumentUploadSchema(FileInSchema, ActionDocumentFormSchema):
+    """The upload as the OpenAPI document shows it: one multipart body with the file and its fields."""
+
+
+@bp.post("/actions/<int:action_id>/documents")
+@requires(Perm.READ_ACTIONS)
+@_owner_or_editor
+@bp.arguments(FileInSchema, location="files")
+@bp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": ActionDocumentUploadSchema}}})
+@bp.response(201, ActionDocumentSchema)
+@bp.alt_response(403, response="FORBIDDEN")
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+@takes_documents
+def upload_document(files, action_id):
+    """Attach a document to an action (multipart: ``file``, ``title``, ``effective_on``, ``purpose``).
+
+    The action's owner or the board (403 for other readers). ``purpose`` "completion": the evidence the
+    action was completed with (it counts as completion evidence when the action is marked done). The
+    type is decided from the content, as for responses' documents: a file whose content is not what its
+    name says answers 422 with ``fields.file``.
+    """
+    upload = files["file"]
+    form = ActionDocumentFormSchema().load(request.form)  # (the multipart body's other fields)
+    return action_documents.upload_to_action(_action(action_id), upload.stream, upload.filename,
+                                             title=form.get("title"), effective_on=form.get("effective_on"),
+                                             purpose=form.get("purpose"), user=current_api_user())
+
+
+@bp.get("/actions/<int:action_id>/documents")
+@requires(Perm.READ_ACTIONS)
+@bp.response(200, ActionDocumentSchema(many=True))
+@bp.alt_response(404, response="NOT_FOUND")
+def list_documents(action_id):
+    """The action's documents: its completion documents first, then the others (each with its ``purpose``)."""
+    docs = action_documents.documents_for_action(_action(action_id))
+    return [*docs["completion"], *docs[None]]
 
 
 # -- findings ---------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ input posts three boxes (day, month, year) that the service could not read.
 
 
 from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField
+from govuk_frontend_wtf.wtforms_widgets import GovFileInput
 from wtforms import HiddenField, SelectMultipleField
 from wtforms.validators import Length
 
@@ -88,7 +90,12 @@ class ActionForm(FlaskForm):
     status = RadioField(_l("Status"), widget=GovRadioInput(), validate_choice=False, default="not_started")
     progress = StringField(_l("Progress (%)"), widget=GovTextInput(), description=_l("A whole number from 0 to 100"))
     completion_evidence = TextAreaField(_l("Completion evidence"), widget=GovTextArea(),
-                                        description=_l("What shows the action is done: needed to mark it done"))
+                                        description=_l("What shows the action is done. To mark it done, describe it here "
+                                                       "or attach a completion document"))
+    # a completion document counts as completion evidence (hsbtrack.actions.documents)
+    completion_file = FileField(_l("Completion document (optional)"), widget=GovFileInput())
+    completion_title = StringField(_l("Title of the completion document (optional)"), widget=GovTextInput(),
+                                   description=_l("Left blank, the document takes the name of its file"))
     version = HiddenField()
     submit = SubmitField(_l("Save the action"), widget=GovSubmitInput())
 
@@ -99,7 +106,12 @@ class OwnerUpdateForm(FlaskForm):
     status = RadioField(_l("Status"), widget=GovRadioInput(), validate_choice=False)
     progress = StringField(_l("Progress (%)"), widget=GovTextInput(), description=_l("A whole number from 0 to 100"))
     completion_evidence = TextAreaField(_l("Completion evidence"), widget=GovTextArea(),
-                                        description=_l("What shows the action is done: needed to mark it done"))
+                                        description=_l("What shows the action is done. To mark it done, describe it here "
+                                                       "or attach a completion document"))
+    # a completion document counts as completion evidence (hsbtrack.actions.documents)
+    completion_file = FileField(_l("Completion document (optional)"), widget=GovFileInput())
+    completion_title = StringField(_l("Title of the completion document (optional)"), widget=GovTextInput(),
+                                   description=_l("Left blank, the document takes the name of its file"))
     version = HiddenField()
     submit = SubmitField(_l("Save the action"), widget=GovSubmitInput())
 

@@ -4,6 +4,7 @@ from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from hsbtrack.actions import api as actions_api
+from hsbtrack.actions import documents as action_documents  # noqa: F401  (registers the "action" kind of document)
 from hsbtrack.actions import services, views
 from hsbtrack.actions.demo import load_demo_actions
 from hsbtrack.areas.roles import Perm

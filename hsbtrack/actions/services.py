@@ -28,6 +28,7 @@ from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services as audits
 from hsbtrack.auth.models import User
 from hsbtrack.auth.services import normalise_email
+from hsbtrack.documents.models import COMPLETION, LINKED, Document, DocumentLink
 from hsbtrack.errors import ConflictError, ForbiddenError, ServiceError
 from hsbtrack.events import Event
 from hsbtrack.extensions import db
@@ -135,9 +136,17 @@ def _parse_due_on(value, *, record_overdue=False, current=None) -> date:
     return due_on
 
 
+def has_completion_document(action_id) -> bool:
+    """Is a completion document (not in the bin) attached to the action? (one query)"""
+    return db.session.scalar(
+        select(DocumentLink.id).join(Document, Document.id == DocumentLink.document_id)
+        .where(DocumentLink.action_id == action_id, DocumentLink.purpose == COMPLETION,
+               DocumentLink.status == LINKED, Document.deleted_at.is_(None)).limit(1)) is not None
+
+
 def _evidence_error() -> dict:
-    # Done needs completion evidence: text for now. (Once the evidence library exists, a document
-    # attached to the action will count as completion evidence too: check for one here.)
+    # Done needs completion evidence: the text, or a completion document attached to the action
+    # (hsbtrack.actions.documents; see check_update)
     return {"completion_evidence": _("Describe the completion evidence before marking the action done: "
                                      "what shows it is done")}
 
@@ -268,7 +277,28 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
     """Change fields of an action. The owner may change only status, progress and completion evidence.
 
     A new due date in the past needs ``record_overdue`` in ``data`` (as for a new action); the action
-    can be done only with completion evidence."""
+    can be done only with completion evidence (text, or a completion document attached to it)."""
+    return apply_update(check_update(action, data, user=user, expected_version=expected_version), user=user)
+
+
+@dataclass
+class CheckedUpdate:
+    """A change to an action that passed every rule (:func:`check_update`), ready to write."""
+
+    action: Action
+    area: Area
+    values: dict
+    new_codes: list | None
+    versioned: bool
+    expected_version: object
+    conflict: str
+
+
+def check_update(action, data: dict, user=None, expected_version=None,
+                 completion_document: bool = False) -> CheckedUpdate:
+    """Every rule of :func:`update_action`, without writing: ForbiddenError and ConflictError at once,
+    else a ServiceError naming every field in error. ``completion_document``: a completion document
+    comes with the change (hsbtrack.actions.documents), which is completion evidence enough."""
 
     area = db.session.get(Area, action.area_id)
     data = dict(data)
@@ -313,13 +343,23 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
     if "status" not in errors:
         evidence = values.get("completion_evidence", action.completion_evidence)
         done_now = values.get("status", action.status) == "done"
-        if done_now and not evidence and (action.status != "done" or action.completion_evidence):
+        if done_now and not evidence and (action.status != "done" or action.completion_evidence) \
+                and not completion_document and not has_completion_document(action.id):
             errors.update(_evidence_error())  # moving to done, or clearing the evidence of a done action
     if errors:
         raise ServiceError(_("The action was not saved: check the fields"), errors)
     if values.get("status") == "done":
         values.setdefault("progress", 100)
     new_codes = values.pop("statements", None)
+    return CheckedUpdate(action, area, values, new_codes, versioned, expected_version, conflict)
+
+
+def apply_update(checked: CheckedUpdate, user=None, then=None) -> Action:
+    """Write a change :func:`check_update` accepted, in one transaction with the history. ``then(action)``:
+    more of the same write, run after the change is flushed (a lost race shows before it); it commits
+    (hsbtrack.actions.documents: the completion document stored with the change)."""
+    action, area, values, new_codes = checked.action, checked.area, checked.values, checked.new_codes
+    versioned, expected_version, conflict = checked.versioned, checked.expected_version, checked.conflict
     action_id = action.id
 
     def attempt():
@@ -336,11 +376,15 @@ def update_action(action, data: dict, user=None, expected_version=None) -> Actio
                 setattr(current, name, new)
         if "status" in changes:
             current.completed_on = today() if current.status == "done" else None
-        if not changes:
-            return changes
-        current.updated_at = utcnow()
-        history.record(area_id=current.area_id, entity="action", entity_id=current.id, changes=changes, user=user)
-        db.session.commit()
+        if changes:
+            current.updated_at = utcnow()
+            history.record(area_id=current.area_id, entity="action", entity_id=current.id, changes=changes,
+                           user=user)
+        if then is not None:
+            db.session.flush()
+            then(current)  # (commits)
+        elif changes:
+            db.session.commit()
         return changes
 
     changes = run_write(attempt, versioned=versioned, conflict_message=conflict,

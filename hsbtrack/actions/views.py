@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from hsbtrack.actions import documents as action_documents
 from hsbtrack.actions import (
     exports,
     loaders,  # noqa: F401  (the action_id loader)
@@ -38,6 +39,8 @@ from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
 from hsbtrack.auth.models import User
 from hsbtrack.auth.services import invite
+from hsbtrack.documents.forms import DocumentUploadForm
+from hsbtrack.documents.models import COMPLETION
 from hsbtrack.downloads.services import logged_as_download
 from hsbtrack.errors import ConflictError, ForbiddenError, ServiceError
 from hsbtrack.extensions import db
@@ -45,12 +48,15 @@ from hsbtrack.forms import apply_service_errors
 from hsbtrack.history import services as history
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can, loaded, requires, visible_area_ids
+from hsbtrack.storage.limits import takes_documents
 from hsbtrack.timeutil import today
 from hsbtrack.views_support import scored_statement_or_404, set_current_area, url_each
 
 bp = Blueprint("actions", __name__)
 
 MAX_CYCLES_ON_ACTION = 3  # T1 → T2 → T3 beside an action's statements
+
+
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -361,9 +367,11 @@ def board_paper(area_id):
     area = set_current_area(loaded("area_id"))
     filters = plan_filters(request.args, _framework(audits.DEFAULT_FRAMEWORK))
     data = exports.gather(area, filters, lang=current_language(), overdue_first=True, reader=current_user)
+    docs = action_documents.documents_for_actions([a.id for a in data.actions])  # (two queries)
     return render_template("actions/board_paper.html", area=area, data=data, filters=filters,
                            statuses=services.status_labels(), priorities=services.priority_labels(),
-                           filter_args=_filter_args(filters), lang=current_language())
+                           filter_args=_filter_args(filters), lang=current_language(),
+                           completion_documents={action_id: d[COMPLETION] for action_id, d in docs.items()})
 
 
 @bp.route("/areas/<int:area_id>/actions/export.xlsx")
@@ -434,7 +442,7 @@ def new(area_id):
     if framework is None:
         abort(404)
     form = ActionForm() if request.method == "POST" else ActionForm(formdata=None)
-    del form.progress, form.version
+    del form.progress, form.version, form.completion_file, form.completion_title
     _prepare_action_form(form, area, framework)
     status = 200
     if request.method == "GET":
@@ -488,6 +496,20 @@ def _edit_data(form, action, board) -> dict:
     return data
 
 
+def _completion_upload(form):
+    """The completion document sent with the edit form, if any."""
+    upload = form.completion_file.data
+    if upload is None or not getattr(upload, "filename", None):
+        return None
+    return action_documents.Upload(upload.stream, upload.filename, title=form.completion_title.data)
+
+
+def _completion_errors(error):
+    """The document's errors at the edit form's completion fields."""
+    names = {"file": "completion_file", "title": "completion_title"}
+    return ServiceError(error.message, {names.get(k, k): v for k, v in (error.fields or {}).items()})
+
+
 CONFIRM_CANCEL = "confirm_cancel"  # the field the "Yes, cancel the action" button posts
 
 
@@ -506,6 +528,7 @@ def _carried_fields() -> list[tuple[str, str]]:
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>/edit", methods=["GET", "POST"])
 @requires(Perm.READ_ACTIONS)
+@takes_documents
 def edit(area_id, action_id):
     area, action = _load_action(area_id, action_id)
     board = services.can_edit(current_user, action)
@@ -540,8 +563,8 @@ def edit(area_id, action_id):
             confirm_cancel = _carried_fields()  # nothing saved: the page asks first
         else:
             try:
-                services.update_action(action, _edit_data(form, action, board), user=current_user,
-                                       expected_version=form.version.data or None)
+                action_documents.update_action(action, _edit_data(form, action, board), upload=_completion_upload(form),
+                                               user=current_user, expected_version=form.version.data or None)
             except ConflictError as error:
                 db.session.rollback()
                 conflict, status = error.message, 409
@@ -550,6 +573,7 @@ def edit(area_id, action_id):
                 refused, status = error.message, 403
             except ServiceError as error:
                 db.session.rollback()
+                error = _completion_errors(error)
                 if board:
                     _show_errors(form, error)
                 else:
@@ -578,7 +602,8 @@ def _history_rows(entries, area):
         "created": _("Created"), "title": _("Title"), "description": _("Description"), "owner_id": _("Owner"),
         "agency_id": _("Owning agency"), "due_on": _("Due date"), "priority": _("Priority"), "status": _("Status"),
         "progress": _("Progress"), "completion_evidence": _("Completion evidence"), "statements": _("Statements"),
-        "update": _("Progress update"), "finding": _("Finding added"),
+        "update": _("Progress update"), "finding": _("Finding added"), "document": _("Document added"),
+        "completion_document": _("Completion document added"),
     }
     # Always the same two look-ups, whatever the history holds (a constant number of queries).
     user_ids = {v for e in entries if e.field == "owner_id" for v in (e.old_value, e.new_value) if v is not None}
@@ -614,7 +639,12 @@ def _history_rows(entries, area):
             for e in entries]
 
 
-def _render_detail(area, action, update_form=None, status=200):
+def _document_form(posted=False):
+    """The "Documents" section's upload form (its fields named ``document-…``: one page, several forms)."""
+    return DocumentUploadForm(prefix="document") if posted else DocumentUploadForm(prefix="document", formdata=None)
+
+
+def _render_detail(area, action, update_form=None, status=200, document_form=None):
     framework = _framework(action.framework)
     lang = current_language()
     cycle_audits = audits.audits_for_area(area.id, action.framework)[-MAX_CYCLES_ON_ACTION:] if framework else []
@@ -638,12 +668,15 @@ def _render_detail(area, action, update_form=None, status=200):
     may_update = services.can_update(current_user, action)
     if update_form is None and may_update:
         update_form = ProgressUpdateForm(formdata=None)
+    if document_form is None and may_update:
+        document_form = _document_form()
+    failed = next((f for f in (update_form, document_form) if f is not None and f.errors), None)
     return render_template(
         "actions/detail.html", area=area, action=action, framework=framework, statements=statements,
         cycle_audits=cycle_audits, updates=updates, history=_history_rows(history.entries_for("action", action.id), area),
         origins=origins, may_update=may_update, may_edit=services.can_edit(current_user, action),
         is_owner=action.owner_id == current_user.id, update_form=update_form,
-        form=update_form if update_form is not None and update_form.errors else None,
+        form=failed, documents=action_documents.documents_for_action(action), document_form=document_form,
         statuses=services.status_labels(), priorities=services.priority_labels(), today=today(), lang=lang,
         owner_label=owner_label,
     ), status
@@ -654,6 +687,34 @@ def _render_detail(area, action, update_form=None, status=200):
 def detail(area_id, action_id):
     area, action = _load_action(area_id, action_id)
     return _render_detail(area, action)
+
+
+@bp.route("/areas/<int:area_id>/actions/<int:action_id>/documents", methods=["POST"])
+@requires(Perm.READ_ACTIONS)
+@takes_documents
+def upload_document(area_id, action_id):
+    """A document attached to the action from its page (its owner or the board: 403 for other readers)."""
+    area, action = _load_action(area_id, action_id)
+    if not services.can_update(current_user, action):
+        abort(403)
+    form = _document_form(posted=True)
+    upload = form.file.data if form.file.data and getattr(form.file.data, "filename", None) else None
+    if form.validate_on_submit():
+        try:
+            action_documents.upload_to_action(action, upload.stream if upload else None,
+                                              upload.filename if upload else None, title=form.title.data,
+                                              effective_on=form.effective_on.data, user=current_user)
+        except ServiceError as error:
+            db.session.rollback()
+            apply_service_errors(form, error)
+            return _render_detail(area, action, document_form=form, status=error.status)
+        flash(_("The document has been added to “%(title)s”", title=action.title), "success")
+        return redirect(url_for("actions.detail", area_id=area.id, action_id=action.id) + "#documents")
+    if "csrf_token" in form.errors:
+        abort(400)
+    if upload is None:  # every error at once: the date's and the missing file's
+        form.file.errors = [*list(form.file.errors or []), _("Choose a file to upload")]
+    return _render_detail(area, action, document_form=form, status=422)
 
 
 @bp.route("/areas/<int:area_id>/actions/<int:action_id>/updates", methods=["POST"])

@@ -107,8 +107,11 @@ class ScoreCells:
              escape(_("%(agency)s: not scored yet", agency=agency.display_name)))
             for index, (_participant, agency) in enumerate(participants)]
 
-    def __call__(self, result, url: str) -> Markup:
+    def __call__(self, result, url: str, extra=None) -> Markup:
+        """``extra``: ``{agency_id: html}`` shown in that agency's cell below its score (its documents, from
+        the documents feature's ``moderation_grid_documents``; audits do not import documents)."""
         url = escape(url)
+        extra = extra or {}
         scores, lowest, spread = result.agency_scores, result.lowest, result.spread
         cells = []
         for agency_id, agency_key, sep, scored_text, lowest_text, unscored_text in self.columns:
@@ -121,7 +124,8 @@ class ScoreCells:
                          f'{lowest_text if is_lowest else scored_text}</span>')
             cells.append(f'<td class="govuk-table__cell hsb-matrix__score{" hsb-matrix__score--lowest" if is_lowest else ""}'
                          f'{sep}" data-agency="{agency_key}">\n'
-                         f'<a class="govuk-link hsb-matrix__link" href="{url}#agency-{agency_key}">{inner}</a>\n</td>')
+                         f'<a class="govuk-link hsb-matrix__link" href="{url}#agency-{agency_key}">{inner}</a>\n'
+                         f'{escape(extra.get(agency_id, ""))}</td>')
         return Markup("\n".join(cells))  # noqa: S704  # nosec B704  # every value above is escaped
 
 

@@ -1,18 +1,29 @@
 """Documents, registered through the core's own hooks: the pages, the API, and what the scoring and
 moderation pages (audits, below this feature) show of them, as template helpers."""
 
-from flask import session
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services as audits
 from hsbtrack.documents import api as documents_api
-from hsbtrack.documents import carry_over, lifecycle, services, views
-from hsbtrack.documents.forms import DocumentUploadForm
+from hsbtrack.documents import (
+    carry_over,
+    carry_over_views,
+    demo,
+    evidence_index,
+    lifecycle,
+    partnership,
+    scanning,
+    services,
+    views,
+)
+from hsbtrack.i18n import current_language
 from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
+from hsbtrack.plugins.types import ReportSection
 
 
 @hookimpl
@@ -20,7 +31,9 @@ def hsbtrack_load_blueprints(app, api):
     app.register_blueprint(views.bp)
     api.register_blueprint(documents_api.bp)
     lifecycle.register(app, api)
-    carry_over.register(app, api)
+    carry_over_views.register(app, api)
+    partnership.register(app, api)  # the partnership's documents: statement page, moderation grid, cycles, API
+    evidence_index.register(app)  # the evidence index of an audit: page and XLSX
     app.jinja_env.globals["response_documents"] = response_documents
     app.jinja_env.globals["statement_documents"] = statement_documents
     app.jinja_env.globals["document_upload_form"] = document_upload_form
@@ -51,15 +64,13 @@ def statement_documents(audit, code) -> dict:
 
 
 def document_upload_form(code):
-    """The upload form of one statement, with the error of the last refused upload if it was this one."""
-    form = DocumentUploadForm(formdata=None)
-    error = session.get(views.ERROR_KEY)
-    if error and error.get("code") == code:
-        session.pop(views.ERROR_KEY, None)
-        form.title.data = error.get("title", "")
-        form.effective_on._raw_parts = error.get("date")
-        getattr(form, error["field"], form.file).errors = [error["message"]]
-    return form
+    """The upload form of one statement, with the errors of the last refused upload if it was this one."""
+    return views.upload_form(code)
+
+
+@hookimpl
+def hsbtrack_demo_data(area):
+    demo.load_demo_documents(area)  # (after the audits demo: a wrapper around every demo)
 
 
 @hookimpl
@@ -70,3 +81,17 @@ def hsbtrack_scheduled_jobs():
 @hookimpl
 def hsbtrack_record_saved(area, record, change):
     carry_over.on_record_saved(area, record, change)  # a re-audit opened: the previous cycle's documents
+
+
+@hookimpl
+def hsbtrack_scan_document(open_stream, filename, content_type, size):
+    return scanning.scan_with_clamd(open_stream)  # ClamAV's clamd, when HSBTRACK_CLAMD_URL is set
+
+
+@hookimpl
+def hsbtrack_report_sections(area, audit, user):
+    """The board report's "Evidence index": statement by statement, the documents the reader may open
+    (a fixed number of queries, whatever their number)."""
+    index = evidence_index.gather(audit, user, lang=current_language())
+    return [ReportSection(_l("Evidence index"), "report-evidence-index", "documents/_report_evidence_index.html",
+                          {"index": index}, order=20)]

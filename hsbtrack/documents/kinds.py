@@ -37,6 +37,8 @@ class DocumentKind:
     permission_for: dict[str, str] | None = None
     # a wall of the document's own, from what it is linked to: ``wall(document)(user) -> bool``
     wall: Callable | None = None
+    # raises a ServiceError when the document may not go to the bin (what it evidences needs it)
+    check_delete: Callable | None = None
 
 
 _KINDS: dict[str, DocumentKind] = {}
@@ -57,6 +59,12 @@ def may_read(user, document) -> bool:
 
 def may_change(user, document) -> bool:
     return kind_of(document).may_change(user, document)
+
+
+def check_delete(document) -> None:
+    kind = kind_of(document)
+    if kind.check_delete is not None:
+        kind.check_delete(document)
 
 
 def require_change(user, document) -> None:

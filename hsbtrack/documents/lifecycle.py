@@ -30,7 +30,7 @@ from hsbtrack.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
-BIN_DAYS = 30
+BIN_DAYS = services.BIN_DAYS
 BIN_VIEWS = "document_bin"
 BIN_API = "api_document_bin"
 

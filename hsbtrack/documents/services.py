@@ -19,23 +19,24 @@ import zipfile
 from datetime import date
 
 import filetype
-from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from hsbtrack import storage as storage_package
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
-from hsbtrack.documents import kinds
+from hsbtrack.documents import kinds, scanning
 from hsbtrack.documents.models import LINKED, RESPONSE, STATEMENT, Document, DocumentLink, DocumentVersion
 from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
+from hsbtrack.storage import limits
 from hsbtrack.timeutil import parse_date, utcnow
 
 MAX_TITLE = 200
+BIN_DAYS = 30  # a deleted document stays restorable for so long (hsbtrack.documents.lifecycle)
 MAX_FILENAME = 200
 CHUNK = 1024 * 1024
 HEAD = 64 * 1024
@@ -62,7 +63,7 @@ def storage():
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("HSBTRACK_DOCUMENT_MAX_MB", 50)) * 1024 * 1024
+    return limits.document_max_bytes()
 
 
 # -- reading what was sent --------------------------------------------------------------------
@@ -228,10 +229,22 @@ def _store(area_id, stream, filename):
         if reader.size == 0:
             raise ServiceError.field("file", _("The file is empty"))
         content_type = _content_type(key, bytes(reader.head), filename)
+        scanning.check(lambda: storage().open(key), filename, content_type, reader.size, area_id=area_id)
     except BaseException:
         storage().delete(key)
         raise
     return key, content_type, reader.size, reader.sha.hexdigest()
+
+
+def file_errors(area_id, stream, filename) -> dict:
+    """The errors a file would get (``{"file": message}``), without keeping it: for a form refused for
+    its other fields, so that every error is reported at once."""
+    try:
+        key, *_checked = _store(area_id, stream, clean_filename(filename))
+    except ServiceError as error:
+        return dict(error.fields or {"file": error.message})
+    storage().delete(key)
+    return {}
 
 
 def _parse_effective(value) -> date | None:
@@ -380,6 +393,45 @@ def unlink_document(link: DocumentLink, user=None) -> None:
     db.session.commit()
 
 
+def find_response_link(audit: Audit, agency_id: int, code: str, document: Document) -> DocumentLink:
+    """The link of ``document`` to ``agency_id``'s response to ``code`` in ``audit`` (NotFoundError when
+    there is none: a document of another agency is never linked to this one's responses)."""
+    link = None
+    if document.kind == RESPONSE and document.agency_id == agency_id:
+        link = next((lk for lk in document.links if lk.audit_id == audit.id and lk.agency_id == agency_id
+                     and lk.code == code and lk.action_id is None), None)
+    if link is None:
+        raise NotFoundError(_("This document is not linked to this response"))
+    return link
+
+
+def remove_link(link: DocumentLink, user=None) -> bool:
+    """"Remove from this statement": the link goes, the document stays wherever else it is linked; when
+    this is its only link, the document goes to the bin instead (restorable there, still linked here),
+    so that nothing is left out of sight. True when it went to the bin."""
+    document = link.document
+    if len(document.links) <= 1:
+        delete_document(document, user=user)
+        return True
+    unlink_document(link, user=user)
+    return False
+
+
+def link_counts(document_ids, cache: dict | None = None) -> dict[int, int]:
+    """``{document id: how many links it has}`` (anywhere: other statements, audits, actions) in one
+    query; ``cache`` keeps the counts already read (for a request)."""
+    cache = {} if cache is None else cache
+    ids = sorted(set(document_ids))
+    missing = [i for i in ids if i not in cache]
+    if missing:
+        rows = db.session.execute(select(DocumentLink.document_id, func.count())
+                                  .where(DocumentLink.document_id.in_(missing))
+                                  .group_by(DocumentLink.document_id))
+        cache.update({i: 0 for i in missing})
+        cache.update(dict(rows.all()))
+    return {i: cache[i] for i in ids}
+
+
 def _link(document):
     # the newest cycle's (a document carried into a re-audit and confirmed there changes with it)
     return max((link for link in document.links if link.status == LINKED), key=lambda link: link.id or 0,
@@ -414,8 +466,10 @@ def add_version(document: Document, stream, filename, user=None, link=None) -> D
 
 
 def delete_document(document: Document, user=None) -> Document:
-    """Move the document to the bin (restorable; its bytes stay)."""
+    """Move the document to the bin (restorable; its bytes stay), unless its kind says it must stay
+    (an action's only completion evidence)."""
     kinds.require_change(user, document)
+    kinds.check_delete(document)
     if document.deleted_at is not None:
         return document
     link = _link(document)

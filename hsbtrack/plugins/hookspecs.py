@@ -301,3 +301,30 @@ def hsbtrack_bench_pages(data):
         def hsbtrack_bench_pages(data):
             return [BenchPage("rollup", "Regional roll-up", f"/regions/{data.region_id}/regional/", [sql])]
     """
+
+
+@hookspec
+def hsbtrack_scan_document(open_stream, filename, content_type, size):
+    """Check an uploaded document for viruses, after it is stored and its type checked, before it is
+    kept (a new document, a new version, a re-audit's replacement). Install-wide: every loaded
+    plugin's scanner is asked. The core's own answers when ``HSBTRACK_CLAMD_URL`` is set (ClamAV's
+    clamd, ``hsbtrack.documents.scanning``).
+
+    :param open_stream: a callable with no argument returning a new binary stream of the stored bytes
+        (read it in chunks, then close it; call it again for another pass).
+    :param filename: the file's cleaned name, as the uploader sent it.
+    :param content_type: the type decided from the content (``application/pdf``, ``text/plain``…).
+    :param size: the number of bytes.
+
+    Return None when the file is clean (or not this scanner's business), else a
+    :class:`hsbtrack.plugins.types.ScanVerdict`: ``found`` (what was found: the upload is refused
+    with that name at the file field and its bytes are deleted) or ``error`` (it could not be
+    scanned: refused too, as is a scanner that raises). Scanning fails closed. Example::
+
+        @hookimpl
+        def hsbtrack_scan_document(open_stream, filename, content_type, size):
+            with open_stream() as stream:
+                if b"forbidden" in stream.read(1024):
+                    return ScanVerdict(found="Example.Forbidden", scanner="example")
+            return None
+    """

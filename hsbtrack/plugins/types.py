@@ -61,3 +61,15 @@ class Change:
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
     user_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ScanVerdict:
+    """A virus scanner's refusal of an uploaded document (``hsbtrack_scan_document``): ``found`` names
+    what it found (the uploader sees the name), or ``error`` says why the file could not be scanned
+    (for the log only; the uploader is told to try again later). Either way the file is refused:
+    scanning fails closed. ``scanner`` names the scanner in the log."""
+
+    found: str | None = None
+    error: str | None = None
+    scanner: str = ""

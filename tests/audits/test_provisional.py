@@ -191,9 +191,9 @@ def test_report_has_contents_linking_to_every_section(client, s):
     html = page(client, f"/areas/{s.area.id}/audits/{s.t2.id}/report")
     contents = re.search(r'data-testid="report-contents">(.*?)</ol>', html, re.S).group(1)
     targets = re.findall(r'href="#([^"]+)"', contents)
-    assert targets[:5] == ["report-scores", "report-radar", "report-what-we-did", "report-lowest",
-                           "report-disagreements"]
-    assert targets[5:] == [f"report-domain-{n}" for n in range(1, 6)]
+    assert targets[:6] == ["report-scores", "report-radar", "report-what-we-did", "report-evidence-index",
+                           "report-lowest", "report-disagreements"]
+    assert targets[6:] == [f"report-domain-{n}" for n in range(1, 6)]
     for target in targets:
         assert f'id="{target}"' in html, target
     # the detail folds away on screen (an accordion), and printing opens it

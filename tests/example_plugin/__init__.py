@@ -17,7 +17,7 @@ from hsbtrack.forms import FlaskForm, GovSubmitInput, GovTextInput, SubmitField
 from hsbtrack.permissions import requires
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
-from hsbtrack.plugins.types import Evidence, NavItem, ReportSection, ScheduledJob, Widget
+from hsbtrack.plugins.types import Evidence, NavItem, ReportSection, ScanVerdict, ScheduledJob, Widget
 
 PLUGIN = {"title": "Example plugin", "version": "1.2.3", "description": "Proves every hook in the tests."}
 
@@ -155,3 +155,9 @@ def hsbtrack_bench_pages(data):
     return []
 
 
+@hookimpl
+def hsbtrack_scan_document(open_stream, filename, content_type, size):
+    # by name only, so that every other upload of the suite costs nothing more
+    if filename == "example-virus.txt":
+        return ScanVerdict(found="Example.Plugin.Virus", scanner="example")
+    return None

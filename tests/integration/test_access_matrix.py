@@ -54,6 +54,7 @@ NOT_WALKED = {  # they end the walking user's session (each is proved in tests/t
 }
 OWNER_OR_EDITOR = {  # progress on an action: its owner, or those who edit actions (403 for other readers)
     "actions.edit", "actions.add_update", "api_actions.patch_action", "api_actions.post_update",
+    "actions.upload_document", "api_actions.upload_document",
 }
 ADMIN_ONLY_BODY = {"admin.users", "admin.downloads"}  # lists every account: administrators only
 
@@ -72,7 +73,7 @@ class World:
         from hsbtrack.areas.services import add_area_member, add_region_member, create_region
         from hsbtrack.audits.services import open_audit, save_response
         from hsbtrack.auth.services import issue_api_token
-        from hsbtrack.documents.services import upload_to_response
+        from hsbtrack.documents.services import upload_to_response, upload_to_statement
         from hsbtrack.extensions import db
         from hsbtrack.notifications.services import notify
         from hsbtrack.plugins.services import registry, set_region_plugin
@@ -113,6 +114,9 @@ class World:
                                               "h.pdf", title="kestrel-health-evidence report")
         self.document_b = upload_to_response(self.audit_b, self.agency_b.id, "1.1", io.BytesIO(b"%PDF-1.4\n"),
                                              "z.pdf", title="Zebrafield report")
+        # the partnership's, on the statement (read by every reader of the audit: on the pages every role walks)
+        self.partnership_document_a = upload_to_statement(self.audit_a, "1.1", io.BytesIO(b"%PDF-1.4\n"), "p.pdf",
+                                                          title="Riverside partnership report")
         board_a = self.users["board_manager"]
         self.action_a = create_action(self.area_a, title="Riverside pathway", owner=board_a, due_on=date(2030, 1, 1),
                                       statements=["1.1"])
@@ -127,6 +131,12 @@ class World:
                                     statements=["4.2"], restricted_to=scotland.CASE_PERM, commit=False)
         db.session.add(scotland.PlanAction(case_id=self.case_a.id, section="supervision", action_id=self.walled.id))
         db.session.commit()
+        # documents on actions: the walled action's keeps its wall (its title is a marker)
+        from hsbtrack.actions.documents import upload_to_action
+
+        upload_to_action(self.action_a, io.BytesIO(b"%PDF-1.4\n"), "minutes.pdf", title="Riverside minutes",
+                         purpose="completion")
+        upload_to_action(self.walled, io.BytesIO(b"%PDF-1.4\n"), "plan.pdf", title="kestrel-caseplan minutes")
         # schools: the school lead leads the first only
         self.school_a = schools.create_school(self.area_a, "Riverside High", "secondary")
         self.school_a2 = schools.create_school(self.area_a, "Kestrel Second School", "secondary")
@@ -247,6 +257,8 @@ def expected(app, route, role, chosen) -> str | int:
         return 404 if FOREIGN in variants else "signed in"
     if FOREIGN in variants:
         return "allow" if role == "admin" else 404
+    if {"agency_id", "document_id"} <= set(chosen) and SIBLING in variants:
+        return 404  # an agency and another agency's document: a URL naming two agencies names nothing (permissions)
     registry = app.extensions["hsbtrack_permissions"]
     perms = effective(app, role)
     if permission == "install.admin":
