@@ -68,6 +68,11 @@ def print_logins() -> None:
     click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
     for email, roles in logins.items():
         click.echo(f"  {email:<26} {'; '.join(roles)}")
+    required = sorted(current_app.config.get("HSBTRACK_TWO_FACTOR_REQUIRED_ROLES") or ())
+    if required:  # the install's default applies to the demo too: it shows what a partnership gets
+        click.echo(f"Two-factor authentication is required for: {', '.join(required)}. Those logins set it up "
+                   "with an authenticator app at their first sign-in (to try without: "
+                   "HSBTRACK_TWO_FACTOR_REQUIRED_ROLES= make run).")
 
 
 @click.command("demo")

@@ -65,3 +65,19 @@ class TokenForm(FlaskForm):
     name = StringField(_l("What the token is for"), widget=GovTextInput(),
                        validators=[DataRequired(_l("Say what the token is for")), Length(max=100)])
     submit = SubmitField(_l("Create API token"), widget=GovSubmitInput())
+
+
+class TwoFactorCodeForm(FlaskForm):
+    """The second step of signing in: a code from the app, or a recovery code."""
+
+    code = StringField(_l("Code"), widget=GovTextInput(),
+                       description=_l("The 6-digit code your authenticator app shows now, or one of your recovery codes"),
+                       validators=[DataRequired(_l("Enter the code from your authenticator app")), Length(max=40)])
+    submit = SubmitField(_l("Continue"), widget=GovSubmitInput())
+
+
+class TwoFactorSetupForm(FlaskForm):
+    code = StringField(_l("Code from the app"), widget=GovTextInput(),
+                       description=_l("Enter the 6-digit code the app shows for hsbtrack, to check it is set up"),
+                       validators=[DataRequired(_l("Enter the 6-digit code from your authenticator app")), Length(max=20)])
+    submit = SubmitField(_l("Turn on two-factor authentication"), widget=GovSubmitInput())

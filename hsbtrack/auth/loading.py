@@ -1,9 +1,10 @@
 """Flask-Login wiring: sessions carry the user's id and session version."""
 
-from flask import request
+from flask import request, session
 from flask_babel import lazy_gettext as _l
 
 from hsbtrack.auth.models import User
+from hsbtrack.auth.two_factor import PENDING_SESSION_KEY
 from hsbtrack.extensions import db, login_manager
 
 
@@ -31,6 +32,10 @@ def configure_login(app) -> None:
 
         if request.path.startswith("/api/"):
             return jsonify(error={"code": "unauthorized", "message": "Authentication required", "fields": {}}), 401
+        pending = session.get(PENDING_SESSION_KEY)
+        if isinstance(pending, dict):  # password right, second factor still to come: back to that step
+            return redirect(url_for("auth.two_factor_code" if pending.get("stage") == "code"
+                                    else "auth.two_factor_setup"))
         flash(str(login_manager.login_message), "info")
         return redirect(url_for("auth.login", next=request.full_path if request.query_string else request.path))
 

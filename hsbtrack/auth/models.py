@@ -24,6 +24,11 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Two-factor authentication (hsbtrack/auth/two_factor.py): the TOTP secret, encrypted (Fernet);
+    # the last time step a code was accepted for (a code is never accepted twice); when it was set up.
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
+    totp_last_step: Mapped[int | None]
+    totp_enabled_at: Mapped[datetime | None]
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
 
@@ -84,3 +89,30 @@ class LoginAttempt(db.Model):
     ip: Mapped[str] = mapped_column(String(64), index=True)
     success: Mapped[bool] = mapped_column(default=False)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class RecoveryCode(db.Model):
+    """A single-use recovery code for two-factor sign-in; only its argon2 hash is kept."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    used_at: Mapped[datetime | None]
+
+
+class AccountEvent(db.Model):
+    """The history of an account's security: two-factor set up, turned off, reset by an
+    administrator, new recovery codes. Append-only, like the history of records."""
+
+    __tablename__ = "account_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    event: Mapped[str] = mapped_column(String(40))
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    by_user = relationship("User", foreign_keys=[by_user_id])

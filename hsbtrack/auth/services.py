@@ -83,14 +83,19 @@ def record_login_attempt(email: str, ip: str, success: bool) -> None:
     db.session.add(LoginAttempt(email=normalise_email(email)[:254], ip=ip[:64], success=success))
 
 
+def throttled_error(field: str) -> AccountError:
+    """What a throttled sign-in step (password or second factor) is told."""
+    return AccountError(
+        _("Too many failed sign-in attempts. Wait %(m)d minutes and try again.",
+          m=current_app.config["HSBTRACK_LOGIN_WINDOW_MINUTES"]),
+        field,
+    )
+
+
 def authenticate(email: str, password: str, ip: str) -> User | None:
     """Return the user, or None. Raises AccountError when throttled."""
     if is_throttled(email, ip):
-        raise AccountError(
-            _("Too many failed sign-in attempts. Wait %(m)d minutes and try again.",
-              m=current_app.config["HSBTRACK_LOGIN_WINDOW_MINUTES"]),
-            "email",
-        )
+        raise throttled_error("email")
     user = user_by_email(email)
     ok = verify_password(user, password) and user.active
     record_login_attempt(email, ip, ok)

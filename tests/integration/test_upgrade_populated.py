@@ -87,6 +87,10 @@ EXPECTED_NEW_COLUMNS = {
     ("audits", "return_due_on"): lambda before, row: None,
     ("audit_agencies", "signed_off_at"): lambda before, row: None,
     ("audit_agencies", "signed_off_by_id"): lambda before, row: None,
+    # 0011_two_factor: nobody had two-factor authentication set up
+    ("users", "totp_secret"): lambda before, row: None,
+    ("users", "totp_last_step"): lambda before, row: None,
+    ("users", "totp_enabled_at"): lambda before, row: None,
 }
 
 
