@@ -56,7 +56,7 @@ def test_open_cycle_figures_are_provisional_and_the_report_tells_the_story(page,
     page.goto(f"{area}/audits/{s.t2.id}/report")
     contents = page.locator("nav.hsb-contents")
     expect(contents.locator("h2")).to_have_text(words["contents"])
-    expect(contents.locator("li")).to_have_count(10)
+    expect(contents.locator("li")).to_have_count(11)  # (with the evidence index)
     what = page.locator('[data-report-section="report-what-we-did"]')
     expect(what.locator("h2")).to_have_text(words["what"])
     row = what.locator('tr[data-code="1.1"]')
