@@ -1,5 +1,6 @@
 """Settings, read from the environment so that ``create_app()`` needs no arguments."""
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -38,6 +39,25 @@ def _clamd_url(value: str) -> str:
 def _role_list(value: str) -> frozenset[str]:
     """``admin,board_manager`` -> those role ids; ``all`` stays ``{"all"}``; empty -> nobody."""
     return frozenset(part.strip().lower() for part in (value or "").split(",") if part.strip())
+
+
+def _api_token_days(value: str) -> int:
+    days = int(value or "90")
+    if days < 1:
+        raise ConfigurationError(f"HSBTRACK_API_TOKEN_DAYS must be a number of days, 1 or more, not {value!r}")
+    return days
+
+
+def _oidc_providers(value: str) -> list[dict]:
+    if not (value or "").strip():
+        return []
+    try:
+        providers = json.loads(value)
+    except ValueError as error:
+        raise ConfigurationError(f"HSBTRACK_OIDC_PROVIDERS is not valid JSON: {error}") from None
+    if not isinstance(providers, list) or not all(isinstance(p, dict) and p.get("slug") for p in providers):
+        raise ConfigurationError("HSBTRACK_OIDC_PROVIDERS must be a JSON list of objects, each with a \"slug\"")
+    return providers
 
 
 def _development_secret(instance_path: Path) -> str:
@@ -86,12 +106,19 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         "HSBTRACK_LOGIN_MAX_FAILURES": int(env.get("HSBTRACK_LOGIN_MAX_FAILURES", "5")),
         "HSBTRACK_LOGIN_WINDOW_MINUTES": int(env.get("HSBTRACK_LOGIN_WINDOW_MINUTES", "15")),
         "HSBTRACK_TOKEN_HOURS": int(env.get("HSBTRACK_TOKEN_HOURS", "72")),
+        # How long a new API token lasts at most, in days (docs/operator.md, "API tokens"); its owner may
+        # choose a shorter time.
+        "HSBTRACK_API_TOKEN_DAYS": _api_token_days(env.get("HSBTRACK_API_TOKEN_DAYS", "90")),
         # Two-factor authentication (docs/operator.md, "Two-factor authentication"): the roles that must
         # use it (role ids, comma-separated; "admin" for administrators; "all" for every password user;
         # empty for nobody), and the key its secrets are encrypted with (empty: derived from SECRET_KEY).
         "HSBTRACK_TWO_FACTOR_REQUIRED_ROLES": _role_list(
             env.get("HSBTRACK_TWO_FACTOR_REQUIRED_ROLES", "admin,board_manager,case_worker")),
         "HSBTRACK_ENCRYPTION_KEY": env.get("HSBTRACK_ENCRYPTION_KEY", ""),
+        # Single sign-on (docs/operator.md, "Single sign-on"): OpenID Connect providers as a JSON list of
+        # {"slug", "label", "issuer", "client_id", "client_secret", "allowed_domains", "is_entra",
+        # "enforces_second_factor", "mfa_acr_values"}; each wins over the admin pages' provider of its slug.
+        "HSBTRACK_OIDC_PROVIDERS": _oidc_providers(env.get("HSBTRACK_OIDC_PROVIDERS", "")),
         "HSBTRACK_BASE_URL": env.get("HSBTRACK_BASE_URL", "http://127.0.0.1:5000"),
         # How many reverse proxies in front of the app to trust for the client's address and scheme
         # (X-Forwarded-For/-Proto). 0: none (the app faces clients directly). Never more than there are:

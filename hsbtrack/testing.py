@@ -34,6 +34,7 @@ from hsbtrack.auth.services import hash_password, issue_api_token
 from hsbtrack.config import normalise_database_url
 from hsbtrack.extensions import db
 from hsbtrack.mail import outbox as _outbox
+from hsbtrack.timeutil import utcnow
 
 REQUIRE_ALL = os.environ.get("HSBTRACK_REQUIRE_ALL") == "1"
 PASSWORD = "correct horse battery staple"  # noqa: S105  # nosec B105  # the test users' password, test databases only
@@ -234,6 +235,7 @@ class World:
         else:
             user, _c = get_or_create_user(email)
         user.password_hash = password_hash()
+        user.activated_at = user.activated_at or utcnow()
         user.is_admin = admin or user.is_admin
         user.locale = locale
         self.db.session.commit()
@@ -532,3 +534,114 @@ def clamd_server():
     (``HSBTRACK_CLAMD_URL``)."""
     with running_clamd() as url:
         yield {"HSBTRACK_CLAMD_URL": url}
+
+
+# -- a real OpenID Provider (the npm package oidc-provider) for the single sign-on tests -----------
+
+OIDC_PROVIDER_SCRIPT = Path(__file__).parent / "testing_oidc" / "provider.mjs"
+
+
+def oidc_provider_package() -> Path | None:
+    """node_modules/oidc-provider (installed by ``make install``'s npm step), looked for from the
+    working directory and from this checkout upwards."""
+    for base in (Path.cwd(), Path(__file__).resolve().parent.parent):
+        for folder in (base, *base.parents):
+            candidate = folder / "node_modules" / "oidc-provider"
+            if (candidate / "package.json").is_file():
+                return candidate
+    return None
+
+
+@pytest.fixture(scope="session")
+def oidc_provider():
+    """oidc-provider (a certified OpenID Provider) on ``http://localhost:<free port>``, started by
+    ``hsbtrack/testing_oidc/provider.mjs`` (its clients and accounts are described there); yields
+    ``{"issuer", "client_id", "client_secret", "other_client_id", "other_client_secret", "password"}``.
+    Skips without Node.js (a failure under ``HSBTRACK_REQUIRE_ALL=1``); fails at once on Node.js older
+    than 20 or without the npm package."""
+    import json
+    import shutil
+    import signal
+    import subprocess  # nosec B404  # the test server, started from a fixed argument list
+
+    import requests
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("Node.js is not installed (apt-get install nodejs npm; then make install)")
+    version = subprocess.run([node, "--version"], capture_output=True, text=True, check=False,  # noqa: S603  # nosec B603
+                             timeout=30).stdout.strip()
+    try:
+        major = int(version.lstrip("v").split(".")[0])
+    except ValueError:
+        major = 0
+    if major < 20:
+        pytest.fail(f"the test OpenID Provider (npm oidc-provider) needs Node.js 20 or later; `node --version` "
+                    f"says {version or 'nothing'}", pytrace=False)
+    package = oidc_provider_package()
+    if package is None:
+        pytest.fail("the npm package oidc-provider is not installed: run `make install` (npm ci installs the "
+                    "devDependencies of package.json)", pytrace=False)
+    (port,) = _free_ports(1)
+    base = Path(tempfile.mkdtemp(prefix="hsbtrack-oidc-"))
+    log = (base / "provider.log").open("wb")
+    process = subprocess.Popen(  # noqa: S603  # nosec B603  # fixed arguments, no shell
+        [node, str(OIDC_PROVIDER_SCRIPT), str(package), str(port)], stdout=subprocess.PIPE, stderr=log,
+        stdin=subprocess.DEVNULL, cwd=base, start_new_session=True,
+    )
+    try:
+        line = process.stdout.readline()
+        if not line:
+            process.wait(timeout=10)
+            pytest.fail(f"the test OpenID Provider exited ({process.returncode}):\n" + _tail(base / "provider.log"))
+        settings = json.loads(line)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if requests.get(f"{settings['issuer']}/.well-known/openid-configuration", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail("the test OpenID Provider did not answer its discovery document:\n"
+                            + _tail(base / "provider.log"))
+            time.sleep(0.1)
+        yield settings
+    finally:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+        process.stdout.close()
+        log.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def oidc_provider_login(provider: dict, authorize_url: str, login: str, http=None) -> str:
+    """Sign in at the test OpenID Provider as the account ``login`` (following its redirects and
+    submitting its login form, with ``requests``) starting from ``authorize_url``; returns the URL it
+    finally redirects to away from itself (the relying party's callback, with ``code`` and ``state``)."""
+    from urllib.parse import urljoin
+
+    import requests
+
+    http = http or requests.Session()
+    method, url, data = "GET", authorize_url, None
+    for _step in range(20):
+        response = http.request(method, url, data=data, allow_redirects=False, timeout=15)
+        if response.is_redirect:
+            url = urljoin(url, response.headers["Location"])
+            if not url.startswith(provider["issuer"] + "/"):
+                return url
+            method, data = "GET", None
+            continue
+        match = re.search(r'<form method="post" action="([^"]+)"', response.text)
+        if response.status_code != 200 or match is None or data is not None:
+            raise AssertionError(f"the test OpenID Provider answered {response.status_code}: {response.text[:1000]}")
+        method, url, data = "POST", urljoin(url, match.group(1)), {"login": login, "password": provider["password"]}
+    raise AssertionError("the test OpenID Provider redirected more than 20 times")

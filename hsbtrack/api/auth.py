@@ -8,7 +8,7 @@ Who may do what is decided afterwards, per operation, by :func:`hsbtrack.permiss
 from flask import abort, g, request
 from flask_smorest import Blueprint
 
-from hsbtrack.auth.services import user_for_api_token
+from hsbtrack.auth.services import ApiTokenExpired, user_for_api_token
 from hsbtrack.extensions import csrf
 from hsbtrack.timeutil import utcnow
 
@@ -37,7 +37,10 @@ def _authenticate():
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if header:
-        user = user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
+        try:
+            user = user_for_api_token(token.strip()) if scheme.lower() == "bearer" else None
+        except ApiTokenExpired as expired:
+            abort(401, description=str(expired))
         g.api_via = "token"
     else:
         user = _session_user()

@@ -10,6 +10,7 @@ from hsbtrack.areas.models import Agency, Area, Membership, Region
 from hsbtrack.auth.models import User
 from hsbtrack.auth.services import hash_password
 from hsbtrack.extensions import db
+from hsbtrack.timeutil import utcnow
 
 DEMO_PASSWORD = "demo-password-2019"  # noqa: S105  # nosec B105  # a local demo database only; `demo` refuses in production
 DEMO_AGENCIES = ("Police", "Health", "Children's social care", "Education", "Youth justice")
@@ -42,6 +43,7 @@ def load_demo() -> bool:
     for email, name, role, agency in demo_users():
         _m, user, _created = services.add_area_member(area, email, role, agencies[agency].id if agency else None, name)
         user.password_hash = hash_password(DEMO_PASSWORD)
+        user.activated_at = user.activated_at or utcnow()
     db.session.commit()
     current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_demo_data(area=area)
     return True

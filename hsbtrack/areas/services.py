@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order
 from hsbtrack.areas.roles import AREA, REGION
 from hsbtrack.auth.models import User
-from hsbtrack.auth.services import invite, normalise_email
+from hsbtrack.auth.services import invite, normalise_email, offboard
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.i18n import current_language
@@ -185,8 +185,15 @@ def add_region_member(region: Region, email, role, name="") -> tuple[Membership,
     return membership, user, created
 
 
-def remove_membership(membership: Membership) -> None:
+def remove_membership(membership: Membership, by: User | None = None) -> None:
+    """Remove a role. When it was the person's last (and they are no administrator), they have left:
+    their API tokens are revoked and their sessions end (``offboard``, in the account's history)."""
+    user = membership.user
     db.session.delete(membership)
+    db.session.flush()
+    left = db.session.scalar(select(func.count()).select_from(Membership).where(Membership.user_id == user.id))
+    if not left and not user.is_admin:
+        offboard(user, "last_role_removed", by)
     db.session.commit()
     forget_grants()
 

@@ -100,6 +100,6 @@ def remove_member(area_id, membership_id):
         return render_template("areas/remove_member.html", area=area, membership=membership, agency=agency,
                                role=services.role_labels().get(membership.role, membership.role))
     email = membership.user.email
-    services.remove_membership(membership)
+    services.remove_membership(membership, by=current_user._get_current_object())
     flash(_("The role of %(email)s has been removed", email=email), "success")
     return redirect(url_for("areas.members", area_id=area.id))

@@ -64,6 +64,9 @@ class PreferencesForm(FlaskForm):
 class TokenForm(FlaskForm):
     name = StringField(_l("What the token is for"), widget=GovTextInput(),
                        validators=[DataRequired(_l("Say what the token is for")), Length(max=100)])
+    # choices (30/60/90 days, up to HSBTRACK_API_TOKEN_DAYS) and the default are set by the view
+    days = RadioField(_l("When the token expires"), widget=GovRadioInput(), coerce=int,
+                      validators=[DataRequired(_l("Choose when the token expires"))])
     submit = SubmitField(_l("Create API token"), widget=GovSubmitInput())
 
 

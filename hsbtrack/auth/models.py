@@ -1,7 +1,8 @@
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hsbtrack.extensions import db
@@ -29,6 +30,11 @@ class User(UserMixin, db.Model):
     totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_last_step: Mapped[int | None]
     totp_enabled_at: Mapped[datetime | None]
+    # When the account was taken up: its invitation accepted with a password, or its first sign-in
+    # through a provider (hsbtrack/auth/sso.py). None: invited, not yet accepted.
+    activated_at: Mapped[datetime | None]
+    # Signs in through a sign-in provider only: password sign-in and password resets are refused.
+    sso_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
 
@@ -59,6 +65,10 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # After it the API answers 401 (HSBTRACK_API_TOKEN_DAYS, or shorter, from creation; migration 0012
+    # gave older tokens a date). The owner is e-mailed once, 7 days before (expiry_reminded_at).
+    expires_at: Mapped[datetime | None]
+    expiry_reminded_at: Mapped[datetime | None]
 
     user = relationship("User")
 
@@ -116,3 +126,44 @@ class AccountEvent(db.Model):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
     by_user = relationship("User", foreign_keys=[by_user_id])
+
+
+class SignInProvider(db.Model):
+    """An OpenID Connect provider people sign in through (hsbtrack/auth/sso.py), added on the admin
+    pages (settings may define more, or override one by its slug). The client secret is encrypted."""
+
+    __tablename__ = "sign_in_providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    label: Mapped[str] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret: Mapped[str] = mapped_column(String(1000), default="")
+    # e-mail domains whose people may sign in through it, comma-separated (e.g. "council.gov.uk,nhs.net")
+    allowed_domains: Mapped[str] = mapped_column(String(1000), default="")
+    is_entra: Mapped[bool] = mapped_column(default=False)
+    enforces_second_factor: Mapped[bool] = mapped_column(default=False)
+    # acr values that mean the provider checked a second factor, comma-separated (empty: none)
+    mfa_acr_values: Mapped[str] = mapped_column(String(500), default="")
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UserIdentity(db.Model):
+    """An account linked to a provider's user, on (issuer, subject): once linked, never matched by
+    e-mail again."""
+
+    __tablename__ = "user_identities"
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    provider_slug: Mapped[str] = mapped_column(String(40))
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    email: Mapped[str] = mapped_column(String(254), default="")  # the address it was linked on
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+
+    user = relationship("User")

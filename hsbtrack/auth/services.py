@@ -7,15 +7,15 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import current_app, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 
-from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
+from hsbtrack.auth.models import AccountEvent, ApiToken, LoginAttempt, OneTimeToken, User
 from hsbtrack.errors import ForbiddenError, ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.mail import send_email
-from hsbtrack.timeutil import utcnow
+from hsbtrack.timeutil import local_date, utcnow
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 12
@@ -27,6 +27,10 @@ class AccountError(ValueError):
     def __init__(self, message, field=None):
         super().__init__(message)
         self.field = field
+
+
+class SsoOnlyError(AccountError):
+    """The account signs in through a sign-in provider only (``User.sso_only``): no password sign-in."""
 
 
 def normalise_email(email: str) -> str:
@@ -98,6 +102,10 @@ def authenticate(email: str, password: str, ip: str) -> User | None:
         raise throttled_error("email")
     user = user_by_email(email)
     ok = verify_password(user, password) and user.active
+    if ok and user.sso_only:
+        # Right password, but this account signs in through its provider only (the page says which).
+        raise SsoOnlyError(_("Your account signs in through your organisation: use a “Sign in with” button "
+                             "on this page"), "email")
     record_login_attempt(email, ip, ok)
     if ok:
         user.last_login_at = utcnow()
@@ -131,21 +139,90 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_api_token(user: User, name: str = "") -> str:
-    """Create an API token and return it; only its digest is kept."""
+API_TOKEN_DAY_CHOICES = (30, 60, 90)  # what the account page offers (up to HSBTRACK_API_TOKEN_DAYS)
+LAST_USE_EVERY = timedelta(minutes=1)  # a token's last use is written at most this often (not per request)
+
+
+class ApiTokenExpired(Exception):
+    """A right, unrevoked token past its expiry: the API answers 401 with this message."""
+
+    def __init__(self, token: ApiToken):
+        super().__init__(_("This API token expired on %(date)s: make a new one on your account page",
+                           date=format_date(local_date(token.expires_at), "d MMMM yyyy")))
+        self.token = token
+
+
+def api_token_days() -> int:
+    """How long a new token lasts at most (``HSBTRACK_API_TOKEN_DAYS``, default 90)."""
+    return int(current_app.config.get("HSBTRACK_API_TOKEN_DAYS", 90))
+
+
+def api_token_day_choices() -> list[int]:
+    """The lifetimes a token's owner may choose: the standard ones shorter than the setting, and the setting."""
+    longest = api_token_days()
+    return sorted({days for days in API_TOKEN_DAY_CHOICES if days < longest} | {longest})
+
+
+def issue_api_token(user: User, name: str = "", days: int | None = None) -> str:
+    """Create an API token and return it; only its digest is kept. It expires after ``days`` (at most,
+    and by default, ``HSBTRACK_API_TOKEN_DAYS``)."""
+    longest = api_token_days()
+    days = longest if days is None else days
+    if not 1 <= days <= longest:
+        raise ServiceError.field("days", _("Choose when the token expires: at most %(n)d days", n=longest))
     token = "hsb_" + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), name=name[:100]))
+    now = utcnow()
+    db.session.add(ApiToken(user_id=user.id, token_hash=_digest(token), name=name[:100], created_at=now,
+                            expires_at=now + timedelta(days=days)))
     db.session.commit()
     return token
 
 
+def token_expired(token: ApiToken, now=None) -> bool:
+    return token.expires_at is not None and token.expires_at <= (now or utcnow())
+
+
+def _record_use(token: ApiToken, now) -> None:
+    """``last_used_at``, written at most once a minute per token (one conditional UPDATE: two requests
+    at once write it once)."""
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USE_EVERY:
+        return
+    db.session.execute(update(ApiToken).where(
+        ApiToken.id == token.id,
+        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USE_EVERY)).values(last_used_at=now))
+    db.session.commit()
+
+
 def user_for_api_token(token: str) -> User | None:
+    """The active owner of an unrevoked token; None for anything else. Raises :class:`ApiTokenExpired`
+    for a right token past its expiry (so the caller can say so). Records the token's use."""
     if not token:
         return None
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token), ApiToken.revoked_at.is_(None)))
     if row is None or not row.user.active:
         return None
-    return row.user
+    now = utcnow()
+    if token_expired(row, now):
+        raise ApiTokenExpired(row)
+    user = row.user
+    _record_use(row, now)
+    return user
+
+
+OFFBOARD_REASONS = {"deactivated": "tokens_revoked_deactivated", "last_role_removed": "tokens_revoked_last_role"}
+
+
+def offboard(user: User, reason: str, by: User | None) -> int:
+    """Someone leaves (``OFFBOARD_REASONS``): every API token of theirs is revoked and every session of
+    theirs ends (the session version moves on). Recorded in the account's history. The caller commits
+    (with its own change); returns how many tokens were revoked."""
+    now = utcnow()
+    revoked = db.session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                                 .values(revoked_at=now)).rowcount
+    user.session_version = (user.session_version or 1) + 1
+    db.session.add(AccountEvent(user_id=user.id, event=OFFBOARD_REASONS[reason], by_user_id=getattr(by, "id", None),
+                                at=now))
+    return revoked
 
 
 def issue_one_time_token(user: User, purpose: str, hours: int | None = None) -> str:
@@ -171,6 +248,8 @@ def complete_one_time_token(row: OneTimeToken, password: str, name: str | None =
     if name:
         user.name = name.strip()[:200]
     row.used_at = utcnow()
+    if user.activated_at is None:
+        user.activated_at = row.used_at  # the invitation (or a reset link) taken up
     set_password(user, password)
     return user
 
@@ -182,7 +261,7 @@ def invite(user: User, created: bool, inviter=None) -> bool:
     """Send the invitation email to someone just given a role who cannot sign in yet (new, or never
     set a password). One rule for the members pages, the region page, the API, action owners and
     plugins. Returns whether an invitation went."""
-    if not (created or not user.password_hash):
+    if not (created or user.activated_at is None):
         return False
     send_set_password_email(user, "invite", inviter=inviter)
     return True
@@ -250,7 +329,7 @@ ADMIN_CHANGES = {"make_admin", "revoke_admin", "deactivate", "activate"}
 
 def change_account_status(user: User, change: str, by: User) -> None:
     """An administrator's change to an account (``ADMIN_CHANGES``). Deactivating signs the user out
-    everywhere. Nobody removes their own administrator rights or deactivates themself."""
+    everywhere and revokes their API tokens (:func:`offboard`). Nobody removes their own administrator rights or deactivates themself."""
     if change not in ADMIN_CHANGES:
         raise ServiceError.field("action", _("Choose what to change"))
     if user.id == by.id and change in {"revoke_admin", "deactivate"}:
@@ -261,7 +340,7 @@ def change_account_status(user: User, change: str, by: User) -> None:
         user.is_admin = False
     elif change == "deactivate":
         user.active = False
-        user.session_version += 1
+        offboard(user, "deactivated", by)  # tokens revoked, sessions ended, recorded
     else:
         user.active = True
     db.session.commit()

@@ -87,9 +87,10 @@ def is_enrolled(user: User) -> bool:
 
 def is_required(user: User, roles: Iterable[str]) -> bool:
     """Whether ``user`` (holding ``roles``: role ids of their memberships, ``admin`` for an
-    administrator) must sign in with two factors. Only password users: others cannot sign in here."""
+    administrator) must sign in with two factors: password users, and users of a sign-in provider that
+    did not check a second factor itself (hsbtrack/auth/sso.py, ``second_factor_asserted``)."""
     wanted = required_roles()
-    if not wanted or not user.password_hash:
+    if not wanted:
         return False
     return "all" in wanted or bool(wanted & set(roles))
 

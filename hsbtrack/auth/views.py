@@ -13,19 +13,21 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import select
 
 from hsbtrack.areas.models import Membership
 from hsbtrack.areas.roles import Perm
-from hsbtrack.auth import forms, services, two_factor
+from hsbtrack.auth import forms, services, sso, sso_client, two_factor
 from hsbtrack.auth.models import ApiToken, User
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
 from hsbtrack.i18n import LANGUAGE_COOKIE
 from hsbtrack.permissions import PUBLIC, requires
+from hsbtrack.timeutil import utcnow
 from hsbtrack.views_support import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -53,12 +55,13 @@ def login():
             user = services.authenticate(form.email.data, form.password.data, client_ip())
         except services.AccountError as error:
             form.email.errors = [str(error)]
-            return render_template("auth/login.html", form=form), 429
+            return render_template("auth/login.html", form=form, providers=sso.providers()), \
+                403 if isinstance(error, services.SsoOnlyError) else 429
         if user is None:
             form.email.errors = [_("The email address or password is not correct")]
         else:
             return after_password(user, request.args.get("next"))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form, providers=sso.providers())
 
 
 # -- two-factor authentication (the rules: hsbtrack/auth/two_factor.py) ---------------------------
@@ -113,7 +116,10 @@ def _pending_user(stage):
 
 def _finish_pending(user):
     target = (session.get(PENDING) or {}).get("next")
+    signed_in = (session.get(PENDING) or {}).get("sso")  # signed in through a provider (sso_views)
     start_session(user)
+    if signed_in:
+        session[sso_client.SESSION_KEY] = signed_in
     return target if is_safe_next(target) else url_for("dashboard.home")
 
 
@@ -252,12 +258,14 @@ def logout():
     """Sign out, and make every copy of the session cookie worthless: sessions live in a signed
     cookie, so the server cannot forget one, but the user's session version moves on (the same
     mechanism as a password change), which signs the account out everywhere."""
+    provider_logout = sso_client.end_session_url(session.get(sso_client.SESSION_KEY))
     if current_user.is_authenticated:
         services.end_all_sessions(current_user)
     logout_user()
     session.clear()
     flash(_("You have signed out"), "success")
-    return redirect(url_for("auth.login"))
+    # Signed in through a provider that can end its own session: there next, then back to sign in.
+    return redirect(provider_logout or url_for("auth.login"))
 
 
 @bp.route("/account", methods=["GET", "POST"])
@@ -265,7 +273,9 @@ def logout():
 def account():
     prefs = forms.PreferencesForm(obj=current_user, prefix="prefs")
     password = forms.ChangePasswordForm(prefix="pw")
-    token_form = forms.TokenForm(prefix="token")
+    token_form = forms.TokenForm(prefix="token", days=services.api_token_days())  # (also when none is sent)
+    token_form.days.choices = [(days, ngettext("%(num)d day", "%(num)d days", days))
+                               for days in services.api_token_day_choices()]
     new_token = None
     if "prefs-submit" in request.form and prefs.validate_on_submit():
         services.save_preferences(current_user, prefs.name.data, prefs.locale.data, prefs.email_notifications.data,
@@ -284,14 +294,17 @@ def account():
             flash(_("Your password has been changed. Other sessions have been signed out."), "success")
             return redirect(url_for("auth.account"))
     if "token-submit" in request.form and token_form.validate_on_submit():
-        new_token = services.issue_api_token(current_user, token_form.name.data)
+        try:
+            new_token = services.issue_api_token(current_user, token_form.name.data, token_form.days.data)
+        except ServiceError as error:
+            apply_service_errors(token_form, error)
     tokens = db.session.scalars(
         db.select(ApiToken).where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
         .order_by(ApiToken.created_at.desc())
     ).all()
     form = prefs if prefs.errors else password if password.errors else token_form if token_form.errors else None
     return render_template("auth/account.html", prefs=prefs, password=password, token_form=token_form,
-                           tokens=tokens, new_token=new_token, form=form)
+                           tokens=tokens, new_token=new_token, form=form, now=utcnow())
 
 
 @bp.route("/account/tokens/<int:token_id>/revoke", methods=["GET", "POST"])
@@ -327,6 +340,8 @@ def _set_password_page(token, purpose, template):
     row = services.redeem_one_time_token(token, purpose)
     if row is None:
         return render_template("auth/link_invalid.html"), 404
+    if row.user.sso_only:
+        return render_template("auth/sso_only.html", providers=sso.providers()), 403
     form = forms.SetPasswordForm(obj=row.user if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -358,7 +373,7 @@ def request_reset():
     form = forms.ResetRequestForm()
     if form.validate_on_submit():
         user = services.user_by_email(form.email.data)
-        if user is not None and user.active:
+        if user is not None and user.active and not user.sso_only:  # (sso_only: no password to reset)
             services.send_set_password_email(user, "reset")
         # Same answer either way, so the page does not reveal who has an account.
         flash(_("If that address has an account, we have sent it a link to reset the password"), "success")

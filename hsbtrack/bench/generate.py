@@ -290,9 +290,9 @@ def _write_core(w: Writer, sizes: Sizes, framework, password_hash: str, rnd: ran
             member_rows.append((take("memberships"), uid, a, None, g, "agency_lead"))
     member_rows.append((take("memberships"), boards[area_ids[0]], None, region_id, None, "regional_coordinator"))
     w.write("users", ("id", "email", "name", "password_hash", "is_admin", "active", "locale", "email_notifications",
-                      "digest_only", "session_version", "created_at"),
+                      "digest_only", "session_version", "created_at", "activated_at"),
             [(uid, email, name, password_hash, w.flag(False), w.flag(True), "en", w.flag(False), w.flag(False), 1,
-              w.ts(now)) for uid, email, name in user_rows])
+              w.ts(now), w.ts(now)) for uid, email, name in user_rows])
     w.write("memberships", ("id", "user_id", "area_id", "region_id", "agency_id", "role", "created_at"),
             [(*row, w.ts(now)) for row in member_rows])
 

@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 from hsbtrack.notifications.views import bp, register_header_count
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import ScheduledJob
-from hsbtrack.scheduler import jobs
+from hsbtrack.scheduler import api_tokens, jobs
 from hsbtrack.scheduler.runner import build_scheduler, run_all
 
 
@@ -21,6 +21,7 @@ def hsbtrack_scheduled_jobs():
         ScheduledJob("core.actions", jobs.scan_actions, hours=6, order=20),
         ScheduledJob("core.digests", jobs.send_digests, hours=6, order=30),
         ScheduledJob("core.returns", jobs.scan_returns, hours=6, order=15),
+        ScheduledJob("core.api_tokens", api_tokens.scan_api_tokens, hours=6, order=40),
     ]
 
 

@@ -35,6 +35,7 @@ DISCIPLINE = "police"  # (a discipline the training plugin knows)
 ROLES = ("admin", "regional_coordinator", "board_manager", "agency_lead", "senior_officer", "training_lead", "viewer",
          "case_worker", "school_lead", "example_role")
 AGENCY_ROLES = ("agency_lead", "senior_officer")  # held for one agency (Police) of area A
+SSO_ROLE, SSO_SLUG = "viewer", "council"  # this role's user signs in through the test OpenID Provider only
 
 # Markers planted in the world: (text, who may read it). ``may`` gets the role's effective
 # permissions (a set) and the role id.
@@ -63,7 +64,7 @@ class World:
     """Area A (Riverside, region Northvale, every plugin on) where each role has one user; area B
     (Zebrafield, region Zebrafield) with its own records of every kind."""
 
-    def __init__(self, app):
+    def __init__(self, app, oidc_provider):
         from hsbtrack_regional.services import open_round
         from hsbtrack_schools import services as schools
         from hsbtrack_scotland import services as scotland
@@ -170,12 +171,29 @@ class World:
         self.membership_b = db.session.scalar(db.select(Membership).filter_by(user_id=board_b.id,
                                                                                area_id=self.area_b.id))
         self.quiet_user_id = quiet.user_id
+        self._sso_user(oidc_provider)
         db.session.commit()
         # Plain ids from here on: the walk runs outside this session.
         for name, record in list(vars(self).items()):
             if hasattr(record, "__table__"):
                 setattr(self, name, record.id)
         self.users = {role: (user.id, user.email) for role, user in self.users.items()}
+
+    def _sso_user(self, oidc_provider):
+        """SSO users among the roles: the viewer has no password and is linked to the test provider's
+        account "matrix" (it signs in through the provider in the ``world`` fixture)."""
+        from hsbtrack.auth import sso
+        from hsbtrack.auth.models import UserIdentity
+        from hsbtrack.extensions import db
+
+        self.provider = sso.save_provider({
+            "slug": SSO_SLUG, "label": "Riverside Council", "issuer": oidc_provider["issuer"],
+            "client_id": oidc_provider["client_id"], "client_secret": oidc_provider["client_secret"],
+            "allowed_domains": "council.example.gov.uk", "enabled": True})
+        viewer = self.users[SSO_ROLE]
+        viewer.password_hash = None
+        db.session.add(UserIdentity(user_id=viewer.id, provider_slug=SSO_SLUG, issuer=oidc_provider["issuer"],
+                                    subject="matrix", email=viewer.email))
 
     @staticmethod
     def _case(scotland, area, reference, worker):
@@ -220,6 +238,7 @@ def values(w, role):
         "notification_id": {OWN: w.notes[role], FOREIGN: w.note_b},
         "import_id": {OWN: w.import_a, FOREIGN: w.import_b},
         "user_id": {OWN: w.quiet_user_id},
+        "provider_id": {OWN: w.provider},
     }
 
 
@@ -231,7 +250,8 @@ def round_values(w, endpoint):
 
 PLAIN = {"slug": "nspcc-hsb-2019", "framework": "nspcc-hsb-2019", "name": "example", "plugin": "example",
          "code": "1.1", "number": 1, "domain": 1, "section": "structures"}
-PLAIN_BY_ENDPOINT = {("schools.item_action", "code"): "S1", ("auth.language", "code"): "cy"}
+PLAIN_BY_ENDPOINT = {("schools.item_action", "code"): "S1", ("auth.language", "code"): "cy",
+                     ("sso.login", "slug"): SSO_SLUG, ("sso.callback", "slug"): SSO_SLUG}
 
 
 # -- the expected answer, from the table in code ----------------------------------------------------
@@ -297,16 +317,22 @@ def expected(app, route, role, chosen) -> str | int:
 
 
 @pytest.fixture(scope="module")
-def world(app):
+def world(app, oidc_provider):
     from hsbtrack.extensions import db
+    from hsbtrack.testing import oidc_provider_login
 
     with app.app_context():
-        built = World(app)
+        built = World(app, oidc_provider)
         db.session.remove()
     clients = {}
     for role, (_user_id, email) in built.users.items():
         client = app.test_client()
-        login(client, email)
+        if role == SSO_ROLE:  # no password: through the provider's sign-in, linked on (issuer, subject)
+            authorize = client.get(f"/auth/oidc/{SSO_SLUG}/login").headers["Location"]
+            assert client.get(oidc_provider_login(oidc_provider, authorize, "matrix")).status_code == 302
+            assert email in client.get("/account").get_data(as_text=True)
+        else:
+            login(client, email)
         clients[role] = (client, csrf_token(client, "/account"))
     yield built, clients
     _empty_all_tables(app)
@@ -411,7 +437,7 @@ def variants_of(w, route, role):
     owned = [a for a in route.arguments if a in values(w, role) or a == "round_id"]
     out = [{a: OWN for a in owned}]
     if owned:
-        out.append({a: FOREIGN for a in owned if a != "user_id"})
+        out.append({a: FOREIGN for a in owned if a not in ("user_id", "provider_id")})  # (install-wide records)
     for argument in owned:
         options = round_values(w, route.endpoint) if argument == "round_id" else values(w, role)[argument]
         if SIBLING in options:

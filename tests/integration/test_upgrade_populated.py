@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tarfile
 from collections import Counter
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -75,6 +75,25 @@ def _lowest_score(before, audit_id, code):
     return min(scores) if scores else None
 
 
+def _when(value) -> datetime:
+    """A timestamp as _plain gave it (PostgreSQL: "datetime:…"; SQLite: the stored text)."""
+    return datetime.fromisoformat(value.removeprefix("datetime:"))
+
+
+def _token_expiry(before, row):
+    """0012_token_expiry: 90 days after the token was made or, if that has passed, 30 days after the upgrade
+    (which ran moments ago: the value is accepted within a day of now + 30 days)."""
+    created = _when(row["created_at"])
+    by_age, now = created + timedelta(days=90), datetime.now(UTC).replace(tzinfo=None)
+    if by_age > now - timedelta(minutes=10):  # (not yet past at the upgrade; a margin for the clock)
+        if row["expires_at"] is not None and abs(_when(row["expires_at"]) - by_age) < timedelta(seconds=1):
+            return row["expires_at"]
+    if row["expires_at"] is not None and by_age <= now:
+        if now + timedelta(days=29) <= _when(row["expires_at"]) <= now + timedelta(days=30):
+            return row["expires_at"]
+    return f"created_at + 90 days ({by_age}) or, if past, upgrade + 30 days"
+
+
 # {(table, column): f(snapshot before the upgrade, row after it) -> the value the upgrade must have put there}
 EXPECTED_NEW_COLUMNS = {
     # 0006_access adds the wall (open: NULL); scotland_0002 walls CARM risk-management-plan actions.
@@ -91,6 +110,14 @@ EXPECTED_NEW_COLUMNS = {
     ("users", "totp_secret"): lambda before, row: None,
     ("users", "totp_last_step"): lambda before, row: None,
     ("users", "totp_enabled_at"): lambda before, row: None,
+    # 0012_token_expiry: existing tokens expire 90 days after they were made (or 30 days after the upgrade)
+    ("api_tokens", "expires_at"): _token_expiry,
+    ("api_tokens", "expiry_reminded_at"): lambda before, row: None,
+    # 0013_single_sign_on: whoever has a password accepted their invitation (at their last sign-in, or
+    # when the account was made); nobody is restricted to a sign-in provider yet
+    ("users", "activated_at"):
+        lambda before, row: (row["last_login_at"] or row["created_at"]) if row["password_hash"] else None,
+    ("users", "sso_only"): lambda before, row: False,
 }
 
 

@@ -157,7 +157,8 @@ def test_two_scheduler_processes_send_each_reminder_once(app, world, smtp_server
                 if name.startswith("core."):
                     made[name] += count
     # (no return is due in this scene: the returns scan runs and sends nothing)
-    assert made == {"core.reaudits": 2, "core.actions": 2, "core.digests": 3, "core.returns": 0}, results
+    assert made == {"core.reaudits": 2, "core.actions": 2, "core.digests": 3, "core.returns": 0,
+                    "core.api_tokens": 0}, results
 
     from hsbtrack.extensions import db
 

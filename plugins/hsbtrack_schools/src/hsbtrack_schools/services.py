@@ -706,7 +706,9 @@ def demo(area) -> None:
         if n == 0:
 
             lead, _created = add_lead(area, school, "school@example.org", "Sam Okafor")
-            lead.password_hash = lead.password_hash or hash_password(DEMO_PASSWORD)
+            if lead.activated_at is None:  # a demo login: as if the invitation had been accepted
+                lead.password_hash = hash_password(DEMO_PASSWORD)
+                lead.activated_at = utcnow()
             db.session.commit()
         round_ = start_round(area, school)
         for section in definition.areas:

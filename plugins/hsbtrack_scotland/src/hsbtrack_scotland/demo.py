@@ -9,7 +9,7 @@ from hsbtrack.areas.models import Area
 from hsbtrack.auth.services import hash_password
 from hsbtrack.extensions import db
 from hsbtrack.plugins.services import set_area_plugin
-from hsbtrack.timeutil import today
+from hsbtrack.timeutil import today, utcnow
 
 from . import services
 
@@ -58,6 +58,7 @@ def _user(email, name, area, role):
     """A demo login with the same password as the core's demo logins."""
 
     _membership, user, created = areas.add_area_member(area, email, role, None, name or "")
-    if created or not user.password_hash:
+    if created or user.activated_at is None:
         user.password_hash = hash_password(DEMO_PASSWORD)
+        user.activated_at = user.activated_at or utcnow()
     return user
