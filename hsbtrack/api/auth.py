@@ -8,7 +8,7 @@ Who may do what is decided afterwards, per operation, by :func:`hsbtrack.permiss
 from flask import abort, g, request
 from flask_smorest import Blueprint
 
-from hsbtrack.auth.services import ApiTokenExpired, user_for_api_token
+from hsbtrack.auth.services import ApiTokenExpired, record_token_use, user_for_api_token
 from hsbtrack.extensions import csrf
 from hsbtrack.timeutil import utcnow
 
@@ -55,5 +55,6 @@ def _authenticate():
 def api_blueprint(name: str, import_name: str, description: str = "") -> Blueprint:
     bp = Blueprint(name, import_name, url_prefix="/api/v1", description=description)
     bp.before_request(_authenticate)
+    bp.after_request(record_token_use)  # (the token's last use, once the answer is made)
     csrf.exempt(bp)
     return bp

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from flask import current_app, url_for
+from flask import current_app, g, url_for
 from flask_babel import force_locale, format_date
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select, update
@@ -183,14 +183,26 @@ def token_expired(token: ApiToken, now=None) -> bool:
 
 
 def _record_use(token: ApiToken, now) -> None:
-    """``last_used_at``, written at most once a minute per token (one conditional UPDATE: two requests
-    at once write it once)."""
+    """``last_used_at``, written at most once a minute per token, when the request is over
+    (:func:`record_token_use`): a commit now would expire what the request has loaded."""
     if token.last_used_at is not None and now - token.last_used_at < LAST_USE_EVERY:
         return
-    db.session.execute(update(ApiToken).where(
-        ApiToken.id == token.id,
-        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USE_EVERY)).values(last_used_at=now))
-    db.session.commit()
+    g.api_token_use = (token.id, now)
+
+
+def record_token_use(response):
+    """After a request made with an API token: write its last use (one conditional UPDATE, so that two
+    requests at once write it once). An ``after_request`` function."""
+    used = g.pop("api_token_use", None)
+    if used is not None:
+        token_id, now = used
+        db.session.rollback()  # (whatever the request left unsaved is not ours to commit)
+        db.session.execute(update(ApiToken).where(
+            ApiToken.id == token_id,
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - LAST_USE_EVERY))
+            .values(last_used_at=now))
+        db.session.commit()
+    return response
 
 
 def user_for_api_token(token: str) -> User | None:
