@@ -35,6 +35,7 @@ CORE_MODULES = (
     "hsbtrack.auth.hooks",
     "hsbtrack.areas.hooks",
     "hsbtrack.frameworks.hooks",
+    "hsbtrack.jobs.hooks",
     "hsbtrack.audits.hooks",
     "hsbtrack.documents.hooks",
     "hsbtrack.actions.hooks",

@@ -102,6 +102,10 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("HSBTRACK_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         # a document upload's own limit (its routes allow it beside the general request cap above)
         "HSBTRACK_DOCUMENT_MAX_MB": int(env.get("HSBTRACK_DOCUMENT_MAX_MB", "50")),
+        # Jobs (docs/operator.md, "Jobs"): how many days a generated paper is kept for download, and after
+        # how many minutes without a heartbeat a running job counts as failed (its runner died).
+        "HSBTRACK_JOB_RESULT_DAYS": int(env.get("HSBTRACK_JOB_RESULT_DAYS", "7")),
+        "HSBTRACK_JOB_STALE_MINUTES": int(env.get("HSBTRACK_JOB_STALE_MINUTES", "5")),
         "HSBTRACK_PLUGINS": env.get("HSBTRACK_PLUGINS", "*"),
         "HSBTRACK_LOGIN_MAX_FAILURES": int(env.get("HSBTRACK_LOGIN_MAX_FAILURES", "5")),
         "HSBTRACK_LOGIN_WINDOW_MINUTES": int(env.get("HSBTRACK_LOGIN_WINDOW_MINUTES", "15")),

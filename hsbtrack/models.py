@@ -7,12 +7,13 @@ from hsbtrack.auth.models import ApiToken, LoginAttempt, OneTimeToken, User
 from hsbtrack.documents.models import Document, DocumentLink, DocumentVersion
 from hsbtrack.downloads.models import DownloadEntry
 from hsbtrack.history.models import HistoryEntry
+from hsbtrack.jobs.models import Job
 from hsbtrack.notifications.models import Notification, SchedulerLock
 from hsbtrack.plugins.models import PluginState
 
 __all__ = [
     "Action", "ActionStatement", "ActionUpdate", "FindingDecision", "Notification", "SchedulerLock",
-    "Agency", "AgreedScore", "DownloadEntry", "ApiToken", "Area", "Audit", "AuditAgency", "DomainResponse", "HistoryEntry",
+    "Agency", "AgreedScore", "DownloadEntry", "ApiToken", "Area", "Audit", "AuditAgency", "DomainResponse", "HistoryEntry", "Job",
     "Document", "DocumentLink", "DocumentVersion",
     "LoginAttempt", "Membership", "OneTimeToken", "PluginState", "Region", "Response", "ScheduledAudit", "User",
 ]

@@ -19,11 +19,13 @@ from hsbtrack.audits import (
     exports,
     loaders,  # noqa: F401  (the audit_id loader)
     overview,
+    report_files,
     returns,
     services,
 )
 from hsbtrack.audits.models import AgreedScore, DomainResponse, Response
 from hsbtrack.errors import ServiceError
+from hsbtrack.jobs.api import JobSchema, job_out
 from hsbtrack.permissions import can_read_responses_of, loaded, requires
 
 bp = api_blueprint("api_audits", __name__, "Audits, responses, agreed scores, schedule, graphs and exports")
@@ -674,3 +676,25 @@ def export_csv(audit_id):
     """The audit as CSV: one row per scored statement and agency."""
     return _export_response(loaded("audit_id"), "csv")
 
+
+
+# -- the board report as a file ----------------------------------------------------------------------
+
+
+class ReportFileInSchema(ma.Schema):
+    format = ma.fields.String(required=True, validate=ma.validate.OneOf(sorted(report_files.FORMATS)),
+                              metadata={"description": "pdf or docx"})
+
+
+@bp.post("/audits/<int:audit_id>/report")
+@requires(Perm.READ_AUDIT)
+@bp.arguments(ReportFileInSchema)
+@bp.response(202, JobSchema)
+@bp.alt_response(404, response="NOT_FOUND")
+@bp.alt_response(422, response="UNPROCESSABLE_ENTITY")
+def start_report_file(data, audit_id):
+    """Start making the board report as PDF or Word (a job, off the request): answers the job; follow
+    ``GET /jobs/<id>`` until ``download_url`` is there. The file is made as the caller (it shows what
+    they may read, in the language of this request) and only they may download it."""
+    job = report_files.start_report_job(loaded("audit_id"), data["format"], current_api_user())
+    return job_out(job)

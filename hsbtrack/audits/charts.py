@@ -27,10 +27,15 @@ from xml.etree import ElementTree as ET  # nosec B405  # builds and edits pygal'
 
 import pygal
 from flask_babel import gettext as _
+from pygal.etree import etree as pygal_etree
 from pygal.style import Style
 
 # Bump when the look of the charts changes: it is part of every cache key and ETag.
 CHART_VERSION = "1"
+
+# pygal builds its SVG with lxml when lxml is installed (WeasyPrint and python-docx bring it); the filters
+# below edit xml.etree trees, so pygal is kept on xml.etree whatever is installed.
+pygal_etree.to_etree()
 
 
 # Colours with at least 3:1 contrast against white (WCAG 1.4.11), far apart for the common

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from hsbtrack.audits import api as audits_api
-from hsbtrack.audits import exports, moderation, overview, returns, views
+from hsbtrack.audits import exports, moderation, overview, report_files, returns, views
 from hsbtrack.audits.demo import load_demo_audits
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem
@@ -18,6 +18,7 @@ def hsbtrack_load_blueprints(app, api):
     app.register_blueprint(moderation.bp)
     app.register_blueprint(overview.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(report_files.bp)  # the board report as PDF and Word (a job kind too)
     api.register_blueprint(audits_api.bp)
     # the task panel (templates/audits/_tasks.html) on the area dashboard and on the home page, which
     # sits below the audits and so cannot ask them itself

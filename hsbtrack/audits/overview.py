@@ -390,13 +390,19 @@ def audit_overview(area_id, audit_id):
 @logged_as_download("audit.report")
 def report(area_id, audit_id):
     area, audit = _area_and_audit(area_id, audit_id)
+    return render_template("overview/report.html", **report_context(area, audit, current_user))
+
+
+def report_context(area, audit, user) -> dict:
+    """Everything the board report shows, as ``user`` may read it: the page, and its PDF and Word files
+    (:mod:`hsbtrack.audits.report_files`), are made from this one context."""
     comparable = services.comparable_audits(audit)
     baseline = next((a for a in comparable if a.cycle < audit.cycle), None)
     overlaid = [baseline, audit] if baseline is not None else [audit]
     data = _page_data(area, audit, overlaid=overlaid)
     # "What we did" (the action plan's) and any plugin's sections, each read in a fixed number of queries
-    sections = collect("hsbtrack_report_sections", area, audit=audit, user=current_user)
-    return render_template("overview/report.html", today=today(), report_sections=sections, **data)
+    sections = collect("hsbtrack_report_sections", area, audit=audit, user=user)
+    return {"today": today(), "report_sections": sections, **data}
 
 
 # -- comparing cycles ---------------------------------------------------------------------------

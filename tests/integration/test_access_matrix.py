@@ -22,7 +22,7 @@ import io
 import re
 from collections import defaultdict
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from urllib.parse import quote
 
 import pytest
@@ -164,6 +164,9 @@ class World:
         issue_api_token(board_b, "zebrafield")
         self.token_b = self._token_id(board_b)
         self.note_b = notify(board_b, key="matrix-b", kind="test", subject="Zebrafield", link="/", email=False).id
+        # each user's own finished job (the board report as a file), another area's, and another user's of area A
+        self.jobs = {role: self._job(user, self.area_a, self.audit_a) for role, user in self.users.items()}
+        self.job_b = self._job(board_b, self.area_b, self.audit_b)
         from hsbtrack.areas.models import Membership
 
         self.membership_a = db.session.scalar(db.select(Membership).filter_by(user_id=quiet.user_id,
@@ -171,6 +174,7 @@ class World:
         self.membership_b = db.session.scalar(db.select(Membership).filter_by(user_id=board_b.id,
                                                                                area_id=self.area_b.id))
         self.quiet_user_id = quiet.user_id
+        self.job_quiet = self._job(db.session.get(type(board_b), quiet.user_id), self.area_a, self.audit_a)
         self._sso_user(oidc_provider)
         db.session.commit()
         # Plain ids from here on: the walk runs outside this session.
@@ -194,6 +198,24 @@ class World:
         viewer.password_hash = None
         db.session.add(UserIdentity(user_id=viewer.id, provider_slug=SSO_SLUG, issuer=oidc_provider["issuer"],
                                     subject="matrix", email=viewer.email))
+
+    @staticmethod
+    def _job(user, area, audit):
+        """A finished board report job of ``user``, its file in storage (it is only theirs: the jobs' wall)."""
+        from hsbtrack.extensions import db
+        from hsbtrack.jobs.models import DONE, Job
+        from hsbtrack.storage import storage
+        from hsbtrack.timeutil import utcnow
+
+        key = f"jobs/matrix-{user.id}-{area.id}.pdf"
+        storage().put(key, io.BytesIO(b"%PDF-1.7 matrix"))
+        job = Job(kind="audit.report", area_id=area.id, requested_by_id=user.id, status=DONE, progress=100,
+                  message="", attempt=1, parameters={"audit_id": audit.id, "format": "pdf", "lang": "en"},
+                  result_key=key, result_filename="report.pdf", result_content_type="application/pdf",
+                  finished_at=utcnow(), expires_at=utcnow() + timedelta(days=7))
+        db.session.add(job)
+        db.session.commit()
+        return job.id
 
     @staticmethod
     def _case(scotland, area, reference, worker):
@@ -239,6 +261,7 @@ def values(w, role):
         "import_id": {OWN: w.import_a, FOREIGN: w.import_b},
         "user_id": {OWN: w.quiet_user_id},
         "provider_id": {OWN: w.provider},
+        "job_id": {OWN: w.jobs[role], FOREIGN: w.job_b, SIBLING: w.job_quiet},  # (another user's job: theirs only)
     }
 
 
@@ -286,6 +309,8 @@ def expected(app, route, role, chosen) -> str | int:
     # walls of the records themselves
     if chosen.get("action_id") == SIBLING and "scotland.cases" not in perms:
         return 404
+    if chosen.get("job_id") == SIBLING and role != "admin":
+        return 404  # a job's file was made as the person who asked: theirs (and administrators') only
     if ("school_id" in chosen or (route.endpoint.startswith("schools.") and "round_id" in chosen)) \
             and "audit.read" not in perms and not (role == "school_lead" and SIBLING not in variants):
         return 404

@@ -1,0 +1,49 @@
+"""What kinds of job there are. The runner (:mod:`hsbtrack.jobs.services`) knows no feature: a feature
+registers each kind of its papers here, from its own module, the way documents' kinds are registered
+(:mod:`hsbtrack.documents.kinds`). The audits feature registers ``audit.report`` (the board report as PDF
+and Word, :mod:`hsbtrack.audits.report_files`); later kinds (yearly reports, the inspection pack) and
+plugins register theirs the same way.
+
+A kind says
+
+- ``run(job, user, progress) -> Result``: make the file, *as* ``user`` (the person who asked: a request
+  context is open with them signed in and their language forced, so the file holds only what they may
+  read, in their language). ``progress(percent, message="")`` records how far it is (and is the heartbeat);
+- ``permission``: the permission that reading every part of the result needs, in the job's area (or
+  region); the job routes name ``audit.read`` and map it to this one (``Target.permission_for``);
+- ``may_run(job, user) -> bool``: checked again when the job starts (the person may have lost the right);
+- ``title(job) -> str``: what the job page calls it, in the reader's language.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Result:
+    data: bytes
+    filename: str
+    content_type: str
+
+
+@dataclass(frozen=True)
+class JobKind:
+    name: str
+    run: Callable
+    permission: str
+    title: Callable
+    may_run: Callable = lambda job, user: True
+    # where the job page sends the reader back to (``back(job) -> (text, url)``), or None
+    back: Callable | None = None
+
+
+_KINDS: dict[str, JobKind] = {}
+
+
+def register(kind: JobKind) -> JobKind:
+    _KINDS[kind.name] = kind
+    return kind
+
+
+def kind_named(name: str) -> JobKind | None:
+    return _KINDS.get(name)
