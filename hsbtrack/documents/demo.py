@@ -67,7 +67,7 @@ def _body(title, agency, effective, area):
 
 
 def _first_codes(framework, domains):
-    return [next(s.code for s in framework.statements if s.domain_number == number) for number in domains]
+    return [next(s.code for s in framework.scored_statements if s.domain_number == number) for number in domains]
 
 
 def _stamp(timeline, document, when):
