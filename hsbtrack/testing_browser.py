@@ -162,7 +162,7 @@ def browser_login(page, base_url: str, email: str, password: str = PASSWORD):
     page.fill("#email", email)
     page.fill("#password", password)
     with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
     if "/login" in page.url:  # (not an assert: this module ships in the wheel, where asserts may be stripped)
         pytest.fail(f"sign-in as {email} failed: still on {page.url}")
     return page

@@ -40,6 +40,9 @@ from hsbtrack.paths import resource_dir
 from hsbtrack import create_app
 
 app = create_app({"HSBTRACK_ENV": "testing", "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+from hsbtrack.extensions import db
+with app.app_context():
+    db.create_all()  # (the sign-in page lists the single sign-on providers kept in the database)
 response = app.test_client().get("/login")
 print(json.dumps({
     "package": hsbtrack.__file__,

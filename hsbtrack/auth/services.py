@@ -191,10 +191,10 @@ def _record_use(token: ApiToken, now) -> None:
 
 
 def record_token_use(response):
-    """After a request made with an API token: write its last use (one conditional UPDATE, so that two
-    requests at once write it once). An ``after_request`` function."""
+    """After a request made with an API token and answered (not refused): write its last use (one
+    conditional UPDATE, so that two requests at once write it once). An ``after_request`` function."""
     used = g.pop("api_token_use", None)
-    if used is not None:
+    if used is not None and response.status_code < 400:  # (a refused request changes nothing)
         token_id, now = used
         db.session.rollback()  # (whatever the request left unsaved is not ours to commit)
         db.session.execute(update(ApiToken).where(

@@ -184,7 +184,7 @@ def _set_up(user, pending):
             next_url = _finish_pending(user) if pending else url_for("auth.account_two_factor")
             return render_template("auth/recovery_codes.html", codes=codes, next_url=next_url, first=True)
     uri = two_factor.provisioning_uri(user, secret)
-    qr = Markup(two_factor.qr_svg(uri, _("QR code to scan with your authenticator app")))  # noqa: S704  (segno's SVG: no user text but the escaped email)
+    qr = Markup(two_factor.qr_svg(uri, _("QR code to scan with your authenticator app")))  # noqa: S704  # nosec B704  (segno's SVG: no user text but the escaped email)
     return render_template("auth/two_factor_setup.html", form=form, qr=qr, key=two_factor.grouped(secret),
                            pending=pending, user=user)
 

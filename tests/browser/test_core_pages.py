@@ -66,7 +66,7 @@ def test_wrong_password_shows_the_error_next_to_the_field(page, base_url, board_
     page.fill("#email", EMAIL)
     page.fill("#password", "not the password")
     with page.expect_navigation():
-        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Sign in", exact=True).click()
     assert page.url.endswith("/login")
     message = "The email address or password is not correct"
     field_error = page.locator("#email-error")

@@ -35,6 +35,10 @@ PUBLIC_ENDPOINTS = {
     "api-docs.openapi_json": "the API's description (paths and schemas), which holds no data",
     "healthz": "liveness for load balancers: answers 'ok', touches no session and no database",
     "session.ended": "where the timeout warning sends a page whose session has ended: the sign-in page with a message",
+    "auth.two_factor_code": "the second step of signing in: opens only with the pending state a right password leaves",
+    "auth.two_factor_setup": "setting up two factors before the first sign-in (required roles): the same pending state",
+    "sso.login": "starting single sign-on with a provider: a redirect to it, with state, nonce and PKCE",
+    "sso.callback": "the provider's answer: the session's state says which sign-in it finishes",
 }
 # Endpoints outside /api/ that answer a page's own script with JSON: an anonymous caller gets a
 # 401 JSON error (the script then leaves the page) instead of a redirect to the sign-in page.
@@ -164,6 +168,40 @@ def _document(s, side):
         audit, audit.area.agencies[0].id, "1.1", BytesIO(b"%PDF-1.4\n"), "a.pdf").id)
 
 
+def _job(s, side):
+    """A finished board report job of user A (own) or user B (foreign), its file in storage."""
+    import io
+    from datetime import timedelta
+
+    from hsbtrack.extensions import db
+    from hsbtrack.jobs.models import DONE, Job
+    from hsbtrack.storage import storage
+    from hsbtrack.timeutil import utcnow
+
+    def make():
+        user, audit = (s.user_a, s.audit(OWN)) if side == OWN else (s.user_b, s.audit(FOREIGN))
+        key = f"jobs/routes-{side}.pdf"
+        storage().put(key, io.BytesIO(b"%PDF-1.7 routes"))
+        job = Job(kind="audit.report", area_id=audit.area_id, requested_by_id=user.id, status=DONE, progress=100,
+                  message="", attempt=1, parameters={"audit_id": audit.id, "format": "pdf", "lang": "en"},
+                  result_key=key, result_filename="report.pdf", result_content_type="application/pdf",
+                  finished_at=utcnow(), expires_at=utcnow() + timedelta(days=7))
+        db.session.add(job)
+        db.session.commit()
+        return job.id
+
+    return s._once("job", side, make)
+
+
+def _provider(s):
+    from hsbtrack.auth import sso
+
+    return s._once("provider", OWN, lambda: sso.save_provider({
+        "slug": "zebrafield-council", "label": "Zebrafield Council", "issuer": "https://login.zebrafield.example",
+        "client_id": "hsbtrack", "client_secret": "not-a-secret", "allowed_domains": "zebrafield.example",
+        "enabled": True}).id)
+
+
 # URL argument -> value. ``Owned`` values pick the own or the other object; plain values (strings
 # naming catalogue entries or plugins) are the same for everyone. Functions receive the Scene.
 CONVERTERS = {
@@ -178,6 +216,8 @@ CONVERTERS = {
     "notification_id": Owned(lambda s: s.notification(OWN).id, lambda s: s.notification(FOREIGN).id),
     "import_id": Owned(lambda s: _training_import(s, OWN), lambda s: _training_import(s, FOREIGN)),
     "document_id": Owned(lambda s: _document(s, OWN), lambda s: _document(s, FOREIGN)),
+    "job_id": Owned(lambda s: _job(s, OWN), lambda s: _job(s, FOREIGN)),
+    "provider_id": Owned(lambda s: _provider(s), lambda s: _provider(s)),  # (install-wide: admins only)
     "slug": "nspcc-hsb-2019",
     "framework": "nspcc-hsb-2019",
     "name": "example",
@@ -393,6 +433,9 @@ def test_other_areas_regions_and_users_answer_404(route, client, scene):
 # ``test_every_unscoped_write_is_classified`` until it is added here.
 UNSCOPED_WRITES = {
     "auth.account": "own",
+    "auth.account_two_factor": "own",
+    "auth.two_factor_recovery_codes": "own",
+    "auth.two_factor_turn_off": "own",
     "auth.logout": "own",
     "session.extend": "own",
     "notifications.read_all": "own",

@@ -29,6 +29,8 @@ NOT_PAGES = {
     "auth.language": "sets the language cookie and redirects (it would turn the rest of the walk Welsh)",
     "areas.switch": "redirects to the chosen area's dashboard, which the walk visits itself",
     "static": "CSS, JavaScript and images",
+    "sso.login": "redirects to the single sign-on provider (tests/test_sso.py and the SSO browser test follow it)",
+    "sso.callback": "the provider's answer to a sign-in it started (tests/test_sso.py)",
 }
 
 
