@@ -46,9 +46,12 @@ run: install
 	@echo "Serving on http://$(HOST):$(PORT)/ — sign in with a demo login above."
 	HSBTRACK_ENV=development $(BIN)/hsbtrack run --host $(HOST) --port $(PORT)
 
-## make test: install and run the whole suite
+## make test: install and run the whole suite, on every CPU (up to 4: pytest-xdist, one database per
+## worker; a test file stays on one worker, so its module fixtures are made once). PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= auto
+XDIST = $(if $(filter 0,$(PYTEST_WORKERS)),-p no:xdist,-n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile)
 test: install
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## make test-core: the core's own suite (tests/ without tests/integration) in a venv holding the core
 ## and no plugin (.venv-core): proof that the core runs alone. CI runs it besides `make test`.
@@ -61,11 +64,11 @@ $(CORE_VENV)/.installed: pyproject.toml setup.cfg setup.py
 	touch $@
 
 test-core: assets translations $(CORE_VENV)/.installed
-	$(CORE_VENV)/bin/python -m pytest tests --ignore=tests/integration $(PYTEST_ARGS)
+	$(CORE_VENV)/bin/python -m pytest tests --ignore=tests/integration $(XDIST) $(PYTEST_ARGS)
 
 ## make test-browser: only the Chromium tests, core and plugins (screenshots in test-artifacts/)
 test-browser: install
-	$(PY) -m pytest -m browser $(PYTEST_ARGS)
+	$(PY) -m pytest -m browser $(XDIST) $(PYTEST_ARGS)
 
 ## make guide-screenshots: retake the user guides' screenshots (docs/guides/img/, commit them)
 guide-screenshots: install

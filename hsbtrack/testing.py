@@ -1,7 +1,8 @@
 """hsbtrack's test fixtures, as a pytest plugin (entry point ``pytest11``: installed with hsbtrack,
 so the core's suite, the first-party plugins' suites and any third-party plugin's suite share them).
 
-One database per run (SQLite file, or PostgreSQL from ``DATABASE_URL``), built with the real
+One database per run (SQLite file, or PostgreSQL from ``DATABASE_URL``; with pytest-xdist one per
+worker: a SQLite file in each worker's folder, a PostgreSQL database ``<name>_<worker>``), built with the real
 migrations (every installed plugin's branch), emptied after every test; fixtures ``app`` (session),
 ``ctx``, ``client``, ``outbox``, ``world``; helpers to sign in, post forms with CSRF tokens, make API
 headers and count SQL queries. A suite adds plugins that are not installed (say, one under test)
@@ -50,6 +51,32 @@ def _tmp() -> str:
 
 def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{Path(_tmp()) / 'test.db'}"
+
+
+def pytest_configure(config):
+    """Under pytest-xdist each worker (``gw0``, ``gw1``...) gets a PostgreSQL database of its own beside
+    ``DATABASE_URL``'s, made here when missing (the role needs CREATEDB, as CI's has) and then set as the
+    worker's ``DATABASE_URL``, so the subprocesses a test starts use it too. (SQLite needs nothing: each
+    worker process has its own temporary folder.)"""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    url = os.environ.get("DATABASE_URL", "")
+    if not worker or not url.startswith(("postgres://", "postgresql")):
+        return
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(normalise_database_url(url))
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}).first() is None:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+                # a throwaway database: no wait for the WAL flush at each commit (as CI's own)
+                conn.execute(text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
+    finally:
+        admin.dispose()
+    os.environ["DATABASE_URL"] = base.set(database=name).render_as_string(hide_password=False)
 
 
 def is_postgres() -> bool:
