@@ -41,3 +41,18 @@ class ForbiddenError(ServiceError):
 class NotFoundError(ServiceError):
     status = 404
     code = "not_found"
+
+
+def nul_message() -> str:
+    """PostgreSQL text cannot hold the NUL character (and nobody types one): every text a person sends is
+    refused with this message at its field — forms (hsbtrack.forms.FlaskForm), text read by services
+    (:func:`refuse_nul`), the API (hsbtrack.api.auth)."""
+    from flask_babel import gettext as _
+
+    return _("Text cannot contain the NUL character (0x00)")
+
+
+def refuse_nul(text: str, field: str) -> str:
+    if "\x00" in text:
+        raise ServiceError.field(field, nul_message())
+    return text

@@ -3,7 +3,7 @@
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
+from flask_wtf import FlaskForm as _FlaskForm
 from govuk_frontend_wtf.gov_form_base import GovFormBase
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
@@ -26,11 +26,27 @@ from wtforms import (
 )
 from wtforms.validators import StopValidation
 
+from hsbtrack.errors import nul_message
+
 __all__ = [
     "FlaskForm", "GovCheckboxInput", "GovPasswordInput", "GovRadioInput", "GovSelect", "GovSubmitInput",
     "GovTextArea", "GovTextInput", "BooleanField", "PasswordField", "RadioField", "SelectField", "StringField",
     "SubmitField", "TextAreaField", "apply_service_errors", "DayMonthYearField", "GovDayMonthYearInput",
 ]
+
+
+class FlaskForm(_FlaskForm):
+    """Flask-WTF's form, refusing the NUL character in any field: PostgreSQL text cannot hold it (it was a
+    server error there), and no person types one. The message sits at the field, like any other, and the
+    form is not valid, so nothing is saved. (The API refuses it the same way: hsbtrack.api.auth.)"""
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators=extra_validators)
+        for field in self._fields.values():
+            if any(isinstance(value, str) and "\x00" in value for value in field.raw_data or ()):
+                field.errors = [*list(field.errors or []), nul_message()]
+                valid = False
+        return valid
 
 
 def apply_service_errors(form, error) -> None:

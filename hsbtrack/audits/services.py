@@ -25,7 +25,7 @@ from hsbtrack.audits.models import (
     Response,
     ScheduledAudit,
 )
-from hsbtrack.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
+from hsbtrack.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError, refuse_nul
 from hsbtrack.events import Event
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
@@ -104,7 +104,7 @@ def parse_text(value, field) -> str:
     text = "" if value is None else str(value)
     if len(text) > MAX_TEXT:
         raise ServiceError.field(field, _("Must be %(n)d characters or fewer", n=MAX_TEXT))
-    return text.strip()
+    return refuse_nul(text, field).strip()
 
 
 def _scored_statement(framework, code):

@@ -1,11 +1,10 @@
 """The scoring page's document upload: a file, a title and an effective date (GOV.UK day, month and year)."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import StringField
 
-from hsbtrack.forms import DayMonthYearField
+from hsbtrack.forms import DayMonthYearField, FlaskForm
 
 
 class DocumentUploadForm(FlaskForm):

@@ -123,6 +123,10 @@ def test_an_invitation_with_another_bad_field_creates_nobody(client, scene, outb
     ({"priority": "urgent"}, "priority", "Choose a priority"),
     ({"title": "   "}, "title", "Enter a title"),
     ({"agency_id": "999999"}, "agency_id", "Choose an agency of Riverside"),
+    # PostgreSQL text cannot hold a NUL: it was a server error there
+    ({"title": "Train\x00staff"}, "title", "Text cannot contain the NUL character (0x00)"),
+    ({"owner": "", "owner_email": "someone\x00@example.org"}, "owner_email",
+     "Text cannot contain the NUL character (0x00)"),
 ])
 def test_bad_input_gets_a_message_next_to_the_field_and_changes_nothing(client, scene, overrides, field_id, message):
     if overrides == "outsider":

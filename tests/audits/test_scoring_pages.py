@@ -524,3 +524,20 @@ def test_audit_home_and_scoring_page_run_the_same_number_of_queries_however_big(
     home, scoring, index = counts["small"]
     # the scoring page also lists each statement's documents and those to re-confirm (issue 16): 16
     assert home <= 15 and scoring <= 16 and index <= 15, counts
+
+
+def test_evidence_holding_a_nul_character_is_refused_at_the_statement_and_nothing_is_saved(client, scene):
+    """PostgreSQL text cannot hold a NUL (it was a server error there): the scoring page says so at the
+    statement, with every other statement's answer left unsaved."""
+    audit = open_audit(scene)
+    login(client, scene.police_lead)
+    url = score_url(scene.area.id, audit.id, scene.police.id, 1)
+    before = all_rows()
+    data = domain_form(1, {code: 2 for code in domain_codes(1)})
+    data["evidence-1.2"] = "Case\x00audit"
+    response = post_form(client, url, data)
+    assert response.status_code == 200
+    html = text(response)
+    assert "1.2: Text cannot contain the NUL character (0x00)" in html
+    assert 'href="#evidence-1-2"' in html
+    assert all_rows() == before
