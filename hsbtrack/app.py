@@ -14,6 +14,7 @@ from hsbtrack.areas.roles import Permission, Role
 from hsbtrack.auth.loading import configure_login
 from hsbtrack.catalogue import Catalogue, builtin_framework_paths
 from hsbtrack.cli import register_core_commands
+from hsbtrack.compression import configure_compression
 from hsbtrack.config import settings_from_environment
 from hsbtrack.downloads.services import record_download_if_any
 from hsbtrack.extensions import babel, csrf, db, login_manager, migrate
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None, plugins: dict | None = None) -> Flask
     )
     configure_settings(app, config)
     configure_logging(app)
+    configure_compression(app)
     configure_extensions(app)
     configure_storage(app)
     configure_plugins(app, plugins)
