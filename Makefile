@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export HSBTRACK_INSTANCE_PATH ?= $(CURDIR)/instance
 
-.PHONY: run test test-core lint security install assets migrate demo bench load clean wheel test-browser guide-screenshots ci translations translations-extract document-memory
+.PHONY: run test test-core lint security install assets migrate demo bench load clean wheel test-browser guide-screenshots ci translations translations-extract document-memory inspection-pack-bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -91,7 +91,8 @@ security: install
 
 ## make bench: docs/architecture.md's budgets on national-scale synthetic data (BENCH_SCALE=1: 200 areas, 552,000
 ## agency responses, 60,000 actions, 1,000,000 training records; BENCH_SCALE=0.02 for a quick run): pages
-## against a trivial page, the chart rule, the training import. SQLite in a temporary instance, then
+## against a trivial page, warm and cold (the first view after a write to their data), the regional roll-ups
+## of 6 and 32 authorities, the chart rule, the training import. SQLite in a temporary instance, then
 ## PostgreSQL if BENCH_DATABASE_URL (or DATABASE_URL) names a database it may fill. Full-scale runs rewrite
 ## their section of docs/benchmarks.md; exits non-zero when a budget is missed.
 BENCH_SCALE ?= 1
@@ -106,10 +107,17 @@ bench: install
 
 ## make load: 50 users for 60 s (LOAD_USERS, LOAD_SECONDS, LOAD_WORKERS) against gunicorn on PostgreSQL
 ## (DATABASE_URL required: a database it may fill with the benchmark data) through the pages and the API,
-## with locust; appends the latencies to docs/benchmarks.md and fails on any failed request.
+## with locust; then capacity steps without think time (LOAD_STEPS, LOAD_STEP_SECONDS): the highest rate held with
+## p95 under 300 ms for the main pages and for the trivial page, with the client's CPU share (loadtest/capacity.py);
+## appends the latencies to docs/benchmarks.md and fails on any failed request.
 ## make document-memory: a 50 MB document uploaded and downloaded through a running app, with the server's peak memory
 document-memory: install
 	$(PY) scripts/document_memory.py
+
+## make inspection-pack-bench: one area of the benchmark data with 200 documents of 1 MB packed into its inspection
+## pack by the job runner (its own process): the build time (budget: under a minute), the ZIP's size, peak memory
+inspection-pack-bench: install
+	$(PY) scripts/inspection_pack_bench.py
 
 load: install
 	$(PY) -m pip install --quiet -e '.[test,prod,load]'

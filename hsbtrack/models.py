@@ -9,11 +9,24 @@ from hsbtrack.downloads.models import DownloadEntry
 from hsbtrack.history.models import HistoryEntry
 from hsbtrack.jobs.models import Job
 from hsbtrack.notifications.models import Notification, SchedulerLock
+from hsbtrack.organisations.models import (
+    Organisation,
+    OrganisationArea,
+    OrganisationMember,
+    SharedException,
+    SharedResponse,
+    SharedReturn,
+    SharedReturnAudit,
+)
 from hsbtrack.plugins.models import PluginState
+from hsbtrack.yearly_reports.models import YearlyReport, YearlyReportVersion
 
 __all__ = [
     "Action", "ActionStatement", "ActionUpdate", "FindingDecision", "Notification", "SchedulerLock",
     "Agency", "AgreedScore", "DownloadEntry", "ApiToken", "Area", "Audit", "AuditAgency", "DomainResponse", "HistoryEntry", "Job",
     "Document", "DocumentLink", "DocumentVersion",
     "LoginAttempt", "Membership", "OneTimeToken", "PluginState", "Region", "Response", "ScheduledAudit", "User",
+    "YearlyReport", "YearlyReportVersion",
+    "Organisation", "OrganisationArea", "OrganisationMember", "SharedException", "SharedResponse", "SharedReturn",
+    "SharedReturnAudit",
 ]

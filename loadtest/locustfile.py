@@ -1,7 +1,8 @@
 """50 board managers (by default) browsing hsbtrack and calling its API: ``make load``.
 
-Each simulated user signs in through the login form (with its CSRF token) as a *different* board
-manager, so sign-in throttling (which counts failed attempts) is never involved, then browses its
+Each simulated user signs in through the login form (with its CSRF token) and the two-factor code
+step (loadtest/signin.py) as a *different* board manager, so sign-in throttling (which counts failed
+attempts) is never involved, then browses its
 area's dashboard, audit overview, agreed-scores matrix, statement pages, action plan, the radar
 (revalidated with its ETag) and calls ``/api/v1`` with its own bearer token. Any status other than
 the expected one is a failure, and ``make load`` requires none.
@@ -10,15 +11,14 @@ the expected one is a failure, and ``make load`` requires none.
 import json
 import os
 import random
-import re
 
 from locust import HttpUser, between, task
+from signin import sign_in  # loadtest/signin.py (locust puts the locustfile's folder on the path)
 
 with open(os.environ.get("HSBTRACK_LOAD_ACCOUNTS", "loadtest-accounts.json")) as _file:
     _PREPARED = json.load(_file)
 ACCOUNTS = _PREPARED["accounts"]
 CODES = _PREPARED["codes"]  # the framework's scored statements
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _next = iter(range(10**9))
 
 
@@ -30,13 +30,11 @@ class BoardManager(HttpUser):
         self.area, self.audit = account["area_id"], account["audit_id"]
         self.api = {"Authorization": f"Bearer {account['token']}", "Accept": "application/json"}
         self.etag = None
-        page = self.client.get("/login", name="/login")
-        match = CSRF_RE.search(page.text)
-        with self.client.post("/login", data={"email": account["email"], "password": account["password"],
-                                              "csrf_token": match.group(1) if match else ""},
-                              allow_redirects=False, name="/login [POST]", catch_response=True) as response:
-            if response.status_code != 302:
-                response.failure(f"sign-in answered {response.status_code}")
+        problem = sign_in(self.client, account, named=True)
+        if problem:
+            self.environment.events.request.fire(request_type="POST", name="/login [POST]", response_time=0,
+                                                 response_length=0, response=None, context={},
+                                                 exception=RuntimeError(problem))
 
     def page(self, url, name):
         with self.client.get(url, name=name, catch_response=True) as response:

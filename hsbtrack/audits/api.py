@@ -75,8 +75,11 @@ class AuditSchema(ma.Schema):
     framework_version = ma.fields.String()
     title = ma.fields.String()
     cycle = ma.fields.Integer()
-    label = ma.fields.String(metadata={"description": "T1 (baseline), T2, T3, ..."})
+    label = ma.fields.String(metadata={"description": "T1 (baseline), T2, T3, ...; \"T1 (imported baseline)\" for a "
+                                                     "baseline done elsewhere"})
     status = ma.fields.String(metadata={"description": "open or closed"})
+    imported = ma.fields.Boolean(metadata={
+        "description": "A baseline done elsewhere, recorded with agreed scores only (POST /areas/<id>/imported-baselines)"})
     previous_id = ma.fields.Integer(allow_none=True)
     agencies = ma.fields.List(ma.fields.Nested(AuditAgencySchema))
     opened_at = UtcDateTime()
@@ -134,6 +137,11 @@ class AgencyResponseSchema(ma.Schema):
     assurance = Text()
     version = Count(metadata={"description": "0 before the first answer"})
     updated_at = UtcDateTime(allow_none=True)
+    source = ma.fields.String(dump_default="agency", metadata={
+        "description": "agency: answered in this audit; shared: from the organisation's shared return; "
+                       "exception: this area's own answer within that shared return"})
+    shared_return_id = ma.fields.Integer(allow_none=True, dump_default=None, metadata={
+        "description": "The shared return the answer came from (source shared)"})
 
 
 class ProgressCountSchema(ma.Schema):
@@ -254,7 +262,7 @@ def _audit_out(audit, participants):
         **_provisional_out(audit, participants),
         "id": audit.id, "area_id": audit.area_id, "framework": audit.framework,
         "framework_version": audit.framework_version, "title": audit.title, "cycle": audit.cycle,
-        "label": audit.label, "status": audit.status, "previous_id": audit.previous_id,
+        "label": audit.label, "status": audit.status, "previous_id": audit.previous_id, "imported": audit.imported,
         "opened_at": audit.opened_at, "completed_on": audit.completed_on, "data_version": audit.data_version,
         "return_due_on": audit.return_due_on, "returns_sign_off": services.sign_off_required(audit.area),
         "agencies": [{"id": agency.id, "name": agency.name, "submitted_at": link.submitted_at,

@@ -31,6 +31,7 @@ from hsbtrack.audits import (
     loaders,  # noqa: F401  (the audit_id loader)
     services,
 )
+from hsbtrack.audits.models import SOURCE_EXCEPTION, SOURCE_SHARED
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import loaded, requires
 from hsbtrack.timeutil import local_date, utcnow
@@ -41,7 +42,7 @@ CSV_MIMETYPE = "text/csv"
 # "figures" says on every row whether the agreed scores are final or provisional (the audit still open):
 # a column rather than a line above the header, so that the file stays one table for any reader.
 CSV_COLUMNS = ("audit", "cycle", "domain", "code", "statement", "agency", "score", "evidence", "assurance",
-               "agreed", "lowest", "spread", "disagreement", "figures")
+               "agreed", "lowest", "spread", "disagreement", "figures", "source")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_DATE = "dd/mm/yyyy"  # a real Excel date, shown the UK way
 XLSX_DATETIME = "dd/mm/yyyy hh:mm"
@@ -170,6 +171,18 @@ def filename(audit, area, extension: str) -> str:
 # -- CSV --------------------------------------------------------------------------------------
 
 
+def source_text(response) -> str:
+    """Where an answer comes from: the agency in this audit, or its organisation's shared return (an
+    exception: this area's own answer within it). Blank for no answer."""
+    if response is None:
+        return ""
+    if response.source == SOURCE_SHARED:
+        return _("shared return")
+    if response.source == SOURCE_EXCEPTION:
+        return _("shared return: exception for this area")
+    return _("agency")
+
+
 def build_csv(data: AuditExport) -> bytes:
     """One row per scored statement and participating agency; UTF-8 with a BOM so Excel reads it."""
     out = io.StringIO()
@@ -188,8 +201,13 @@ def build_csv(data: AuditExport) -> bytes:
                 response.evidence if response is not None else "",
                 response.assurance if response is not None else "",
                 result.agreed, result.lowest, result.spread,
-                "yes" if result.disagreement else "no", figures,
+                "yes" if result.disagreement else "no", figures, source_text(response),
             )])
+        if data.audit.imported:  # a baseline done elsewhere: no agencies, one row of agreed score and comment
+            writer.writerow([csv_safe(v) for v in (
+                data.audit.title, data.audit.label, statement.domain_number, statement.code,
+                data.statement_text(statement), "", None, result.justification, "", result.agreed, None, None,
+                "no", figures, _("imported baseline"))])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -420,7 +438,7 @@ def _domain_sheet(workbook, data, domain, taken):
 
 def _agency_sheet(workbook, data, link, agency, taken):
     framework = data.framework
-    sheet = _Sheet(workbook, _sheet_name(agency.display_name, taken), (8, 60, 10, 30, 45, 45))
+    sheet = _Sheet(workbook, _sheet_name(agency.display_name, taken), (8, 60, 10, 30, 45, 45, 22))
     submitted = (_("submitted %(date)s", date=long_date(link.submitted_at))
                  if link.submitted_at else _("not submitted"))
     sheet.line([None, _titled(_("%(agency)s, %(area)s, %(cycle)s (%(submitted)s)", agency=agency.display_name,
@@ -428,12 +446,12 @@ def _agency_sheet(workbook, data, link, agency, taken):
                bold=True, size=13, wrap=False)
     sheet.header([_("Code"), _("Statement"), _("Score"), _("Score meaning"),
                   framework.field_label("evidence", data.lang, _("Evidence")),
-                  framework.field_label("assurance", data.lang, _("Assurance"))])
+                  framework.field_label("assurance", data.lang, _("Assurance")), _("Source")])
     sheet.ws.freeze_panes = "C3"
     for domain in framework.domains:
         sheet.line([None, _("Domain %(n)d. %(title)s", n=domain.number, title=domain.title_for(data.lang))],
                    bold=True, fill=DOMAIN_FILL)
-        for column in (1, 3, 4, 5, 6):
+        for column in (1, 3, 4, 5, 6, 7):
             sheet.put(sheet.row, column, None, fill=DOMAIN_FILL)
         for statement in domain.statements:
             if not statement.scored:
@@ -444,7 +462,8 @@ def _agency_sheet(workbook, data, link, agency, taken):
             label = framework.scale_label(score, data.lang) if score is not None else None
             sheet.line([statement.code, data.statement_text(statement), score, label,
                         (response.evidence or None) if response else None,
-                        (response.assurance or None) if response else None])
+                        (response.assurance or None) if response else None,
+                        source_text(response) or None])
         row_data = data.domain_responses.get((agency.id, domain.number))
         sheet.line([None, framework.field_label("comments", data.lang, _("Comments"))], bold=True)
         sheet.put(sheet.row, 3, (row_data.comments if row_data else "") or None)

@@ -5,7 +5,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from hsbtrack.audits import api as audits_api
-from hsbtrack.audits import exports, moderation, overview, report_files, returns, views
+from hsbtrack.audits import (
+    exports,
+    moderation,
+    offline_api,
+    offline_views,
+    overview,
+    report_files,
+    returns,
+    views,
+)
 from hsbtrack.audits.demo import load_demo_audits
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem
@@ -20,6 +29,8 @@ def hsbtrack_load_blueprints(app, api):
     app.register_blueprint(exports.bp)
     app.register_blueprint(report_files.bp)  # the board report as PDF and Word (a job kind too)
     api.register_blueprint(audits_api.bp)
+    app.register_blueprint(offline_views.bp)  # the offline return workbook and the imported baseline
+    api.register_blueprint(offline_api.bp)
     # the task panel (templates/audits/_tasks.html) on the area dashboard and on the home page, which
     # sits below the audits and so cannot ask them itself
     app.jinja_env.globals["return_tasks"] = _return_tasks

@@ -1,6 +1,8 @@
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from flask_babel import gettext
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hsbtrack.extensions import db
@@ -32,6 +34,10 @@ class Audit(db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Bumped by every score change: charts and exports are cached against it.
     data_version: Mapped[int] = mapped_column(default=1)
+    # An "imported baseline": a past audit done elsewhere (on paper, in the NSPCC's spreadsheet), recorded
+    # as a closed first cycle with agreed scores only (hsbtrack.audits.baselines); ``import_note`` says where.
+    imported: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    import_note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     area = relationship("Area")
     previous = relationship("Audit", remote_side=[id])
@@ -40,6 +46,9 @@ class Audit(db.Model):
 
     @property
     def label(self) -> str:
+        """"T1", "T2"...; an imported baseline says so wherever its label shows (lists, graphs' keys, papers)."""
+        if self.imported:
+            return gettext("T%(cycle)d (imported baseline)", cycle=self.cycle)
         return f"T{self.cycle}"
 
     @property
@@ -88,6 +97,12 @@ class ReturnReminder(db.Model):
     sent_by = relationship("User")
 
 
+SOURCE_AGENCY = "agency"
+SOURCE_SHARED = "shared"
+SOURCE_EXCEPTION = "exception"
+SHARED_SOURCES = (SOURCE_SHARED, SOURCE_EXCEPTION)
+
+
 class Response(db.Model):
     """One agency's answer to one statement: score, evidence, assurance. Kept even when agreed."""
 
@@ -109,6 +124,12 @@ class Response(db.Model):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(nullable=False, default=1)
+    # "agency": the agency answered in this audit; "shared": the answer came from its organisation's
+    # shared return (hsbtrack.organisations), ``shared_return_id`` says which; "exception": this area's
+    # own answer within that shared return (an exception: the shared answer no longer overwrites it).
+    source: Mapped[str] = mapped_column(String(20), default="agency", server_default="agency")
+    shared_return_id: Mapped[int | None] = mapped_column(ForeignKey("shared_returns.id", ondelete="SET NULL"),
+                                                         index=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -170,3 +191,22 @@ class ScheduledAudit(db.Model):
     due_on: Mapped[date] = mapped_column(Date, index=True)
     baseline_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id", ondelete="SET NULL"))
     audit_id: Mapped[int | None] = mapped_column(ForeignKey("audits.id", ondelete="SET NULL"))
+
+
+class WorkbookUpload(db.Model):
+    """An offline return workbook uploaded and read, waiting for "Save these changes" (its preview):
+    the changes it would make (``changes``: [{code, score, evidence, assurance, version}], the version
+    each answer had when the workbook was downloaded) and the conflicts found. Only the person who
+    uploaded it may confirm it, within :data:`hsbtrack.audits.workbook.KEEP_MINUTES`; saving or a newer
+    upload deletes it, and old ones are purged at each upload."""
+
+    __tablename__ = "audit_workbook_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    audit_id: Mapped[int] = mapped_column(ForeignKey("audits.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    downloaded_at: Mapped[datetime | None]
+    changes: Mapped[list] = mapped_column(JSON, default=list)

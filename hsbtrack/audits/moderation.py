@@ -19,7 +19,7 @@ from hsbtrack.audits import (
     loaders,  # noqa: F401  (the audit_id loader)
     services,
 )
-from hsbtrack.audits.models import Response
+from hsbtrack.audits.models import SOURCE_EXCEPTION, SOURCE_SHARED, Response
 from hsbtrack.auth.models import User
 from hsbtrack.errors import ConflictError, ServiceError
 from hsbtrack.extensions import db
@@ -99,13 +99,21 @@ class ScoreCells:
     texts are translated once per page, each agency's name escaped once.
     """
 
-    def __init__(self, participants):
+    def __init__(self, participants, sources=None):
         read, lowest = _("read the evidence"), _("lowest")
         self.columns = [
             (agency.id, str(agency.id), " hsb-matrix__sep" if index == 0 else "",
              escape(f" – {agency.display_name}: {read}"), escape(f" – {agency.display_name}, {lowest}: {read}"),
              escape(_("%(agency)s: not scored yet", agency=agency.display_name)))
             for index, (_participant, agency) in enumerate(participants)]
+        # answers from an organisation's shared return: ``{(agency_id, code): "shared" | "exception"}``
+        self.sources = sources or {}
+        self.shared_agencies = {agency_id for agency_id, _code in self.sources}
+        self.marks = {
+            SOURCE_SHARED: Markup('<span class="govuk-visually-hidden">, {}</span>').format(_("from the shared return")),
+            SOURCE_EXCEPTION: Markup('<strong class="hsb-matrix__sub hsb-matrix__exception">{}</strong>').format(
+                _("exception")),
+        }
 
     def __call__(self, result, url: str, extra=None) -> Markup:
         """``extra``: ``{agency_id: html}`` shown in that agency's cell below its score (its documents, from
@@ -113,6 +121,7 @@ class ScoreCells:
         url = escape(url)
         extra = extra or {}
         scores, lowest, spread = result.agency_scores, result.lowest, result.spread
+        sources, marks, code = self.sources, self.marks, result.code
         cells = []
         for agency_id, agency_key, sep, scored_text, lowest_text, unscored_text in self.columns:
             score = scores.get(agency_id)
@@ -122,9 +131,11 @@ class ScoreCells:
             else:
                 inner = (f'{escape(score)}<span class="govuk-visually-hidden">'
                          f'{lowest_text if is_lowest else scored_text}</span>')
+            source = sources.get((agency_id, code)) if sources else None
+            mark, source_attr = (marks[source], f' data-source="{source}"') if source in marks else ("", "")
             cells.append(f'<td class="govuk-table__cell hsb-matrix__score{" hsb-matrix__score--lowest" if is_lowest else ""}'
-                         f'{sep}" data-agency="{agency_key}">\n'
-                         f'<a class="govuk-link hsb-matrix__link" href="{url}#agency-{agency_key}">{inner}</a>\n'
+                         f'{sep}" data-agency="{agency_key}"{source_attr}>\n'
+                         f'<a class="govuk-link hsb-matrix__link" href="{url}#agency-{agency_key}">{inner}{mark}</a>\n'
                          f'{escape(extra.get(agency_id, ""))}</td>')
         return Markup("\n".join(cells))  # noqa: S704  # nosec B704  # every value above is escaped
 
@@ -180,7 +191,7 @@ def matrix(area_id, audit_id):
         "moderation/matrix.html", area=area, audit=audit, framework=framework, lang=lang,
         participants=participants, domains=domains, counts=counts, shown_count=shown_count, threshold=threshold,
         filters=filters, can_moderate=can(current_user, Perm.MODERATE, area.id) and audit.is_open,
-        score_cells=ScoreCells(participants),
+        score_cells=ScoreCells(participants, services.response_sources(audit)),
     )
 
 

@@ -5,9 +5,11 @@ Pages never render a graph inline: each graph has its own URL (``charts/domains.
 with an ETag so that a browser that has it gets a 304. Every graph on a page has a data table
 with the same numbers beside it.
 
-SQL: a page consolidates the (at most three) audits it shows in two queries
-(``services.consolidated_many``), plus a fixed handful (area, audit, the area's audits,
-participants): the same number whatever the number of agencies, statements or cycles.
+SQL: a page consolidates the audit it shows in two queries (``services.consolidated_many``) and
+takes the earlier cycles overlaid on it (at most two) from :func:`hsbtrack.audits.figures.figures_many`
+(their agreed scores and domain means: two queries, none when cached), plus a fixed handful (area,
+audit, the area's audits, participants): the same number whatever the number of agencies,
+statements or cycles.
 """
 
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from wtforms import SelectMultipleField
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import (
     charts,
+    figures,
     loaders,  # noqa: F401  (the audit_id loader)
     services,
 )
@@ -267,28 +270,83 @@ def full_text(framework, code: str, lang: str | None) -> str:
     return text
 
 
+def _agreed_of(result) -> dict:
+    """``{code: agreed score}`` (statements with one) of a :class:`~hsbtrack.audits.consolidation.Consolidated`
+    or an :class:`~hsbtrack.audits.figures.AuditFigures`: the rows below take either."""
+    if isinstance(result, figures.AuditFigures):
+        return result.agreed
+    return {code: r.agreed for code, r in result.by_code.items() if r.agreed is not None}
+
+
+def _domain_means_of(result) -> tuple:
+    if isinstance(result, figures.AuditFigures):
+        return result.domain_means
+    return tuple(d.mean for d in result.domains)
+
+
 def _domain_rows(framework, audits, results, lang):
-    """Rows of the domain radar's data table: a domain and its mean in each cycle."""
+    """Rows of the domain radar's data table: a domain and its mean in each cycle. ``results``:
+    ``{audit id: Consolidated or AuditFigures}``."""
+    means = [_domain_means_of(results[a.id]) for a in audits]
+    cells = CycleCells(mean=True)
     rows = []
     for index, domain in enumerate(framework.domains):
-        values = [results[a.id].domains[index].mean for a in audits]
+        values = [m[index] for m in means]
         short_title = domain.short_title_for(lang)
+        changes = [change(values[i - 1], values[i], mean=True) for i in range(1, len(values))]
+        shown = [cells.format(v) for v in values]
         rows.append({"number": domain.number, "title": domain.title_for(lang), "short_title": short_title,
-                     "header": f"{domain.number}. {short_title}", "values": values,
-                     "shown": [format_mean(v) for v in values],
-                     "changes": [change(values[i - 1], values[i], mean=True) for i in range(1, len(values))]})
+                     "header": f"{domain.number}. {short_title}", "values": values, "shown": shown,
+                     "changes": changes, "cells": cells(shown, changes)})
     return rows
 
 
 def _statement_rows(framework, domain, audits, results, lang):
+    agreed = [_agreed_of(results[a.id]) for a in audits]
+    cells = CycleCells()
     rows = []
     for statement in domain.scored_statements:
-        values = [results[a.id].by_code[statement.code].agreed if statement.code in results[a.id].by_code else None
-                  for a in audits]
+        values = [scores.get(statement.code) for scores in agreed]
+        changes = [change(values[i - 1], values[i]) for i in range(1, len(values))]
+        shown = [cells.format(v) for v in values]
         rows.append({"code": statement.code, "text": full_text(framework, statement.code, lang), "values": values,
-                     "header": statement.code, "shown": [format_score(v) for v in values],
-                     "changes": [change(values[i - 1], values[i]) for i in range(1, len(values))]})
+                     "header": statement.code, "shown": shown, "changes": changes, "cells": cells(shown, changes)})
     return rows
+
+
+class CycleCells:
+    """The cells of one row of a cycle table (``cycle_table`` in templates/overview/_macros.html): a
+    value per cycle, then each change in words after its arrow. Built here rather than cell by cell
+    in the template: an overview shows six such tables, and Jinja's work per cell (a macro, a
+    formatter, the change's words) was a large part of the page (make bench)."""
+
+    def __init__(self, mean: bool = False):
+        self._format = format_mean if mean else format_score
+        self._shown = {}  # value -> its text: a table repeats a handful of values (a locale's number format is slow)
+        self._words = None  # change_words(), when a change is first told
+
+    def format(self, value) -> str:
+        """:func:`format_mean` (``mean``) or :func:`format_score` of ``value``."""
+        shown = self._shown.get(value)
+        if shown is None:
+            shown = self._shown[value] = self._format(value)
+        return shown
+
+    def change_text(self, c: Change) -> str:
+        """:attr:`Change.text`, with this table's formatter."""
+        words = self._words = self._words or change_words()
+        if c.direction in ("none", "same"):
+            return words[c.direction]
+        return words[c.direction] % {"n": self.format(abs(c.value))}
+
+    def __call__(self, shown, changes) -> Markup:
+        """The cells of a row: ``shown``, each cycle's value as :meth:`format` gives it, then ``changes``."""
+        cells = [f'<td class="govuk-table__cell govuk-table__cell--numeric">{escape(text)}</td>' for text in shown]
+        for c in changes:
+            arrow = f'<span class="hsb-change__arrow" aria-hidden="true">{c.arrow}</span> ' if c.arrow else ""
+            cells.append(f'<td class="govuk-table__cell hsb-change hsb-change--{c.direction}">\n  {arrow}'
+                         f'{escape(self.change_text(c))}\n</td>')
+        return Markup("".join(cells))  # noqa: S704  # nosec B704  # every value above is escaped
 
 
 class DisagreementCells:
@@ -353,8 +411,11 @@ def _findings(framework, audit, result, area, lang):
 def _page_data(area, audit, *, overlaid):
     lang = language()
     framework = services.framework_of(audit)
-    results = services.consolidated_many(overlaid)
-    result = results[audit.id]
+    # the audit itself consolidated (its agency scores, disagreements, counts); the earlier cycles beside
+    # it only by their agreed scores and domain means, from the figures cache (a closed cycle's never
+    # change, so a page after a score is saved reads no row of theirs)
+    result = services.consolidated_many([audit])[audit.id]
+    results = {**figures.figures_many([a for a in overlaid if a.id != audit.id]), audit.id: result}
     threshold, lowest, disagreements = _findings(framework, audit, result, area, lang)
     domains = [{"domain": framework.domain(d.number), "title": framework.domain_title(d.number, lang),
                 "short_title": framework.domain_short_title(d.number, lang), "result": d}

@@ -18,6 +18,9 @@ from hsbtrack.audits.consolidation import Consolidated, consolidate
 from hsbtrack.audits.models import (
     CLOSED,
     OPEN,
+    SOURCE_AGENCY,
+    SOURCE_EXCEPTION,
+    SOURCE_SHARED,
     AgreedScore,
     Audit,
     AuditAgency,
@@ -302,6 +305,12 @@ def save_response(audit: Audit, agency_id: int, code: str, *, score=None, eviden
             setattr(row, name, new)
         row.updated_at = utcnow()
         row.updated_by_id = getattr(user, "id", None)
+        if row.source == SOURCE_SHARED:
+            # Changed here, in this area's audit, on an answer from the organisation's shared return: it
+            # becomes this area's exception (the shared answer no longer overwrites it; the organisation
+            # records it with its reason when it hears the event, hsbtrack.organisations.hooks).
+            changes["source"] = (row.source, SOURCE_EXCEPTION)
+            row.source = SOURCE_EXCEPTION
         db.session.flush()
         history.record(area_id=area_id, entity="response", entity_id=row.id, changes=changes, user=user,
                        audit_id=audit_id, code=code)
@@ -374,18 +383,27 @@ def save_domain_response(audit: Audit, agency_id: int, domain: int, *, comments=
 
 
 def progress(audit: Audit) -> dict:
-    """``{agency_id: {"scored": n, "total": n, "domains": {number: (scored, total)}}}`` in one query."""
+    """``{agency_id: {"scored": n, "total": n, "domains": {number: (scored, total)}, "shared": n,
+    "exceptions": n}}`` in one query. ``shared``: answers that came from the agency's organisation's
+    shared return (``Response.source``); ``exceptions``: this area's own answers within it."""
     framework = framework_of(audit)
     domain_of = {s.code: s.domain_number for s in framework.scored_statements}
     totals = {d.number: len(d.scored_statements) for d in framework.domains}
-    result = {a: {"scored": 0, "total": len(domain_of), "domains": {n: [0, t] for n, t in totals.items()}}
+    result = {a: {"scored": 0, "total": len(domain_of), "domains": {n: [0, t] for n, t in totals.items()},
+                  "shared": 0, "exceptions": 0}
               for a in participant_ids(audit)}
     rows = db.session.execute(
-        select(Response.agency_id, Response.code).where(Response.audit_id == audit.id, Response.score.is_not(None)))
-    for agency_id, code in rows:
+        select(Response.agency_id, Response.code, Response.score, Response.source)
+        .where(Response.audit_id == audit.id, (Response.score.is_not(None)) | (Response.source != SOURCE_AGENCY)))
+    for agency_id, code, score, source in rows:
         if agency_id in result and code in domain_of:
-            result[agency_id]["scored"] += 1
-            result[agency_id]["domains"][domain_of[code]][0] += 1
+            if score is not None:
+                result[agency_id]["scored"] += 1
+                result[agency_id]["domains"][domain_of[code]][0] += 1
+            if source == SOURCE_SHARED:
+                result[agency_id]["shared"] += 1
+            elif source == SOURCE_EXCEPTION:
+                result[agency_id]["exceptions"] += 1
     return result
 
 
@@ -638,8 +656,9 @@ def _later_audits(audit: Audit) -> list[Audit]:
 
 
 def may_reopen(audit: Audit) -> bool:
-    """Closed, and the latest audit of its framework in the area (the one a reopen would not overtake)."""
-    return audit.status == CLOSED and not _later_audits(audit)
+    """Closed, and the latest audit of its framework in the area (the one a reopen would not overtake);
+    never an imported baseline (it has no returns to reopen)."""
+    return audit.status == CLOSED and not audit.imported and not _later_audits(audit)
 
 
 def reopen_audit(audit: Audit, user=None, reason=None) -> Audit:
@@ -649,6 +668,8 @@ def reopen_audit(audit: Audit, user=None, reason=None) -> Audit:
     require(user, Perm.MANAGE_AREA, audit.area_id)
     if audit.status != CLOSED:
         raise ConflictError(_("This audit is open already"))
+    if audit.imported:
+        raise ConflictError(_("An imported baseline cannot be reopened: it was done elsewhere"))
     later = _later_audits(audit)
     if later:
         raise ConflictError(_("%(label)s has been opened since: only the latest audit can be reopened",
@@ -737,6 +758,14 @@ def participants_by_audit(audit_ids) -> dict[int, list[tuple[AuditAgency, Agency
     for link, agency in rows:
         result[link.audit_id].append((link, agency))
     return result
+
+
+def response_sources(audit: Audit) -> dict[tuple[int, str], str]:
+    """``{(agency_id, code): "shared" | "exception"}``: the audit's answers that came from an organisation's
+    shared return (``Response.source``), in one query; answered-here ones are left out."""
+    return {(agency_id, code): source for agency_id, code, source in db.session.execute(
+        select(Response.agency_id, Response.code, Response.source)
+        .where(Response.audit_id == audit.id, Response.source != SOURCE_AGENCY))}
 
 
 def audit_responses(audit: Audit, agency_id: int | None = None) -> list[Response]:

@@ -11,8 +11,16 @@ Rows are made as tuples and written with ``COPY`` on PostgreSQL and the driver's
 on SQLite, in one transaction, with explicit ids (PostgreSQL sequences are moved past them
 afterwards). Every user shares one password (:data:`PASSWORD`): this is throwaway data, and
 :func:`generate` refuses to run in production.
+
+Every board manager is enrolled in two-factor authentication (TOTP, as if they had set it up), with a
+secret derived from their email (:func:`totp_secret`), so that ``make bench`` and ``make load`` sign in
+with both factors, as the install's settings require (nothing is relaxed for the runs). The secrets are
+encrypted under the running instance's key, so :func:`generate` enrols them again whenever it is
+called, on data it reuses too (:func:`enrol_two_factor`).
 """
 
+import base64
+import hashlib
 import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -31,6 +39,7 @@ AREA_PREFIX = "Benchmark area"
 FRAMEWORK = "nspcc-hsb-2019"
 FULL = {"areas": 200, "agencies": 10, "audits": 6, "actions": 60_000, "training": 1_000_000}
 REGION_AREAS = 6
+REGION_LEAD_OFFSET = 500  # lead emails of a plugin's further region (add_region): lead501-01@… onwards
 AGENCY_NAMES = ("Police", "Health", "Children's social care", "Education", "Youth justice", "Probation",
                 "Housing", "CAMHS", "Voluntary sector", "Early help")
 STATUS_WEIGHTS = {"not_started": 20, "in_progress": 40, "blocked": 5, "done": 30, "cancelled": 5}
@@ -41,6 +50,21 @@ EVIDENCE = (
     "Case file audit found assessments used AIM3 in most cases; supervision notes are inconsistent.",
     "",
 )
+
+
+def totp_secret(email: str) -> str:
+    """The TOTP secret of a benchmark account (32 base-32 characters): derived from its email, so that a
+    client of ``make bench`` or ``make load`` can work out its codes (synthetic accounts, like
+    :data:`PASSWORD`)."""
+    return base64.b32encode(hashlib.sha256(f"{PASSWORD}:{email}".encode()).digest()[:20]).decode()
+
+
+def totp_code(email: str, at: float | None = None) -> str:
+    """The code a benchmark account's authenticator app would show now (or at ``at``, a Unix time)."""
+    import pyotp
+
+    totp = pyotp.TOTP(totp_secret(email))
+    return totp.now() if at is None else totp.at(at)
 
 
 def board_email(area_number: int) -> str:
@@ -106,6 +130,9 @@ class BenchWorld:
     leads: dict  # area id -> agency leads' user ids (in agency order)
     audits: dict  # area id -> audit ids by cycle
     framework: str = ""
+    framework_version: str = ""
+    scale_values: tuple = ()
+    password_hash: str = ""
     _ids: dict = field(default_factory=dict)
 
     def take(self, table: str, n: int = 1) -> int:
@@ -120,6 +147,79 @@ class BenchWorld:
                                             "updated_at"),
                           [(self.take("plugin_states"), plugin, area_id, region_id, self.writer.flag(True), "{}",
                             self.writer.ts(self.now))])
+
+    def add_region(self, name: str, authorities: int, prefix: str, coordinator_id: int) -> "BenchRegion":
+        """A further region of ``authorities`` new areas (named ``prefix NN``, outside the areas that
+        :func:`existing` counts), each with its agencies (one lead each: ``lead_email`` by authority
+        number offset by 500) and one audit of cycle 1, open, every statement scored by every agency and
+        every return in; ``coordinator_id`` coordinates the region. For a plugin's ``hsbtrack_bench_data``
+        (the regional plugin's 32-authority round)."""
+        w, codes = self.writer, self._codes()
+        region_id = self.take("regions")
+        w.write("regions", ("id", "name", "created_at"), [(region_id, name, w.ts(self.now))])
+        area_ids = [self.take("areas") for _ in range(authorities)]
+        w.write("areas", ("id", "name", "region_id", "settings", "created_at"),
+                [(a, f"{prefix} {n:02d}", region_id, "{}", w.ts(self.now)) for n, a in enumerate(area_ids, start=1)])
+        agencies = {a: [self.take("agencies") for _ in range(self.sizes.agencies)] for a in area_ids}
+        w.write("agencies", ("id", "area_id", "name", "created_at"),
+                [(g, a, AGENCY_NAMES[i % len(AGENCY_NAMES)] + ("" if i < len(AGENCY_NAMES) else f" {i}"),
+                  w.ts(self.now)) for a in area_ids for i, g in enumerate(agencies[a])])
+        leads, users, members = {}, [], [(self.take("memberships"), coordinator_id, None, region_id, None,
+                                          "regional_coordinator")]
+        for n, a in enumerate(area_ids, start=REGION_LEAD_OFFSET + 1):
+            leads[a] = []
+            for i, g in enumerate(agencies[a], start=1):
+                uid = self.take("users")
+                leads[a].append(uid)
+                users.append((uid, lead_email(n, i), f"Agency lead {n:03d}-{i:02d}"))
+                members.append((self.take("memberships"), uid, a, None, g, "agency_lead"))
+        password_hash = self.password_hash
+        w.write("users", ("id", "email", "name", "password_hash", "is_admin", "active", "locale",
+                          "email_notifications", "digest_only", "session_version", "created_at", "activated_at"),
+                [(uid, email, uname, password_hash, w.flag(False), w.flag(True), "en", w.flag(False), w.flag(False),
+                  1, w.ts(self.now), w.ts(self.now)) for uid, email, uname in users])
+        w.write("memberships", ("id", "user_id", "area_id", "region_id", "agency_id", "role", "created_at"),
+                [(*row, w.ts(self.now)) for row in members])
+        opened = self.now - timedelta(days=40)
+        audits = {a: self.take("audits") for a in area_ids}
+        w.write("audits", ("id", "area_id", "framework", "framework_version", "title", "cycle", "status",
+                           "previous_id", "opened_at", "opened_by_id", "completed_on", "closed_by_id", "data_version"),
+                [(audits[a], a, self.framework, self.framework_version, "HSB audit T1", 1, "open", None, w.ts(opened),
+                  coordinator_id, None, None, 1) for a in area_ids])
+        w.write("audit_agencies", ("id", "audit_id", "agency_id", "submitted_at", "submitted_by_id"),
+                [(self.take("audit_agencies"), audits[a], g, w.ts(opened + timedelta(days=30)), lead)
+                 for a in area_ids for g, lead in zip(agencies[a], leads[a], strict=True)])
+        scale_values, rnd, stamp = self.scale_values, self.rnd, w.ts(opened + timedelta(days=20))
+        rows = []
+        for a in area_ids:
+            for g, lead in zip(agencies[a], leads[a], strict=True):
+                level = rnd.randint(0, 3)
+                for code in codes:
+                    score = min(scale_values[-1], max(scale_values[0], level + rnd.randint(-1, 1)))
+                    rows.append((self.take("audit_responses"), audits[a], g, code, score, EVIDENCE[len(rows) % 5], "",
+                                 stamp, lead, 1))
+        w.write("audit_responses", ("id", "audit_id", "agency_id", "code", "score", "evidence", "assurance",
+                                    "updated_at", "updated_by_id", "version"), rows)
+        w.write("audit_agreed_scores", ("id", "audit_id", "code", "score", "justification", "moderated_at",
+                                        "moderated_by_id", "version"),
+                [(self.take("audit_agreed_scores"), audits[a], code, rnd.choice(scale_values[1:]),
+                  "Agreed at the moderation meeting on the evidence of the case audit.", w.ts(self.now),
+                  coordinator_id, 1) for a in area_ids for code in rnd.sample(codes, 5)])
+        return BenchRegion(region_id, area_ids, agencies, leads, audits)
+
+    def _codes(self) -> list:
+        return [s.code for s in current_app.extensions["hsbtrack_catalogue"].get(self.framework).scored_statements]
+
+
+@dataclass(frozen=True)
+class BenchRegion:
+    """What :meth:`BenchWorld.add_region` wrote."""
+
+    region_id: int
+    area_ids: list
+    agencies: dict  # area id -> agency ids
+    leads: dict  # area id -> agency leads' user ids (in agency order)
+    audits: dict  # area id -> its one audit's id
 
 
 class Writer:
@@ -224,6 +324,7 @@ def generate(scale: float = 1.0, seed: int = 2019, now: date | None = None) -> B
     sizes = Sizes.for_scale(scale)
     found = existing(sizes)
     if found is not None:
+        enrol_two_factor()
         return found
     began = time.perf_counter()
     framework = current_app.extensions["hsbtrack_catalogue"].get(FRAMEWORK)
@@ -239,10 +340,34 @@ def generate(scale: float = 1.0, seed: int = 2019, now: date | None = None) -> B
             connection.execute(text("ANALYZE"))  # what autovacuum does after a large load
             connection.commit()
     db.session.expire_all()
+    enrol_two_factor()
     data = existing(sizes)
     data.generated = True
     data.seconds = time.perf_counter() - began
     return data
+
+
+def enrol_two_factor() -> int:
+    """Enrol every benchmark board manager in TOTP (:func:`totp_secret`), encrypted under this instance's
+    key, no code used yet; returns how many. Idempotent: each run of ``make bench`` or ``make load``
+    enrols them afresh, since the key may differ from the run that made the data."""
+    from sqlalchemy import update
+
+    from hsbtrack.areas.models import Membership
+    from hsbtrack.auth import two_factor
+    from hsbtrack.auth.models import User
+    from hsbtrack.timeutil import utcnow
+
+    accounts = db.session.execute(
+        select(User.id, User.email).join(Membership, Membership.user_id == User.id)
+        .where(Membership.role == "board_manager", User.email.like("board%@bench.example.org")).distinct()).all()
+    now = utcnow()
+    if accounts:
+        db.session.execute(update(User), [{"id": uid, "totp_secret": two_factor.encrypt(totp_secret(email)),
+                                           "totp_last_step": None, "totp_enabled_at": now}
+                                          for uid, email in accounts])
+    db.session.commit()
+    return len(accounts)
 
 
 def _write_core(w: Writer, sizes: Sizes, framework, password_hash: str, rnd: random.Random,
@@ -388,4 +513,5 @@ def _write_core(w: Writer, sizes: Sizes, framework, password_hash: str, rnd: ran
     return BenchWorld(writer=w, sizes=sizes, rnd=rnd, today=today, now=now, first_open=first_open,
                       region_id=region_id, area_ids=area_ids, region_area_ids=area_ids[:sizes.region_areas],
                       agencies=agencies, boards=boards, leads=leads, audits=audits, framework=FRAMEWORK,
-                      _ids=ids)
+                      framework_version=framework.version, scale_values=tuple(scale_values),
+                      password_hash=password_hash, _ids=ids)

@@ -5,7 +5,9 @@ from flask_login import current_user
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.areas.services import areas_for_user, regions_for_user
+from hsbtrack.dashboard import inspection_pack
 from hsbtrack.dashboard.services import actions_chart_response, areas_page, dashboard_data
+from hsbtrack.organisations.services import organisations_for
 from hsbtrack.permissions import can, loaded, requires
 from hsbtrack.plugins.services import collect
 from hsbtrack.views_support import area_nav_items, set_current_area
@@ -22,7 +24,8 @@ def home():
     if len(areas) == 1 and not current_user.is_admin:
         return redirect(url_for("dashboard.area", area_id=areas[0].id))
     listing = areas_page(areas, current_user, page=request.args.get("page", 1, type=int))
-    return render_template("areas/home.html", listing=listing, regions=regions_for_user(current_user))
+    return render_template("areas/home.html", listing=listing, regions=regions_for_user(current_user),
+                           organisations=[] if current_user.is_admin else organisations_for(current_user))
 
 
 @bp.route("/areas/<int:area_id>/")
@@ -40,7 +43,8 @@ def area(area_id):
             return redirect(landing)
     data = dashboard_data(area, current_user) if (read_audit or read_actions) else {}
     return render_template("areas/dashboard.html", area=area, widgets=widgets, read_audit=read_audit,
-                           read_actions=read_actions, **data)
+                           read_actions=read_actions, may_pack=inspection_pack.may_make(current_user, area.id),
+                           **data)
 
 
 @bp.route("/areas/<int:area_id>/actions-by-status.svg")

@@ -17,6 +17,7 @@ def load_job(job_id):
     kind = kinds.kind_named(job.kind)
     if kind is None:
         return None
-    mapping = None if kind.permission == Perm.READ_AUDIT else {Perm.READ_AUDIT: kind.permission}
+    permission = kind.permission_for(job)
+    mapping = None if permission == Perm.READ_AUDIT else {Perm.READ_AUDIT: permission}
     return Target(job, area_id=job.area_id, region_id=job.region_id,
                   visible=lambda user: services.may_download(job, user), permission_for=mapping)

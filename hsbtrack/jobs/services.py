@@ -6,7 +6,10 @@ storing its file, and what a reader is shown.
   job only one changes the row (the other sees ``rowcount`` 0 and picks again).
 - **Running.** A job runs in a request context with the person who asked signed in and their language
   forced, so the file holds only what they may read, in their language (the kinds, :mod:`hsbtrack.jobs.kinds`).
-  Progress is written on its own connection as it goes and is the job's heartbeat.
+  Progress is written on its own connection as it goes and is the job's heartbeat; while the job runs, a
+  small thread moves the heartbeat on by itself too (every fifth of ``HSBTRACK_JOB_STALE_MINUTES``), so a
+  long step that reports no progress (WeasyPrint laying out a long report, a big ZIP) is not taken for a
+  dead runner. A runner that dies takes its thread with it: the heartbeat stops.
 - **Nothing half-written.** The file is stored under a fresh key, and the key is recorded on the job only
   when the file is complete (in the same conditional update that marks it done). A runner that dies leaves
   a job ``running`` whose heartbeat stops: after ``HSBTRACK_JOB_STALE_MINUTES`` it is shown — and then
@@ -20,6 +23,7 @@ import logging
 import os
 import secrets
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 
 from flask import current_app, g
@@ -44,6 +48,12 @@ STALE = "stale"  # the message of a job whose runner stopped
 
 def stale_after(app=None) -> timedelta:
     return timedelta(minutes=(app or current_app).config.get("HSBTRACK_JOB_STALE_MINUTES", 5))
+
+
+def heartbeat_seconds(app=None) -> float:
+    """How often a running job's heartbeat is moved on while it works: a fifth of the stale time, so
+    that several beats must be missed before the job counts as failed."""
+    return max(0.05, stale_after(app).total_seconds() / 5)
 
 
 def result_days(app=None) -> int:
@@ -171,9 +181,55 @@ def progress_reporter(job_id: int, runner: str):
     return progress
 
 
+class Heartbeat:
+    """A daemon thread that moves a running job's heartbeat on every :func:`heartbeat_seconds`, on its own
+    connection, while the job's kind works (whether or not it reports progress); conditional, like every
+    write of the runner, on the job still being this runner's and running. Stopped when the job ends."""
+
+    def __init__(self, app, job_id: int, runner: str):
+        self.engine = db.engine  # (taken here, in the app context: the thread has none)
+        self.job_id, self.runner = job_id, runner
+        self.every = heartbeat_seconds(app)
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"hsbtrack-job-heartbeat-{job_id}", daemon=True)
+
+    def _beat(self) -> None:
+        while not self.stopped.wait(self.every):
+            try:
+                with self.engine.begin() as connection:
+                    result = connection.execute(
+                        update(Job).where(Job.id == self.job_id, Job.runner == self.runner, Job.status == RUNNING)
+                        .values(heartbeat_at=utcnow()))
+                if not result.rowcount:
+                    return  # (done, failed, or taken for dead: nothing more to keep alive)
+            except Exception:  # (the database busy for a moment): the next beat tries again
+                log.warning("job %s: could not move its heartbeat on", self.job_id, exc_info=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join(timeout=5.0)
+        return False
+
+
 def _extension(filename: str) -> str:
     ext = os.path.splitext(filename)[1].lower()
     return ext if ext[1:].isalnum() else ""
+
+
+def _store(key: str, result) -> None:
+    """Put the result's bytes under ``key``: from memory, or streamed from its temporary file (then deleted)."""
+    if result.path is None:
+        storage().put(key, io.BytesIO(result.data))
+        return
+    try:
+        with open(result.path, "rb") as stream:
+            storage().put(key, stream)
+    finally:
+        os.unlink(result.path)
 
 
 def run_claimed(app, job: Job, runner: str) -> str:
@@ -185,7 +241,12 @@ def run_claimed(app, job: Job, runner: str) -> str:
         _record(job_id, runner, status=FAILED, finished_at=utcnow(), message="no such kind, or nobody to run as")
         return FAILED
     lang = (job.parameters or {}).get("lang") or app.config.get("BABEL_DEFAULT_LOCALE", "en")
-    key = None
+    with Heartbeat(app, job_id, runner):
+        return _run(app, kind, job, user, runner, lang)
+
+
+def _run(app, kind, job: Job, user, runner: str, lang: str) -> str:
+    job_id, key = job.id, None
     try:
         with app.test_request_context("/", base_url=app.config["HSBTRACK_BASE_URL"]):
             g._login_user = user  # the job renders as the person who asked (flask_login's current_user)
@@ -195,7 +256,7 @@ def run_claimed(app, job: Job, runner: str) -> str:
                 result = kind.run(job, user, progress_reporter(job_id, runner))
         # a fresh key, recorded only now that the file is complete
         key = f"{KEY_PREFIX}{job_id}/{secrets.token_hex(12)}{_extension(result.filename)}"
-        storage().put(key, io.BytesIO(result.data))
+        _store(key, result)
         now = utcnow()
         if _record(job_id, runner, status=DONE, progress=100, message="", result_key=key,
                    result_filename=result.filename[:200], result_content_type=result.content_type,

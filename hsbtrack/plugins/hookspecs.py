@@ -295,11 +295,17 @@ def hsbtrack_bench_pages(data):
     :param data: the :class:`hsbtrack.bench.generate.BenchData` (the region, the areas, the first area's
         open audit; its board manager, who is signed in, also coordinates the region).
     Return a list of :class:`hsbtrack.bench.measure.BenchPage` (key, label, URL, and the bare SQL of the
-    data the page shows). Example::
+    data the page shows), each timed warm and cold. ``cold`` (optional): a function with no argument,
+    run in a request context of the benchmark's app before each cold request, that changes the data the
+    page shows through a service (as a user's change would) and returns ``(before, after)`` of what the
+    page's caches are keyed by, which must differ; :func:`hsbtrack.bench.measure.score_write` (a score
+    saved by an agency lead of an audit) is one. Without it the page is timed warm only and its cold
+    row is a missed budget ("not measured cold"). Example::
 
         @hookimpl
         def hsbtrack_bench_pages(data):
-            return [BenchPage("rollup", "Regional roll-up", f"/regions/{data.region_id}/regional/", [sql])]
+            return [BenchPage("rollup", "Regional roll-up", f"/regions/{data.region_id}/regional/", [sql],
+                              cold=score_write(data.audit_id))]
     """
 
 
@@ -327,4 +333,80 @@ def hsbtrack_scan_document(open_stream, filename, content_type, size):
                 if b"forbidden" in stream.read(1024):
                     return ScanVerdict(found="Example.Forbidden", scanner="example")
             return None
+    """
+
+
+@hookspec
+def hsbtrack_yearly_report_kinds():
+    """Install-wide. Return a list of :class:`hsbtrack.plugins.types.YearlyReportKind`: the kinds of yearly
+    report this plugin offers (the core offers ``england.yearly``, the partnership's yearly report under
+    Working Together to Safeguard Children 2023, through its own hook in ``hsbtrack/yearly_reports/hooks.py``).
+
+    The contract, for a plugin adding one (a Welsh board's annual report, a committee's self-evaluation):
+
+    * Give the kind a unique ``name`` (``<plugin>.<what>``) and its ``scope``: ``"area"`` or ``"region"``.
+      A kind is offered only where its plugin is enabled (an area kind: in that area; a region kind: for
+      the whole region) and where its ``applies(place)`` says so. The core does everything else: the
+      pages (list, new report with its period, the report page with the draft and a text box per
+      section, versions), the API (``POST /api/v1/areas/<id>/yearly-reports`` or
+      ``/regions/<id>/yearly-reports`` with ``kind``), saving (each save a new version, never an overwrite;
+      a stale save refused; in the area's history — a region's report in each member area's), and the PDF
+      and Word files (a job, ``yearly_report.file``).
+    * ``sections``: the narrative the board writes, as :class:`~hsbtrack.plugins.types.NarrativeSection`
+      (``key``, ``heading``, ``hint``). Keys are stored with the text: never rename one.
+    * ``assemble(report, user)`` returns the data draft for ``report.period_start`` … ``report.period_end``
+      (the report's ``area`` or ``region``) as ``user`` may read it, rendered by ``draft_template``. Read it
+      through the core's services (consolidated figures, provisional status) — never work a figure out
+      a second way — and label any open cycle's figures provisional, or leave them out. For area kinds
+      :func:`hsbtrack.yearly_reports.drafts.plugin_blocks` adds the ``hsbtrack_yearly_report_data`` blocks.
+    * ``read_permission`` and ``write_permission`` (region kinds: region permissions) decide who reads and
+      who writes; the routes check them for every report of the kind, and a service call checks them too.
+
+    Kinds are sorted by ``order`` then plugin name. Example (the regional plugin's annual report)::
+
+        @hookimpl
+        def hsbtrack_yearly_report_kinds():
+            return [YearlyReportKind(
+                "regional.annual_report", "region", lambda: _("Regional safeguarding board annual report"),
+                sections=(NarrativeSection("summary", _l("Summary"), _l("The year in a few paragraphs")),),
+                assemble=assemble_annual_report, draft_template="regional/yearly_draft.html",
+                read_permission=Perm.VIEW_REGION, write_permission=Perm.MANAGE_REGION)]
+    """
+
+
+@hookspec
+def hsbtrack_yearly_report_data(area, period_start, period_end, user):
+    """Area-scoped. Return a list of :class:`hsbtrack.plugins.types.DataBlock`: this plugin's figures for an
+    area's yearly report over a period (training reach, schools' self-assessments...), shown in the report's
+    data draft after the core's audits and actions. Called only for plugins enabled in the area.
+
+    :param area: the :class:`~hsbtrack.areas.models.Area` the report is about.
+    :param period_start: the first day of the report's period (a ``date``).
+    :param period_end: the last day of the report's period (a ``date``, inclusive).
+    :param user: the reader the draft (and the file made from it) is for: leave out what they may not read.
+        Read in a fixed number of queries. Return an empty list for nothing. Example::
+
+        @hookimpl
+        def hsbtrack_yearly_report_data(area, period_start, period_end, user):
+            rows = [(tier["name"], str(count)) for tier, count in reach(area, period_start, period_end)]
+            return [DataBlock(_l("Training reach"), "training-reach", columns=(_l("Tier"), _l("People")),
+                              rows=tuple(rows), numeric=(1,), order=40)]
+    """
+
+
+@hookspec
+def hsbtrack_shared_return_audit_sets(organisation):
+    """Install-wide. Return a list of :class:`hsbtrack.plugins.types.AuditSet`: sets of audits that a
+    partner organisation (North Wales Police, serving six authorities) may answer once in a shared return
+    (``hsbtrack.organisations``): a regional round's audits, for instance. The core keeps only the audits of
+    the organisation's linked areas that are open and where its agency takes part, and offers each set on
+    the organisation's page and at ``GET /api/v1/organisations/<id>/returns``. Return an empty list for
+    nothing; read in a fixed number of queries.
+
+    :param organisation: the :class:`~hsbtrack.organisations.models.Organisation` asking. Example::
+
+        @hookimpl
+        def hsbtrack_shared_return_audit_sets(organisation):
+            return [AuditSet(f"regional:round:{r.id}", r.title, r.framework, tuple(audit_ids_of(r)))
+                    for r in open_rounds()]
     """

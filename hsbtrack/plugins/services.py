@@ -24,6 +24,38 @@ def _states_for(area) -> list[PluginState]:
     return db.session.scalars(select(PluginState).where(or_(*conditions))).all()
 
 
+def prime_states(areas) -> None:
+    """Load the plugin states of several areas in one query into the request's cache, so that
+    events sent to each (a shared return written to 32 audits) cost no query per area."""
+    cache = g.setdefault("_plugin_states", {})
+    areas = [a for a in areas if a.id not in cache]
+    if not areas:
+        return
+    region_ids = {a.region_id for a in areas if a.region_id is not None}
+    rows = db.session.scalars(select(PluginState).where(or_(
+        PluginState.area_id.in_([a.id for a in areas]), PluginState.region_id.in_(region_ids or {-1})))).all()
+    for area in areas:
+        own = [r for r in rows if r.area_id == area.id or (r.region_id is not None and r.region_id == area.region_id)]
+        _fill(cache, area, own)
+
+
+def _fill(cache, area, rows) -> dict:
+    by_area = {r.plugin: r for r in rows if r.area_id == area.id}
+    by_region = {r.plugin: r for r in rows if r.region_id is not None}
+    result = {}
+    for info in registry().plugins():
+        region_row, area_row = by_region.get(info.name), by_area.get(info.name)
+        settings = {**(region_row.settings if region_row else {}), **(area_row.settings if area_row else {})}
+        if region_row is not None:
+            result[info.name] = {"enabled": region_row.enabled, "settings": settings, "source": "region"}
+        elif area_row is not None:
+            result[info.name] = {"enabled": area_row.enabled, "settings": settings, "source": "area"}
+        else:
+            result[info.name] = {"enabled": False, "settings": settings, "source": None}
+    cache[area.id] = result
+    return result
+
+
 def effective_states(area) -> dict[str, dict]:
     """``{plugin: {"enabled", "settings", "source"}}`` for every installed plugin in ``area``.
 

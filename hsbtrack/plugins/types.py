@@ -73,3 +73,87 @@ class ScanVerdict:
     found: str | None = None
     error: str | None = None
     scanner: str = ""
+
+
+@dataclass(frozen=True)
+class NarrativeSection:
+    """One section of a yearly report that people write (``hsbtrack_yearly_report_kinds``): its ``key`` (stable:
+    the saved text is kept under it, so never rename one), its ``heading`` and a ``hint`` saying what to write
+    (lazy strings: shown in the reader's language)."""
+
+    key: str
+    heading: Any
+    hint: Any = ""
+
+
+@dataclass(frozen=True)
+class YearlyReportKind:
+    """A kind of yearly report (``hsbtrack_yearly_report_kinds``): the England partnership's yearly report
+    (the core's own), a Welsh board's annual report or plan, a Scottish committee's self-evaluation...
+
+    - ``name``: install-wide id, ``<plugin or country>.<what>`` (``england.yearly``); stored on each report.
+    - ``scope``: ``"area"`` (a report of one area: a partnership, a committee) or ``"region"`` (of a region:
+      a Welsh regional board). Area kinds use the area's routes (``/areas/<id>/yearly-reports/``), region kinds
+      the region's (``/regions/<id>/yearly-reports/``).
+    - ``title()``: its name in the reader's language (a callable: the kind is made once, read in many languages).
+    - ``sections``: the narrative sections, in order (:class:`NarrativeSection`).
+    - ``assemble(report, user) -> dict``: the *data draft* for the report's period, as ``user`` may read it
+      (leave out what they may not: the file made from it is theirs only). Runs in a request context with
+      ``user`` signed in and their language forced. Its dict is the context of ``draft_template``.
+    - ``draft_template``: renders the draft (read-only) on the report page and in its PDF and Word files;
+      the context holds ``report``, ``kind``, ``place`` (the area or region), ``draft`` (what ``assemble``
+      returned) and ``print`` (True in the files). Plain HTML: headings, ``<table>``, ``<p>``, ``<ul>`` (the
+      Word file reads these).
+    - ``print_template``: the whole paper (default ``yearly_reports/print.html``, which shows the narrative
+      sections then the draft; a kind may extend it).
+    - ``read_permission`` / ``write_permission``: what reading and writing a report of this kind need, in its
+      area (area kinds: default ``audit.read`` and ``area.manage``) or region (region kinds: give region
+      permissions, e.g. ``region.view`` and ``region.manage``).
+    - ``applies(place) -> bool``: whether the kind is offered in that area or region (default: everywhere the
+      kind's plugin is on). A plugin's kind is offered only where the plugin is enabled (for region kinds:
+      enabled for the whole region).
+    """
+
+    name: str
+    scope: str
+    title: Callable
+    sections: tuple
+    assemble: Callable
+    draft_template: str
+    print_template: str = "yearly_reports/print.html"
+    read_permission: str = "audit.read"
+    write_permission: str = "area.manage"
+    applies: Callable | None = None
+    order: int = 100
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class DataBlock:
+    """A block of figures in a yearly report's data draft (``hsbtrack_yearly_report_data``): a ``title``, an
+    ``id`` (the anchor), optional ``paragraphs`` (text) and a table (``columns``: headers; ``rows``: lists of
+    cells, already formatted for the reader). ``numeric`` names the columns (by index) to align right."""
+
+    title: Any
+    id: str
+    paragraphs: tuple = ()
+    columns: tuple = ()
+    rows: tuple = ()
+    numeric: tuple = ()
+    order: int = 100
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class AuditSet:
+    """A set of audits an organisation may answer once in a shared return
+    (``hsbtrack_shared_return_audit_sets``): a stable ``key`` (``regional:round:3``), the ``title``
+    people see, the ``framework`` slug and the ``audit_ids`` (the core keeps only those of the
+    organisation's linked areas that are open and where its agency takes part)."""
+
+    key: str
+    title: Any
+    framework: str
+    audit_ids: tuple = ()
+    order: int = 100
+    plugin: str = ""

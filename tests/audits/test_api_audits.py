@@ -167,7 +167,8 @@ def test_agency_lead_scores_for_own_agency(client, scene, ctx):
     body = first.get_json()
     progress = body.pop("progress")
     assert body == {"agency_id": scene.police.id, "code": "1.1", "score": 3, "evidence": "Case audit, 2026",
-                    "assurance": "Quarterly QA", "version": 1, "updated_at": body["updated_at"]}
+                    "assurance": "Quarterly QA", "version": 1, "updated_at": body["updated_at"],
+                    "source": "agency", "shared_return_id": None}  # (its own answer, not a shared return's)
     assert progress["scored"] == 1 and progress["total"] == 46 and progress["domains"]["1"] == {"scored": 1, "total": 10}
     second = client.put(url, json={"score": 2, "version": 1}, headers=scene.h(scene.police_lead))
     assert second.status_code == 200

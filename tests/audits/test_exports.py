@@ -146,13 +146,14 @@ def test_xlsx_has_summary_domain_and_agency_sheets(client, scene):
         sheet = workbook[agency.name]
         assert [c.value for c in sheet[2]] == ["Code", "Statement", "Score", "Score meaning",
                                                framework.response_fields["evidence"],
-                                               framework.response_fields["assurance"]]
+                                               framework.response_fields["assurance"], "Source"]
         assert sheet.freeze_panes == "C3"
         scores = {}
         for row in sheet.iter_rows(min_row=3, values_only=True):
             if isinstance(row[0], str) and row[0] in {s.code for s in framework.scored_statements}:
                 scores[row[0]] = row[2]
                 assert row[3] == framework.scale.labels[row[2]]
+                assert row[6] == "agency"  # answered in this audit (not from a shared return)
         assert scores == {s.code: _score(index, p) for p, s in enumerate(framework.scored_statements)}
         values = [c for row in sheet.iter_rows(values_only=True) for c in row]
         assert f"{agency.name}: domain 1 comments" in values
@@ -317,9 +318,10 @@ def test_csv_one_row_per_statement_and_agency(client, scene):
     assert response.data.startswith(b"\xef\xbb\xbf")
     rows = _csv_rows(response.data.decode("utf-8-sig"))
     assert list(rows[0]) == ["audit", "cycle", "domain", "code", "statement", "agency", "score", "evidence",
-                             "assurance", "agreed", "lowest", "spread", "disagreement", "figures"]
+                             "assurance", "agreed", "lowest", "spread", "disagreement", "figures", "source"]
     framework = scene.services.framework_of(audit)
     assert len(rows) == 46 * 3
+    assert {r["source"] for r in rows} == {"agency"}  # (answered in this audit: no shared return here)
     assert {(r["code"], r["agency"]) for r in rows} == {
         (s.code, a.name) for s in framework.scored_statements for a in scene.agencies}
     assert not {r["code"] for r in rows} & HEADINGS

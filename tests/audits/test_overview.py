@@ -144,6 +144,49 @@ def test_every_graph_has_a_table_with_the_same_numbers(client, scene):
     assert "T2 (provisional): Responses 3," in svg  # T2 is open: the key says its figures are provisional
 
 
+def test_earlier_cycles_tables_give_the_consolidations_figures(client, scene, app):
+    """The cycles overlaid on an audit's overview (T1 and T2 beside T3) are read as their agreed scores
+    and domain means only (hsbtrack.audits.figures, from its cache), the audit itself consolidated:
+    every number of the radar tables is the consolidation's, moderated scores (raised and lowered),
+    unscored statements and domains without a score included; and once the earlier cycles' figures
+    are cached, a page after a score is saved asks for none of their rows again."""
+    t2 = close_and_reopen(scene.area, scene.t1, scene.board)
+    score_all(t2, scene.police, 3, domain=1)
+    score_all(t2, scene.health, 1, domain=2)
+    services.save_response(t2, scene.education.id, "3.1", score=4)
+    services.set_agreed_score(t2, "2.1a", 0, user=scene.board)  # lowered below the lowest: no reason needed
+    services.set_agreed_score(t2, "1.3", 4, "Evidence seen at the meeting", user=scene.board)
+    t3 = close_and_reopen(scene.area, t2, scene.board)
+    score_all(t3, scene.health, 2, domain=4)
+    services.save_response(t3, scene.police.id, "1.2", score=0)
+    cycles = [scene.t1, t2, t3]
+    expected = {a.id: services.consolidated(a) for a in cycles}
+    login(client, scene.viewer)
+    page = client.get(url(scene, t3)).get_data(as_text=True)
+    tables = re.findall(r'<details class="govuk-details[^"]*">(.*?)</details>', page, re.S)
+    framework = framework_of(t3)
+    domains = rows(tables[0])[1:]
+    for domain, row in zip(framework.domains, domains, strict=True):
+        means = [expected[a.id].domains[domain.number - 1].mean for a in cycles]
+        assert row[1:4] == [overview.format_mean(m) for m in means], domain.number
+    for domain, fragment in zip(framework.domains, tables[1:], strict=True):
+        for statement, row in zip(domain.scored_statements, rows(fragment)[1:], strict=True):
+            agreed = [expected[a.id].by_code[statement.code].agreed for a in cycles]
+            assert row[0] == statement.code and row[1:4] == [overview.format_score(v) for v in agreed]
+    assert rows(tables[2])[1][1:4] == ["–", "0", "–"]  # 2.1a: scored in T2 alone, moderated down to 0
+    assert rows(tables[1])[3][1:4] == ["2", "4", "–"]  # 1.3: T2 moderated up to 4; not scored in T3
+
+    client.get(url(scene, t3))
+    with count_queries(app) as warm:
+        client.get(url(scene, t3))
+    services.save_response(t3, scene.police.id, "1.2", score=1)
+    with count_queries(app) as cold:
+        changed = client.get(url(scene, t3)).get_data(as_text=True)
+    assert cold() == warm()  # T1's and T2's figures from the cache: no query of theirs
+    assert rows(re.findall(r'<details class="govuk-details[^"]*">(.*?)</details>', changed, re.S)[1])[2][1:] \
+        == ["2", "3", "1", "▲ up 1", "▼ down 2"]  # 1.2: T1 2, T2 3 (Police's 3 the lowest), T3 now 1
+
+
 # -- the graphs: cache, ETag, 304 -------------------------------------------------------------
 
 

@@ -17,7 +17,17 @@ from hsbtrack.forms import FlaskForm, GovSubmitInput, GovTextInput, SubmitField
 from hsbtrack.permissions import requires
 from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.blueprints import area_plugin_blueprint
-from hsbtrack.plugins.types import Evidence, NavItem, ReportSection, ScanVerdict, ScheduledJob, Widget
+from hsbtrack.plugins.types import (
+    DataBlock,
+    Evidence,
+    NarrativeSection,
+    NavItem,
+    ReportSection,
+    ScanVerdict,
+    ScheduledJob,
+    Widget,
+    YearlyReportKind,
+)
 
 PLUGIN = {"title": "Example plugin", "version": "1.2.3", "description": "Proves every hook in the tests."}
 
@@ -161,3 +171,27 @@ def hsbtrack_scan_document(open_stream, filename, content_type, size):
     if filename == "example-virus.txt":
         return ScanVerdict(found="Example.Plugin.Virus", scanner="example")
     return None
+
+
+def assemble_example_region_report(report, user):
+    """The example region kind's data draft: the number of member areas."""
+    return {"heading": "Example figures", "areas": len(report.region.areas)}
+
+
+@hookimpl
+def hsbtrack_yearly_report_kinds():
+    return [YearlyReportKind("example.regional", "region", lambda: "Example regional report",
+                             sections=(NarrativeSection("summary", "Summary", "The region's year"),),
+                             assemble=assemble_example_region_report, draft_template="example/yearly_draft.html",
+                             read_permission=Perm.VIEW_REGION, write_permission=Perm.MANAGE_REGION)]
+
+
+@hookimpl
+def hsbtrack_yearly_report_data(area, period_start, period_end, user):
+    return [DataBlock("Example notes", "example-notes", paragraphs=("Example paragraph.",),
+                      columns=("Example kind", "Example count"), rows=(("Example row", "0"),), numeric=(1,))]
+
+
+@hookimpl
+def hsbtrack_shared_return_audit_sets(organisation):
+    return []  # (offers no set of audits to partner organisations)

@@ -33,8 +33,9 @@ from tests.conftest import _empty_all_tables, csrf_token, login
 STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 DISCIPLINE = "police"  # (a discipline the training plugin knows)
 ROLES = ("admin", "regional_coordinator", "board_manager", "agency_lead", "senior_officer", "training_lead", "viewer",
-         "case_worker", "school_lead", "example_role")
-AGENCY_ROLES = ("agency_lead", "senior_officer")  # held for one agency (Police) of area A
+         "case_worker", "school_lead", "example_role", "organisation_lead")
+# held for one agency (Police) of area A (the organisation lead: through its organisation, linked to Police of A)
+AGENCY_ROLES = ("agency_lead", "senior_officer", "organisation_lead")
 SSO_ROLE, SSO_SLUG = "viewer", "council"  # this role's user signs in through the test OpenID Provider only
 
 # Markers planted in the world: (text, who may read it). ``may`` gets the role's effective
@@ -58,6 +59,8 @@ OWNER_OR_EDITOR = {  # progress on an action: its owner, or those who edit actio
     "actions.upload_document", "api_actions.upload_document",
 }
 ADMIN_ONLY_BODY = {"admin.users", "admin.downloads"}  # lists every account: administrators only
+# signing a shared return off: the organisation's senior officers (the API's 403 for its leads, who read it)
+ORGANISATION_SIGN_OFF = {"api_organisations.sign_off"}
 
 
 class World:
@@ -77,7 +80,7 @@ class World:
         from hsbtrack.documents.services import upload_to_response, upload_to_statement
         from hsbtrack.extensions import db
         from hsbtrack.notifications.services import notify
-        from hsbtrack.plugins.services import registry, set_region_plugin
+        from hsbtrack.plugins.services import is_enabled, registry, set_region_plugin
         from tests.conftest import World as Builder
 
         build = Builder()
@@ -154,6 +157,24 @@ class World:
         self.import_b = save_upload(self.area_b, None, "t.csv", b"Name,Agency\nAnn,Police\n")
         # regional rounds
         self.regional_a, self.regional_b = open_round(self.region_a), open_round(self.region_b)
+        # a partner organisation linked to Police of area A, led by the organisation lead, with a shared return
+        from hsbtrack.organisations import services as organisations
+
+        self.organisation = organisations.create_organisation("Kestrel Police Force")
+        organisations.link_area(self.organisation, self.area_a.id, self.police.id)
+        organisations.add_member(self.organisation, self.users["organisation_lead"].email)
+        self.shared_return = organisations.open_shared_return(self.organisation, [self.audit_a.id])
+        # yearly reports: England's of each area, the example plugin's region kind of each region (version 1 each)
+        from hsbtrack.yearly_reports.services import create_report, kind_named
+
+        for name, place, kind in (("yearly_a", self.area_a, "england.yearly"), ("yearly_b", self.area_b, "england.yearly"),
+                                  ("yearly_region_a", self.region_a, "example.regional"),
+                                  ("yearly_region_b", self.region_b, "example.regional")):
+            if kind == "england.yearly" and is_enabled(place, "scotland"):
+                kind = "scotland.self_evaluation"  # (a Scottish committee self-evaluates instead)
+            report, _created = create_report(place, kind=kind, period_start=date(2025, 4, 1), period_end=date(2026, 3, 31),
+                                             sections={kind_named(kind).sections[0].key: "Matrix"})
+            setattr(self, name, report)
         # each user's own token and notification; someone else's too
         self.tokens, self.token_ids, self.notes = {}, {}, {}
         for role, user in self.users.items():
@@ -262,7 +283,16 @@ def values(w, role):
         "user_id": {OWN: w.quiet_user_id},
         "provider_id": {OWN: w.provider},
         "job_id": {OWN: w.jobs[role], FOREIGN: w.job_b, SIBLING: w.job_quiet},  # (another user's job: theirs only)
+        # above areas: their members and administrators only (everyone else 404, as "signed in" expects)
+        "organisation_id": {OWN: w.organisation},
+        "shared_return_id": {OWN: w.shared_return},
     }
+
+
+def report_values(w, endpoint):
+    if endpoint.startswith(("yearly_reports_region.", "regional_region.")):  # (a region's report: its figures too)
+        return {OWN: w.yearly_region_a, FOREIGN: w.yearly_region_b}
+    return {OWN: w.yearly_a, FOREIGN: w.yearly_b}
 
 
 def round_values(w, endpoint):
@@ -275,6 +305,10 @@ PLAIN = {"slug": "nspcc-hsb-2019", "framework": "nspcc-hsb-2019", "name": "examp
          "code": "1.1", "number": 1, "domain": 1, "section": "structures"}
 PLAIN_BY_ENDPOINT = {("schools.item_action", "code"): "S1", ("auth.language", "code"): "cy",
                      ("sso.login", "slug"): SSO_SLUG, ("sso.callback", "slug"): SSO_SLUG}
+# an organisation's member (the organisation lead) and its linked areas: an area it is not linked to names
+# no link, for administrators too (404)
+ORGANISATION_MEMBER_ENDPOINTS = {"organisations.remove_member", "api_organisations.remove_member"}
+ORGANISATION_AREA_ENDPOINTS = {"organisations.unlink_area", "api_organisations.unlink_area"}
 
 
 # -- the expected answer, from the table in code ----------------------------------------------------
@@ -298,6 +332,8 @@ def expected(app, route, role, chosen) -> str | int:
     if permission in (PUBLIC, "account.own"):
         # open to everyone signed in (or not): only their own records, so another user's answer 404
         return 404 if FOREIGN in variants else "signed in"
+    if route.endpoint in ORGANISATION_AREA_ENDPOINTS and chosen.get("area_id") == FOREIGN:
+        return 404  # (an area the organisation is not linked to)
     if FOREIGN in variants:
         return "allow" if role == "admin" else 404
     if {"agency_id", "document_id"} <= set(chosen) and SIBLING in variants:
@@ -316,7 +352,10 @@ def expected(app, route, role, chosen) -> str | int:
         return 404
     region_only = "area_id" not in route.arguments and route.endpoint.startswith(("regional_region.", "regions.",
                                                                                  "plugins.region", "api_core.set_region",
-                                                                                 "api_core.add_region"))
+                                                                                 "api_core.add_region",
+                                                                                 "yearly_reports_region.",
+                                                                                 "api_yearly_reports.list_region",
+                                                                                 "api_yearly_reports.post_region"))
     if region_only and role not in ("admin", "regional_coordinator"):
         return 404
 
@@ -441,8 +480,12 @@ def url_for_route(w, route, role, chosen):
         name = match.group(1)
         if (route.endpoint, name) in PLAIN_BY_ENDPOINT:
             return quote(str(PLAIN_BY_ENDPOINT[route.endpoint, name]), safe="")
+        if name == "user_id" and route.endpoint in ORGANISATION_MEMBER_ENDPOINTS:
+            return str(w.users["organisation_lead"][0])
         if name == "round_id":
             options = round_values(w, route.endpoint)
+        elif name == "report_id":
+            options = report_values(w, route.endpoint)
         elif name in table:
             options = table[name]
         elif name in PLAIN:
@@ -459,12 +502,14 @@ def url_for_route(w, route, role, chosen):
 def variants_of(w, route, role):
     """The choices of records to try: all own; every owned argument of another area; each argument
     that has a sibling (another agency/school/walled action of the same area)."""
-    owned = [a for a in route.arguments if a in values(w, role) or a == "round_id"]
+    owned = [a for a in route.arguments if a in values(w, role) or a in ("round_id", "report_id")]
     out = [{a: OWN for a in owned}]
     if owned:
-        out.append({a: FOREIGN for a in owned if a not in ("user_id", "provider_id")})  # (install-wide records)
+        out.append({a: FOREIGN for a in owned if a not in ("user_id", "provider_id", "organisation_id",
+                                                           "shared_return_id")})  # (install-wide records)
     for argument in owned:
-        options = round_values(w, route.endpoint) if argument == "round_id" else values(w, role)[argument]
+        options = (round_values(w, route.endpoint) if argument == "round_id" else
+                   report_values(w, route.endpoint) if argument == "report_id" else values(w, role)[argument])
         if SIBLING in options:
             out.append({**{a: OWN for a in owned}, argument: SIBLING})
     return out
@@ -533,6 +578,9 @@ def walk(app, w, clients, role, modes):
                     if problem and want == "allow" and response.status_code == 403 \
                             and route.endpoint in OWNER_OR_EDITOR:
                         problem = None  # reader but neither owner nor editor
+                    if problem and want in ("allow", "signed in") and response.status_code == 403 \
+                            and route.endpoint in ORGANISATION_SIGN_OFF and role == "organisation_lead":
+                        problem = None  # the organisation's lead, not its senior officer
                     body = readable(response)
                     leaked = [m for m in forbidden if m in body]
                     if leaked and route.endpoint in ADMIN_ONLY_BODY and role == "admin":

@@ -193,6 +193,45 @@ def _job(s, side):
     return s._once("job", side, make)
 
 
+def _yearly_report(s, side, region=False):
+    """A yearly report of area A or B (England's kind) — or of region A or B (the example plugin's region kind) —
+    with a version 1 (the ``number`` of its version page)."""
+    from datetime import date
+
+    from hsbtrack.yearly_reports.services import create_report, kinds_for
+
+    def make():
+        if region:
+            place, user = (s.region_a, s.user_a) if side == OWN else (s.region_b, s.user_b)
+        else:
+            place, user = (s.area_a, s.user_a) if side == OWN else (s.area_b, s.user_b)
+        # (England's kind where the area is a partnership; a national variant's own where its plugin is on)
+        kind = next(k for k in kinds_for(place) if k.name in ("example.regional", "england.yearly",
+                                                               "scotland.self_evaluation"))
+        report, _created = create_report(place, kind=kind.name, period_start=date(2025, 4, 1),
+                                         period_end=date(2026, 3, 31), user=user,
+                                         sections={kind.sections[0].key: "routes"})
+        return report.id
+
+    return s._once("yearly_region" if region else "yearly", side, make)
+
+
+def _organisation(s, side):
+    """A partner organisation linked to Police of area A (user A leads it) or of area B (user B leads it),
+    with a shared return of that area's audit; (organisation id, shared return id)."""
+    from hsbtrack.organisations import services as organisations
+
+    def make():
+        area, agency, user = (s.area_a, s.agency_a, s.user_a) if side == OWN else (s.area_b, s.agency_b, s.user_b)
+        organisation = organisations.create_organisation(f"Partner of {area.name}")
+        organisations.link_area(organisation, area.id, agency.id)
+        organisations.add_member(organisation, user.email)
+        shared = organisations.open_shared_return(organisation, [s.audit(side).id])
+        return organisation.id, shared.id
+
+    return s._once("organisation", side, make)
+
+
 def _provider(s):
     from hsbtrack.auth import sso
 
@@ -217,7 +256,10 @@ CONVERTERS = {
     "import_id": Owned(lambda s: _training_import(s, OWN), lambda s: _training_import(s, FOREIGN)),
     "document_id": Owned(lambda s: _document(s, OWN), lambda s: _document(s, FOREIGN)),
     "job_id": Owned(lambda s: _job(s, OWN), lambda s: _job(s, FOREIGN)),
+    "report_id": Owned(lambda s: _yearly_report(s, OWN), lambda s: _yearly_report(s, FOREIGN)),
     "provider_id": Owned(lambda s: _provider(s), lambda s: _provider(s)),  # (install-wide: admins only)
+    "organisation_id": Owned(lambda s: _organisation(s, OWN)[0], lambda s: _organisation(s, FOREIGN)[0]),
+    "shared_return_id": Owned(lambda s: _organisation(s, OWN)[1], lambda s: _organisation(s, FOREIGN)[1]),
     "slug": "nspcc-hsb-2019",
     "framework": "nspcc-hsb-2019",
     "name": "example",
@@ -259,8 +301,7 @@ def _regional_round(region):
 ENDPOINT_VALUES.update({
     (f"regional_region.{name}", "region_id"): Owned(lambda s: _regional_on(s.region_a).id,
                                                      lambda s: _regional_on(s.region_b).id)
-    for name in ("home", "round_detail", "round_radar", "trend_radar", "actions", "commissioning", "annual_report",
-                 "annual_report_xlsx")
+    for name in ("home", "round_detail", "round_radar", "trend_radar", "actions", "commissioning", "figures")
 })
 ENDPOINT_VALUES.update({
     (f"regional_region.{name}", "round_id"): Owned(lambda s: _regional_round(s.region_a).id,
@@ -269,6 +310,19 @@ ENDPOINT_VALUES.update({
 })
 ENDPOINT_VALUES[("regional.area_home", "area_id")] = Owned(lambda s: _regional_on(s.region_a) and s.area_a.id,
                                                            lambda s: _regional_on(s.region_b) and s.area_b.id)
+ENDPOINT_VALUES.update({  # a member of the organisation (its lead) to remove
+    (endpoint, "user_id"): Owned(lambda s: _organisation(s, OWN) and s.user_a.id,
+                                 lambda s: _organisation(s, FOREIGN) and s.user_b.id)
+    for endpoint in ("organisations.remove_member", "api_organisations.remove_member")
+})
+ENDPOINT_VALUES.update({  # a region's yearly report (the example plugin's region kind)
+    (f"yearly_reports_region.{name}", "report_id"): Owned(lambda s: _yearly_report(s, OWN, region=True),
+                                                                 lambda s: _yearly_report(s, FOREIGN, region=True))
+    for name in ("detail", "version", "file")
+})
+ENDPOINT_VALUES[("regional_region.figures", "report_id")] = Owned(  # a region report's figures (XLSX)
+    lambda s: _regional_on(s.region_a) and _yearly_report(s, OWN, region=True),
+    lambda s: _regional_on(s.region_b) and _yearly_report(s, FOREIGN, region=True))
 AREA_ARGUMENTS = {"area_id", "region_id"}
 # Form fields some pages need to get past "which one?" (sent with a valid CSRF token only).
 FORM_HINTS = {"plugin": "example", "enabled": "off"}
@@ -441,6 +495,7 @@ UNSCOPED_WRITES = {
     "notifications.read_all": "own",
     "api_core.create_area": "admin",
     "api_core.create_region": "admin",
+    "api_organisations.create_organisation": "admin",
 }
 
 

@@ -118,6 +118,12 @@ EXPECTED_NEW_COLUMNS = {
     ("users", "activated_at"):
         lambda before, row: (row["last_login_at"] or row["created_at"]) if row["password_hash"] else None,
     ("users", "sso_only"): lambda before, row: False,
+    # 0016_shared_returns: every existing response was the agency's own answer
+    ("audit_responses", "source"): lambda before, row: "agency",
+    ("audit_responses", "shared_return_id"): lambda before, row: None,
+    # 0017_imported_baseline: every existing audit was run here
+    ("audits", "imported"): lambda before, row: False,
+    ("audits", "import_note"): lambda before, row: "",
 }
 
 

@@ -138,3 +138,27 @@ def test_the_api_starts_a_report_job_and_answers_how_far_it_is(world, client):
     assert done["status"] == "done" and done["progress"] == 100
     assert done["download_url"] == f"/jobs/{body['id']}/download"
     assert client.get(done["download_url"]).data.startswith(b"%PDF")
+
+
+def test_a_long_step_that_reports_no_progress_keeps_its_heartbeat(world, app, monkeypatch):
+    """While a kind works on one long step (WeasyPrint on a long report) without calling ``progress``, the
+    runner's heartbeat thread moves ``heartbeat_at`` on: the job is never taken for dead; the thread ends
+    with the job."""
+    import threading
+
+    from tests.jobs import slow_kind
+
+    monkeypatch.setitem(app.config, "HSBTRACK_JOB_STALE_MINUTES", 0.01)  # stale after 0.6 s; a beat every 0.12 s
+    stale = jobs.stale_after(app)
+    slow_kind.SEEN.clear()
+    job = jobs.create_job(slow_kind.NAME, user=world.board, area_id=world.area.id, parameters={"watch_seconds": 2})
+    assert jobs.run_pending() == 1
+    db.session.expire_all()
+    done = db.session.get(Job, job.id)
+    assert done.status == DONE and done.result_key is not None
+    assert done.finished_at - done.started_at > 3 * stale  # (without the thread it would have gone stale)
+    beats = [beat for _when, beat in slow_kind.SEEN]
+    assert len(set(beats)) >= 5, beats  # it moved on, again and again...
+    late = [(when, beat) for when, beat in slow_kind.SEEN if beat is None or when - beat >= stale]
+    assert not late  # ...never falling behind the stale time
+    assert not [t for t in threading.enumerate() if t.name.startswith("hsbtrack-job-heartbeat-")]

@@ -42,7 +42,9 @@ WORD = re.compile(r"[A-Za-z][\w'’]*")  # dsl_email is one (code) word
 
 # The example plugin of the test suite (tests/example_plugin) is English only: it is not shipped.
 TEST_PLUGIN_TEXTS = ("Example plugin", "Proves every hook in the tests.", "Example role", "Example region link",
-                     "Example report section", "Report on T1", "Report on T2")
+                     "Example report section", "Report on T1", "Report on T2", "Example regional report",
+                     "The region's year", "Member areas: 1", "Example notes", "Example paragraph.", "Example kind",
+                     "Example count", "Example row")
 
 
 # Texts that are data although no table holds them: the column names of the uploaded file the walk's

@@ -9,9 +9,12 @@ from flask_babel import lazy_gettext as _l
 from hsbtrack.areas.roles import Perm
 from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
-from hsbtrack.plugins.types import Evidence, NavItem, ScheduledJob, Widget
+from hsbtrack.plugins.types import AuditSet, Evidence, NavItem, ScheduledJob, Widget
 from hsbtrack.scheduler.jobs import local_day
-from hsbtrack_regional import models  # noqa: F401  (register the tables)
+from hsbtrack_regional import (
+    models,  # noqa: F401  (register the tables)
+    yearly,
+)
 from hsbtrack_regional.demo import demo
 from hsbtrack_regional.services import (
     COMMISSIONING_CODE,
@@ -21,6 +24,7 @@ from hsbtrack_regional.services import (
     chase_reviews,
     preset_north_wales,
     regional_actions_for_area,
+    round_audit_sets,
     rounds_for_region,
 )
 from hsbtrack_regional.services import remind_annual_report as remind
@@ -99,9 +103,14 @@ def hsbtrack_region_links(region, user):
                              order=order))
     links += [NavItem(_l("Regional action plan"), url_for("regional_region.actions", region_id=region.id), order=70),
               NavItem(_l("Shared commissioning"), url_for("regional_region.commissioning", region_id=region.id),
-                      order=80),
-              NavItem(_l("Annual report"), url_for("regional_region.annual_report", region_id=region.id), order=90)]
+                      order=80)]
+    # (the annual report and plan: the region's yearly reports, linked by the core)
     return links
+
+
+@hookimpl
+def hsbtrack_yearly_report_kinds():
+    return yearly.kinds()  # the annual report and the annual plan (Social Services and Well-being (Wales) Act 2014)
 
 
 @hookimpl
@@ -132,6 +141,14 @@ def hsbtrack_statement_evidence(area, audit, codes):
                        share=row.cost_share or "–", start=_day(row.start_on), review=_day(row.review_on)),
                      order=50)
             for row in rows]
+
+
+@hookimpl
+def hsbtrack_shared_return_audit_sets(organisation):
+    # Each regional round's audits, offered to a partner organisation to answer once (the core keeps those
+    # of its linked areas that are open); rounds of the organisation's region, or of every region.
+    return [AuditSet(f"regional:round:{round_.id}", round_.title, round_.framework, tuple(audit_ids), order=10)
+            for round_, audit_ids in round_audit_sets(organisation.region_id)]
 
 
 @hookimpl

@@ -1,6 +1,8 @@
-"""The regional annual report as an XLSX workbook: the latest round's roll-up, T1 → T2 → T3 and the
+"""The figures of a regional annual report or plan as an XLSX workbook, offered on the report's page (the
+yearly report itself is the paper; this is the data behind it for the board's analysts): the roll-up of every
+statement by authority for the latest round opened by the report's period end, T1 → T2 → T3 to then, and the
 regional action plan. Formula-safe cells and UK dates (real Excel dates shown dd/mm/yyyy) through the
-core's export helpers; while an authority's audit of the latest round is open, the roll-up says its
+core's export helpers; while an authority's audit of that round is open, the roll-up says its
 figures are provisional, with how many returns are in."""
 
 import io
@@ -13,18 +15,20 @@ from hsbtrack.actions.services import status_labels
 from hsbtrack.audits.exports import PROVISIONAL_FILL, XLSX_MIMETYPE, _Sheet, slugify
 from hsbtrack.audits.overview import language
 from hsbtrack_regional import services
+from hsbtrack_regional.yearly import rounds_by
 
 
-def build_annual_report(region) -> bytes:
+def build_annual_report(report) -> bytes:
+    """The workbook of ``report`` (a region's yearly report): its region's figures up to its period's end."""
     from openpyxl import Workbook
 
-
+    region = report.region
     lang = language()
     workbook = Workbook()
     workbook.remove(workbook.active)
     workbook.properties.title = _("%(region)s: regional annual report", region=region.display_name)
     workbook.properties.creator = "hsbtrack"
-    rounds = services.rounds_for_region(region.id)
+    rounds = rounds_by(region.id, report.period_end)
     latest = rounds[-1] if rounds else None
     members = services.round_status(latest) if latest is not None else []
     returns = _returns(members)
@@ -39,7 +43,7 @@ def build_annual_report(region) -> bytes:
     if notice:
         sheet.line([notice], bold=True, fill=PROVISIONAL_FILL, wrap=False)
     if latest is None:
-        sheet.line([_("No regional round has been opened yet.")])
+        sheet.line([_("No regional round had been opened by the end of the period.")])
     else:
         rollup = services.rollup(latest, members)
         names = [m.area.display_name for m in rollup.members]
@@ -56,7 +60,8 @@ def build_annual_report(region) -> bytes:
             sheet.line([domain.number, domain.title_for(lang), *[spread.by_area.get(m.area.id) for m in rollup.members],
                         spread.lowest, spread.median, spread.spread], fmt="0.00")
 
-    trend = services.trend(region.id)
+    ids = {r.id for r in rounds}
+    trend = [(r, means) for r, means in services.trend(region.id) if r.id in ids]
     sheet = _Sheet(workbook, _("T1 to T3")[:31], [12] + [16] * 5)
     framework = services.audits.catalogue().get(services.audits.DEFAULT_FRAMEWORK)
     sheet.header([_("Round"), *[d.short_title_for(lang) for d in framework.domains]])
@@ -103,9 +108,9 @@ def provisional_line(open_members, returns_in, total) -> str:
         total, authorities=", ".join(m.area.display_name for m in open_members), n=returns_in)
 
 
-def annual_report_response(region) -> Response:
-    response = Response(build_annual_report(region), mimetype=XLSX_MIMETYPE)
-    name = slugify(region.name)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}-annual-report.xlsx"'
+def annual_report_response(report) -> Response:
+    response = Response(build_annual_report(report), mimetype=XLSX_MIMETYPE)
+    name = slugify(f"{report.region.name} {report.period_start.isoformat()} {report.period_end.isoformat()}")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}-figures.xlsx"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

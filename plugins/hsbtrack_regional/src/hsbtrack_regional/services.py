@@ -15,8 +15,10 @@ from hsbtrack.actions.models import Action
 from hsbtrack.areas import services as areas
 from hsbtrack.areas.models import Agency, Area, Membership, Region, in_display_order, pick_name
 from hsbtrack.areas.roles import Perm
+from hsbtrack.audits import figures
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.charts import ChartCache
+from hsbtrack.audits.consolidation import mean as fast_mean
 from hsbtrack.audits.models import CLOSED, Audit
 from hsbtrack.auth.models import User
 from hsbtrack.errors import ConflictError, ForbiddenError, NotFoundError, ServiceError
@@ -199,6 +201,20 @@ def round_status(round_: RegionalRound) -> list[MemberStatus]:
     return in_display_order((MemberStatus(area, audit) for area, audit in rows), lambda member: member.area)
 
 
+def round_audit_sets(region_id: int | None = None) -> list[tuple[RegionalRound, list[int]]]:
+    """Each round (of one region, or of every region) with its audits that are still open, in one query:
+    what a partner organisation may answer once (``hsbtrack_shared_return_audit_sets``)."""
+    query = (select(RegionalRound, RegionalRoundAudit.audit_id).join(RegionalRoundAudit)
+             .join(Audit, Audit.id == RegionalRoundAudit.audit_id).where(Audit.status != CLOSED)
+             .order_by(RegionalRound.id, RegionalRoundAudit.id))
+    if region_id is not None:
+        query = query.where(RegionalRound.region_id == region_id)
+    rounds: dict[int, tuple] = {}
+    for round_, audit_id in db.session.execute(query).all():
+        rounds.setdefault(round_.id, (round_, []))[1].append(audit_id)
+    return list(rounds.values())
+
+
 def round_for_audit(audit_id: int) -> RegionalRound | None:
     return db.session.scalar(select(RegionalRound).join(RegionalRoundAudit)
                              .where(RegionalRoundAudit.audit_id == audit_id))
@@ -220,7 +236,8 @@ def _spread(by_area: dict) -> Spread:
     values = [v for v in by_area.values() if v is not None]
     if not values:
         return Spread(by_area, None, None, None, None)
-    return Spread(by_area, min(values), median(values), max(values) - min(values), round(mean(values), 2))
+    # the consolidation's mean: statistics.mean's value without its fractions for whole scores
+    return Spread(by_area, min(values), median(values), max(values) - min(values), round(fast_mean(values), 2))
 
 
 # -- what one authority sees of the others ---------------------------------------------------------
@@ -322,17 +339,17 @@ def rollup(round_: RegionalRound, members: list | None = None) -> Rollup:
 
 
 def _rollup_figures(framework, members) -> tuple[tuple, tuple]:
-    results = audits.agreed_many([m.audit for m in members])
+    """The agreed scores and domain means of the members' audits, computed by the database (two
+    grouped queries whatever the number of authorities, over only the audits whose figures of their
+    current data version are not cached: :func:`hsbtrack.audits.figures.figures_many`)."""
+    found = figures.figures_many([m.audit for m in members])
     statements = []
     for statement in framework.scored_statements:
-        by_area = {}
-        for m in members:
-            result = results[m.audit.id].by_code.get(statement.code)
-            by_area[m.area.id] = result.agreed if result else None
+        by_area = {m.area.id: found[m.audit.id].agreed.get(statement.code) for m in members}
         statements.append((statement, _spread(by_area)))
     domains = []
     for i, domain in enumerate(framework.domains):
-        by_area = {m.area.id: results[m.audit.id].domains[i].mean for m in members}
+        by_area = {m.area.id: found[m.audit.id].domain_means[i] for m in members}
         domains.append((domain, _spread(by_area)))
     return tuple(statements), tuple(domains)
 
@@ -348,7 +365,7 @@ def region_audits(region_id: int, framework: str | None = None) -> list[tuple[Re
 
 def trend(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK) -> list[tuple[RegionalRound, list]]:
     """T1 → T2 → T3: per round, the regional mean of each domain (mean of the authorities' domain
-    means), in one agreed_many call (the lowest score of each statement, not every agency's)."""
+    means), the domain means computed by the database (:func:`hsbtrack.audits.figures.figures_many`)."""
     rows = region_audits(region_id, framework)
     key = ("trend", region_id, _framework_key(framework), tuple((r.id, r.cycle, area.id) for r, area, _a in rows),
            data_version_key([audit for _r, _a, audit in rows]))
@@ -359,15 +376,15 @@ def trend(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK) -> list[tup
 
 def _trend_means(rows) -> tuple:
     """((round id, (regional mean of each domain, ...)), ...) by cycle."""
-    results = audits.agreed_many([audit for _r, _a, audit in rows])
+    results = figures.figures_many([audit for _r, _a, audit in rows])
     by_round = {}
     for round_, _area, audit in rows:
-        by_round.setdefault(round_.id, (round_, []))[1].append(results[audit.id])
+        by_round.setdefault(round_.id, (round_, []))[1].append(results[audit.id].domain_means)
     out = []
-    for round_, consolidated in sorted(by_round.values(), key=lambda item: item[0].cycle):
+    for round_, domain_means in sorted(by_round.values(), key=lambda item: item[0].cycle):
         means = []
-        for i in range(len(consolidated[0].domains) if consolidated else 0):
-            values = [c.domains[i].mean for c in consolidated if c.domains[i].mean is not None]
+        for i in range(len(domain_means[0]) if domain_means else 0):
+            values = [m[i] for m in domain_means if m[i] is not None]
             means.append(round(mean(values), 2) if values else None)
         out.append((round_.id, tuple(means)))
     return tuple(out)
@@ -620,9 +637,9 @@ def remind_annual_report(on: date) -> int:
         for user in users:
             with in_language_of(user):
                 subject = _("The regional annual report is due by %(day)s", day=_day(deadline))
-                body = _("Export the year's regional picture and action progress from the regional board's "
-                         "annual report page.")
-            link = url_for("regional_region.annual_report", region_id=region_id)
+                body = _("Write the annual report in the region's yearly reports: its draft gathers the year's "
+                         "regional picture and action progress, and it can be downloaded as PDF or Word.")
+            link = url_for("yearly_reports_region.index", region_id=region_id)
             if notify(user, key=f"regional:annual-report:{region_id}:{deadline.year}:{user.id}",
                       kind="regional.annual_report", subject=subject, body=body, link=link):
                 sent += 1

@@ -1,21 +1,24 @@
 """Regional board pages (thin: parse, call a service, render)."""
 
+import math
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from hsbtrack.actions.services import status_labels
 from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import charts
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.overview import cached_svg_response, format_mean, format_score, language
-from hsbtrack.downloads.services import logged_as_download
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
 from hsbtrack.permissions import Target, can_in_region, is_admin, loaded, record_loader, requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint, region_plugin_blueprint
 from hsbtrack.views_support import current_area
+from hsbtrack.yearly_reports import services as yearly_reports
 from hsbtrack_regional import services
 from hsbtrack_regional.exports import annual_report_response
 from hsbtrack_regional.forms import (
@@ -32,7 +35,26 @@ area_bp = area_plugin_blueprint("regional", __name__)
 region_bp = region_plugin_blueprint("regional", __name__)
 admin_bp = Blueprint("regional_admin", __name__, url_prefix="/admin/regional", template_folder="templates")
 
-HELPERS = {"format_mean": format_mean, "format_score": format_score}
+
+def heat_cells(by_area: dict, area_ids: list, fmt) -> Markup:
+    """The heat cells of one row of a roll-up, one per authority of ``area_ids`` (``regional/_macros.html``'s
+    ``heat_cell``, in Python: a 32-authority heatmap has 1,472 cells, which cost the page more as
+    template calls than all of its figures). Each distinct value is formatted once."""
+    no_score = f'<td class="govuk-table__cell hsb-heat hsb-heat--none">–<span class="govuk-visually-hidden"> ' \
+               f'{escape(_("no score"))}</span></td>'
+    done = {}
+    cells = []
+    for area_id in area_ids:
+        value = by_area.get(area_id)
+        cell = done.get(value)
+        if cell is None:
+            cell = done[value] = no_score if value is None else (
+                f'<td class="govuk-table__cell hsb-heat hsb-heat--{math.floor(value)}">{escape(fmt(value))}</td>')
+        cells.append(cell)
+    return Markup("".join(cells))  # noqa: S704  # nosec B704  # numbers and escaped text only
+
+
+HELPERS = {"format_mean": format_mean, "format_score": format_score, "heat_cells": heat_cells}
 
 
 def _manage() -> bool:
@@ -246,27 +268,22 @@ def commissioning():
                            manage=_manage())
 
 
-@region_bp.route("/annual-report")
+@record_loader("report_id", blueprint="regional_region")
+def _load_report(report_id):
+    """A region's yearly report named in a regional URL (its figures as a spreadsheet): read with what its kind
+    names for reading."""
+    report = yearly_reports.get_report(report_id)
+    kind = yearly_reports.kind_of(report) if report is not None else None
+    if kind is None or report.region_id is None:
+        return None
+    return Target(report, region_id=report.region_id, permission_for={Perm.VIEW_REGION: kind.read_permission})
+
+
+@region_bp.route("/yearly-reports/<int:report_id>/figures.xlsx")
 @requires(Perm.VIEW_REGION)
-@logged_as_download("regional.annual_report")
-def annual_report():
-    rounds = services.rounds_for_region(g.region.id)
-    latest = rounds[-1] if rounds else None
-    members = services.round_status(latest) if latest else []
-    rollup = services.rollup(latest, members) if latest else None
-    open_members = services.open_authorities(members)
-
-    return render_template("regional/annual_report.html", region=g.region, round=latest, rollup=rollup,
-                           open_members=open_members, open_ids={area.id for area, _p in open_members},
-                           trend=services.trend(g.region.id), plan=services.regional_plan(g.region.id),
-                           statuses=status_labels(), summary=services.status_summary, lang=language(),
-                           deadline=services.report_deadline(services.today()), **HELPERS)
-
-
-@region_bp.route("/annual-report.xlsx")
-@requires(Perm.VIEW_REGION)
-def annual_report_xlsx():
-    return annual_report_response(g.region)
+def figures(report_id):
+    """The figures behind a regional annual report or plan, as a spreadsheet (offered on the report's page)."""
+    return annual_report_response(loaded("report_id"))
 
 
 # -- an authority's own page -------------------------------------------------------------------------

@@ -2,11 +2,13 @@
 
 from pathlib import Path
 
+from flask_babel import format_date, ngettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from hsbtrack.areas.roles import Perm, Permission, Role
 from hsbtrack.plugins import hookimpl
-from hsbtrack.plugins.types import NavItem, Widget
+from hsbtrack.plugins.types import DataBlock, NavItem, Widget
 
 from . import api as schools_api
 from . import services
@@ -67,3 +69,21 @@ def hsbtrack_statement_evidence(area, audit, codes):
 @hookimpl
 def hsbtrack_demo_data(area):
     demo(area)
+
+
+@hookimpl
+def hsbtrack_yearly_report_data(area, period_start, period_end, user):
+    """Schools' self-assessments completed in the period, for the yearly report (readers of every school's)."""
+    if not services.can_view_all(user, area):
+        return []
+    done = services.completed_in_period(area, period_start, period_end)
+    labels = services.rating_labels()
+    rows = tuple((d["school"].name, format_date(d["completed_on"], "d MMMM yyyy"), str(d["counts"]["green"]),
+                  str(d["counts"]["amber"]), str(d["counts"]["red"])) for d in done)
+    paragraph = (ngettext("%(num)d school completed a self-assessment in the period.",
+                          "%(num)d schools completed a self-assessment in the period.", len(done)) if done else
+                 _("No school completed a self-assessment in the period."))
+    return [DataBlock(_l("Schools' self-assessments"), "schools-self-assessments", paragraphs=(paragraph,),
+                      columns=(_("School"), _("Date completed"), str(labels["green"]), str(labels["amber"]),
+                               str(labels["red"])),
+                      rows=rows, numeric=(2, 3, 4), order=50)]

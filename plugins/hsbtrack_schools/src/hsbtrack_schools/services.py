@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from flask import g
 from flask_babel import gettext as _
@@ -24,14 +24,14 @@ from hsbtrack.areas.roles import Perm
 from hsbtrack.areas.services import add_area_member, get_or_create_user
 from hsbtrack.audits.services import audits_for_area
 from hsbtrack.auth.services import hash_password
-from hsbtrack.errors import ConflictError, ServiceError
+from hsbtrack.errors import ConflictError, ServiceError, nul_message
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.i18n import current_language
 from hsbtrack.permissions import area_roles, can, forget_grants
 from hsbtrack.plugins.services import set_area_plugin
 from hsbtrack.plugins.types import Evidence
-from hsbtrack.timeutil import today, utcnow
+from hsbtrack.timeutil import local_date, today, utcnow
 
 from . import checklist as checklists
 from .models import (
@@ -418,6 +418,8 @@ def save_section(area, round_: Round, section: str, data: dict, user=None, expec
         notes = (entry.get("notes") or "").strip()
         if len(notes) > MAX_NOTES:
             errors[f"{item.code}-notes"] = _("Notes must be %(n)d characters or fewer", n=MAX_NOTES)
+        elif "\x00" in notes:
+            errors[f"{item.code}-notes"] = nul_message()
         if rating in ("red", "amber", "green") and not sources:
             errors[f"{item.code}-sources"] = _("Say which evidence the rating of %(code)s is based on", code=item.code)
         clean[item.code] = {"rating": rating, "sources": sorted(sources, key=SOURCES.index) if not errors else sources,
@@ -726,3 +728,24 @@ def demo(area) -> None:
             item.code: {"rating": ("green", "amber", "red")[i % 3], "sources": ["policies"], "notes": ""}
             for i, item in enumerate(section.items)})
     complete_round(area, p_round)
+
+
+# -- the yearly report (hsbtrack_yearly_report_data) ------------------------------------------------------
+
+
+def completed_in_period(area, start, end) -> list[dict]:
+    """Schools' self-assessments completed between ``start`` and ``end`` (the partnership's calendar): each
+    with its school, date and how many items it rated green, amber and red. Two queries."""
+    rounds = [r for r in db.session.scalars(
+        select(Round).where(Round.area_id == area.id, Round.checklist == "school", Round.school_id.is_not(None),
+                            Round.completed_at >= datetime.combine(start - timedelta(days=1), time()),
+                            Round.completed_at < datetime.combine(end + timedelta(days=2), time()))
+        .order_by(Round.completed_at, Round.id))
+        if start <= local_date(r.completed_at) <= end]
+    if not rounds:
+        return []
+    schools = {s.id: s for s in db.session.scalars(select(School).where(School.id.in_({r.school_id for r in rounds})))}
+    definition = checklist_for(area, "school")
+    ratings = ratings_for([r.id for r in rounds])
+    return [{"school": schools[r.school_id], "round": r, "completed_on": local_date(r.completed_at),
+             "counts": counts(definition, ratings.get(r.id, {}))} for r in rounds]

@@ -9,7 +9,10 @@ from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import NavItem, ScheduledJob
 
 from . import api as scotland_api
-from . import models  # noqa: F401  (register the tables)
+from . import (
+    models,  # noqa: F401  (register the tables)
+    yearly,
+)
 from .demo import create_demo
 from .forms import ReviewSettingsForm
 from .services import CASE_PERM, evidence, scan_reviews
@@ -79,6 +82,16 @@ def hsbtrack_nav_items(area, user):
 @hookimpl
 def hsbtrack_statement_evidence(area, audit, codes):
     return evidence(area, codes)
+
+
+@hookimpl
+def hsbtrack_yearly_report_kinds():
+    return yearly.kinds()  # the three-question self-evaluation
+
+
+@hookimpl
+def hsbtrack_yearly_report_data(area, period_start, period_end, user):
+    return yearly.carm_block(area, period_start, period_end)
 
 
 @hookimpl

@@ -3,12 +3,13 @@
 from pathlib import Path
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from hsbtrack.areas.roles import Perm
 from hsbtrack.permissions import can
 from hsbtrack.plugins import hookimpl
-from hsbtrack.plugins.types import NavItem, ScheduledJob, Widget
+from hsbtrack.plugins.types import DataBlock, NavItem, ScheduledJob, Widget
 
 from . import api as training_api
 from . import models  # noqa: F401  (register the tables)
@@ -17,7 +18,7 @@ from .cli import training_cli
 from .demo import load
 from .evidence import statement_evidence
 from .reminders import send_refresher_reminders
-from .services import coverage
+from .services import coverage, reach_in_period
 from .views import bp
 
 PLUGIN = {
@@ -84,3 +85,18 @@ def hsbtrack_benchmarks(scale, settings):
 @hookimpl
 def hsbtrack_bench_data(bench):
     write_bench_data(bench)
+
+
+@hookimpl
+def hsbtrack_yearly_report_data(area, period_start, period_end, user):
+    """Training reach by tier in the period, for the yearly report (readers of training records only)."""
+    if not can(user, Perm.READ_TRAINING, area.id):
+        return []
+    rows = reach_in_period(area, period_start, period_end)
+    total = sum(r["completions"] for r in rows)
+    return [DataBlock(_l("Training reach"), "training-reach",
+                      paragraphs=(_("People who completed HSB training in the period, by tier: each person counts "
+                                    "once in a tier. %(n)d completions in all.", n=total),),
+                      columns=(_("Tier"), _("People trained"), _("Completions")),
+                      rows=tuple((f"{r['tier']}. {r['name']}", str(r["people"]), str(r["completions"])) for r in rows),
+                      numeric=(1, 2), order=40)]

@@ -593,3 +593,22 @@ def trend(area, today: date | None = None, count: int = 8) -> dict:
                 current[tier].add(person_id)
         table.append({"date": point, "counts": [len(current[t["number"]]) for t in tier_list]})
     return {"tiers": tier_list, "points": table}
+
+
+# -- the yearly report (hsbtrack_yearly_report_data) ------------------------------------------------------
+
+
+def reach_in_period(area, start: date, end: date) -> list[dict]:
+    """Training reach by tier over a period: ``[{tier, name, people, completions}]`` — the people who completed
+    a course of the tier between ``start`` and ``end`` (each person once per tier) and how many completions
+    that was. One query."""
+    rows = db.session.execute(
+        select(TrainingCourse.tier, func.count(func.distinct(TrainingCompletion.person_id)), func.count())
+        .select_from(TrainingCompletion)
+        .join(TrainingCourse, TrainingCourse.id == TrainingCompletion.course_id)
+        .where(TrainingCompletion.area_id == area.id, TrainingCompletion.status == COMPLETED,
+               TrainingCompletion.completed_on >= start, TrainingCompletion.completed_on <= end)
+        .group_by(TrainingCourse.tier)).all()
+    found = {tier: (people, completions) for tier, people, completions in rows}
+    return [{"tier": t["number"], "name": t["name"], "people": found.get(t["number"], (0, 0))[0],
+             "completions": found.get(t["number"], (0, 0))[1]} for t in tiers(area)]

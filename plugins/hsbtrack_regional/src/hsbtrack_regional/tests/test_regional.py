@@ -1,5 +1,6 @@
 """The regional board plugin: preset, rounds, roll-up, data walls, regional actions, commissioning."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -222,10 +223,12 @@ def test_the_preset_gives_welsh_names_to_records_made_before_them(ctx):
 
 
 def _forget_figures(app):
-    """Empty the roll-up and trend cache, so that a request does all of its work (and its queries)."""
-    cache = app.extensions.get("hsbtrack_regional_figures")
-    if cache is not None:
-        cache.clear()
+    """Empty the roll-up and trend cache and the audits' own figures (hsbtrack.audits.figures), so that a
+    request does all of its work (and its queries)."""
+    for name in ("hsbtrack_regional_figures", "hsbtrack_audit_figures"):
+        cache = app.extensions.get(name)
+        if cache is not None:
+            cache.clear()
 
 
 def test_the_round_page_runs_constant_queries(app, client, world, north_wales):
@@ -398,19 +401,80 @@ def services_count():
 # -- (6) annual report ------------------------------------------------------------------------------------------
 
 
-def test_annual_report_page_xlsx_and_reminder(app, client, world, t1):
+def _annual_report(region_id, user, kind="regional.annual_report", start=None, end=None):
+    from hsbtrack.areas.models import Region
+    from hsbtrack.timeutil import local_today
+    from hsbtrack.yearly_reports.services import create_report
+
+    report, _created = create_report(db.session.get(Region, region_id), kind=kind, user=user,
+                                     period_start=start or local_today() - timedelta(days=300),
+                                     period_end=end or local_today() + timedelta(days=60))
+    return report
+
+
+def test_annual_report_is_a_yearly_report_with_its_figures_and_reminder(app, client, world, t1):
+    """The annual report replaced the old annual-report page and XLSX: the coordinator makes it on the region's
+    yearly reports pages, its draft holds the regional picture and the action progress, its figures come as a
+    spreadsheet from the report's page; the old addresses are gone; the reminder links to the yearly reports."""
+    from hsbtrack.notifications.models import Notification
+    from hsbtrack.timeutil import local_today
     from hsbtrack_regional import services
 
     coordinator = _coordinator(world, t1.region_id)
     login(client, coordinator)
-    page = client.get(f"/regions/{t1.region_id}/regional/annual-report")
-    assert page.status_code == 200 and "Action progress" in page.get_data(as_text=True)
-    xlsx = client.get(f"/regions/{t1.region_id}/regional/annual-report.xlsx")
+    for old in ("annual-report", "annual-report.xlsx"):
+        assert client.get(f"/regions/{t1.region_id}/regional/{old}").status_code == 404
+    new = f"/regions/{t1.region_id}/yearly-reports/new"
+    form = client.get(new).get_data(as_text=True)
+    assert "Regional safeguarding board annual report" in form and "Regional safeguarding board annual plan" in form
+    start, end = local_today() - timedelta(days=300), local_today() + timedelta(days=60)
+    made = post_form(client, new, {"kind": "regional.annual_report",
+                                   "period_start": [str(start.day), str(start.month), str(start.year)],
+                                   "period_end": [str(end.day), str(end.month), str(end.year)]})
+    assert made.status_code == 302
+    page = client.get(made.headers["Location"]).get_data(as_text=True)
+    for words in ("What the board did", "How effective it was", "Priorities for the year ahead",
+                  "The regional picture", "Round T1: domain means of agreed scores (0 to 4)", "Action progress",
+                  "Download the figures as a spreadsheet (XLSX)"):
+        assert words in page, words
+    figures = re.search(r'href="([^"]+)" data-testid="regional-figures-xlsx"', page).group(1)
+    xlsx = client.get(figures)
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+    assert "Annual report and plan" in client.get(f"/regions/{t1.region_id}/regional/").get_data(as_text=True)
     with app.test_request_context("/"):
         assert services.remind_annual_report(date(2027, 1, 10)) == 0
         assert services.remind_annual_report(date(2027, 7, 10)) == 1
         assert services.remind_annual_report(date(2027, 7, 20)) == 0
+    note = db.session.scalar(select(Notification).where(Notification.kind == "regional.annual_report"))
+    assert note.link == f"/regions/{t1.region_id}/yearly-reports/"
+
+
+def test_the_annual_plan_drafts_priorities_actions_and_commissioning(client, world, t1):
+    from hsbtrack.areas.models import Region
+    from hsbtrack_regional import services
+
+    coordinator = _coordinator(world, t1.region_id)
+    region = db.session.get(Region, t1.region_id)
+    areas = {a.name: a for a in services.member_areas(region)}
+    services.create_regional_action(region, title="Shared pathway", due_on=date.today() + timedelta(days=30),
+                                    statements=["1.1"], area_ids=[str(areas["Conwy"].id)], owner=coordinator)
+    services.create_regional_action(region, title="Far future work", due_on=date.today() + timedelta(days=900),
+                                    statements=["1.1"], area_ids=[str(areas["Conwy"].id)], owner=coordinator)
+    services.add_arrangement(region, arrangement="HSB assessment service", service="Assessment",
+                             area_ids=[str(a.id) for a in areas.values()], cost_share="Equal sixths",
+                             start_on=date.today() - timedelta(days=10), review_on=date.today() + timedelta(days=40))
+    report = _annual_report(t1.region_id, coordinator, kind="regional.annual_plan")
+    login(client, coordinator)
+    page = client.get(f"/regions/{t1.region_id}/yearly-reports/{report.id}").get_data(as_text=True)
+    for words in ("Priorities", "Actions planned", "How progress will be measured", "Resources",
+                  "Domains from the lowest regional median up", "Shared pathway", "HSB assessment service",
+                  "Equal sixths", "(in this period)"):
+        assert words in page, words
+    assert "Far future work" not in page  # due after the plan's year, and not overdue
+    medians = [float(m) for m in re.findall(
+        r'<th scope="row" class="govuk-table__header">\d\.[^<]*</th><td class="govuk-table__cell '
+        r'govuk-table__cell--numeric">([\d.]+)</td>', page.split('data-testid="regional-priorities"')[1])]
+    assert len(medians) == 5 and medians == sorted(medians)
 
 
 def test_annual_report_xlsx_has_uk_dates_and_says_open_rounds_are_provisional(client, world, t1):
@@ -428,8 +492,10 @@ def test_annual_report_xlsx_has_uk_dates_and_says_open_rounds_are_provisional(cl
     areas = {a.name: a for a in services.member_areas(region)}
     services.create_regional_action(region, title="Shared pathway", due_on="2030-01-31", statements=["1.1"],
                                     area_ids=[str(areas["Conwy"].id)], owner=coordinator)
+    report = _annual_report(t1.region_id, coordinator)
+    url = f"/regions/{t1.region_id}/regional/yearly-reports/{report.id}/figures.xlsx"
     login(client, coordinator)
-    workbook = load_workbook(io.BytesIO(client.get(f"/regions/{t1.region_id}/regional/annual-report.xlsx").data))
+    workbook = load_workbook(io.BytesIO(client.get(url).data))
     rollup = workbook["Roll-up"]
     open_members = [m for m in services.round_status(t1) if m.audit.is_open]
     returns = audits.provisional_status([m.audit for m in open_members])
@@ -445,9 +511,39 @@ def test_annual_report_xlsx_has_uk_dates_and_says_open_rounds_are_provisional(cl
 
     for member in open_members:  # every authority closes: the figures are final, and say nothing more
         audits.close_audit(member.audit, override_reason="closed as the test sets it up")
-    workbook = load_workbook(io.BytesIO(client.get(f"/regions/{t1.region_id}/regional/annual-report.xlsx").data))
+    workbook = load_workbook(io.BytesIO(client.get(url).data))
     values = [c.value for row in workbook["Roll-up"].iter_rows() for c in row if isinstance(c.value, str)]
     assert not [v for v in values if "rovisional" in v]
+    # a report of a period that ended before the round was opened has no round in its figures
+    early = _annual_report(t1.region_id, coordinator, start=date(2020, 4, 1), end=date(2021, 3, 31))
+    workbook = load_workbook(io.BytesIO(client.get(
+        f"/regions/{t1.region_id}/regional/yearly-reports/{early.id}/figures.xlsx").data))
+    assert workbook["Roll-up"]["A2"].value == "No regional round had been opened by the end of the period."
+
+
+def test_a_region_report_save_is_in_each_member_areas_history(world, t1):
+    """A region's report has no area of its own: its making and every save are recorded in the history of each of
+    the region's authorities, with who saved and the section that changed."""
+    from hsbtrack.history.models import HistoryEntry
+    from hsbtrack.yearly_reports import services as yearly
+    from hsbtrack_regional import services
+
+    coordinator = _coordinator(world, t1.region_id)
+    report = _annual_report(t1.region_id, coordinator)
+    yearly.save_version(report, {"summary": "Blwyddyn gyntaf y bwrdd"}, user=coordinator, based_on=0)
+    yearly.save_version(report, {"learning": "Dysgu o adolygiadau"}, user=coordinator, based_on=1)
+    members = {m.area.id for m in services.round_status(t1)}
+    rows = db.session.scalars(select(HistoryEntry).where(HistoryEntry.entity == "yearly_report",
+                                                         HistoryEntry.entity_id == report.id)).all()
+    by_area = {}
+    for row in rows:
+        by_area.setdefault(row.area_id, []).append(row)
+    assert set(by_area) == members and len(members) == 6
+    for entries in by_area.values():
+        assert sorted(e.new_value for e in entries if e.field == "version") == [1, 2]
+        assert [e.new_value for e in entries if e.field == "section.learning"] == ["Dysgu o adolygiadau"]
+        assert all(e.user_id == coordinator.id for e in entries)
+        assert [e for e in entries if e.field == "created"]
 
 
 def test_scheduled_jobs_are_registered_and_run(app, world, north_wales):
@@ -503,10 +599,11 @@ def test_the_plan_and_register_pages_run_constant_queries(app, client, world, no
                                      area_ids=ids[: 1 + i % 6], start_on="2026-01-01", review_on="2027-01-01")
 
     add(1)
+    report_url = f"/regions/{north_wales.id}/yearly-reports/{_annual_report(north_wales.id, coordinator).id}"
     counts = {}
     for size in ("small", "large"):
         for path in ("actions/", "commissioning/", "annual-report"):
-            url = f"/regions/{north_wales.id}/regional/{path}"
+            url = f"/regions/{north_wales.id}/regional/{path}" if path != "annual-report" else report_url
             client.get(url)
             with count_queries(app) as n:
                 assert client.get(url).status_code == 200

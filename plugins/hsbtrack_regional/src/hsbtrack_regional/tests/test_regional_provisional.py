@@ -125,18 +125,24 @@ def test_the_trend_marks_a_round_with_an_open_authority_provisional(client, worl
 
 
 def test_the_annual_report_marks_open_authorities_provisional(client, world, t1):
+    """The regional annual report (a yearly report of the region) drafts the round's roll-up: an authority whose
+    audit is open is tagged provisional, with its returns in; once every audit is closed nothing is."""
     from hsbtrack.areas.models import Region
+    from hsbtrack.timeutil import local_today
+    from hsbtrack.yearly_reports.services import create_report
     from hsbtrack_regional import services
 
     region = db.session.get(Region, t1.region_id)
-    login(client, world.user("coord@example.org", region=region, role="regional_coordinator"))
+    coordinator = world.user("coord@example.org", region=region, role="regional_coordinator")
+    report, _created = create_report(region, kind="regional.annual_report", period_start=local_today().replace(day=1),
+                                     period_end=local_today(), user=coordinator)
+    login(client, coordinator)
+    url = f"/regions/{region.id}/yearly-reports/{report.id}"
     members = services.round_status(t1)
-    page = client.get(f"/regions/{region.id}/regional/annual-report").get_data(as_text=True)
-    notice = _notice(page, "annual-report")
+    page = client.get(url).get_data(as_text=True)
+    notice = _notice(page, "yearly")
     assert notice.startswith("Provisional The figures of an authority whose audit is still open are provisional")
-    cells = re.findall(r"<th[^>]*>(.*?)</th>", re.search(r"<table class=\"govuk-table hsb-rollup\">.*?</thead>",
-                                                            page, re.S).group(0), re.S)
-    cells = [text_of(c) for c in cells]
+    cells = _head_cells(page.replace('data-testid="regional-rollup"', 'id="regional-rollup"'), "regional-rollup")
     for m in members:
         if m.finished:
             assert m.area.display_name in cells and f"{m.area.display_name} (T1)" not in notice
@@ -146,7 +152,7 @@ def test_the_annual_report_marks_open_authorities_provisional(client, world, t1)
     assert "Median Provisional" in cells
 
     _close_the_rest(t1)
-    page = client.get(f"/regions/{region.id}/regional/annual-report").get_data(as_text=True)
+    page = client.get(url).get_data(as_text=True)
     assert "hsb-provisional-tag" not in page and "returns in" not in page
 
 

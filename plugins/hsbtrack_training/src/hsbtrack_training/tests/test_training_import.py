@@ -121,10 +121,19 @@ def test_export_csv_lists_completions(area):
     assert "'=Ann Smith" in text and "15/01/2026,15/01/2028" in text
 
 
-def test_benchmark_rate_against_bare_executemany(area):
-    result = bench.measure(area, 5000)
-    print(result)
-    assert result["ratio"] >= 0.25, result
+def test_the_import_runs_the_same_statements_for_500_and_5000_rows(app, area):
+    """What keeps the import near a bare ``executemany`` (its rate is `make bench`'s: ≥ 25%, timed there and
+    not here, where the suite's other workers share the CPUs): no statement per row."""
+    from hsbtrack.testing import count_queries
+
+    bench.measure(area, 10, repeats=1)  # (the first run makes the benchmark's agency and courses)
+    statements = {}
+    for n in (500, 5000):
+        with count_queries(app) as counted:
+            result = bench.measure(area, n, repeats=1)
+        assert result["rows"] == n
+        statements[n] = counted()
+    assert statements[500] == statements[5000], statements
 
 
 def test_cli_import_with_progress_bar(app, area, tmp_path):
