@@ -137,9 +137,10 @@ class AgencyResponseSchema(ma.Schema):
     assurance = Text()
     version = Count(metadata={"description": "0 before the first answer"})
     updated_at = UtcDateTime(allow_none=True)
-    source = ma.fields.String(dump_default="agency", metadata={
+    source = ma.fields.String(allow_none=True, dump_default="agency", metadata={
         "description": "agency: answered in this audit; shared: from the organisation's shared return; "
-                       "exception: this area's own answer within that shared return"})
+                       "exception: this area's own answer within that shared return; null where there is "
+                       "no answer (cleared, or never given)"})
     shared_return_id = ma.fields.Integer(allow_none=True, dump_default=None, metadata={
         "description": "The shared return the answer came from (source shared)"})
 
