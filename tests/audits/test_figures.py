@@ -48,8 +48,13 @@ def bench_audits(ctx):
 
 
 def test_sql_figures_equal_the_python_consolidation(bench_audits):
+    import importlib.util
+
     audits = bench_audits
-    assert len(audits) == 6 + 32
+    # the bench area's six cycles, and with the regional plugin installed its 32 authorities' round
+    # (the core's suite also runs with no plugin: make test-core)
+    regional = importlib.util.find_spec("hsbtrack_regional") is not None
+    assert len(audits) == 6 + (32 if regional else 0)
     expected = services.consolidated_many(audits)  # every agency's row, consolidated in Python
     agreed = figures.agreed_scores_many(audits)
     means = figures.domain_means_many(audits)
@@ -64,7 +69,7 @@ def test_sql_figures_equal_the_python_consolidation(bench_audits):
         assert [type(v) for v in means[audit.id]] == [type(v) for v in want_means]  # 2 stays 2, not 2.0
         assert cached[audit.id].agreed == want_agreed and cached[audit.id].domain_means == want_means
         compared += len(want_agreed)
-    assert compared > 30 * 46  # the comparison covered real figures, not empty ones
+    assert compared > (30 if regional else 5) * 46  # the comparison covered real figures, not empty ones
 
     edge = next(a for a in audits if a.is_open and a.cycle == 6)
     codes = [s.code for s in services.framework_of(edge).scored_statements]
