@@ -10,6 +10,7 @@ import marshmallow as ma
 from hsbtrack.api.auth import api_blueprint, current_api_user
 from hsbtrack.api.schemas import Count, Id, Text, UtcDateTime
 from hsbtrack.areas.roles import Perm
+from hsbtrack.audits.api import ResponseInSchema
 from hsbtrack.organisations import (
     loaders,  # noqa: F401  (the organisation_id and shared_return_id loaders)
     services,
@@ -95,13 +96,8 @@ class SharedReturnInSchema(ma.Schema):
     source_key = ma.fields.String(load_default="chosen")
 
 
-class SharedResponseInSchema(ma.Schema):
-    score = ma.fields.Raw(allow_none=True, metadata={"description": "A whole number 0-4, or null to clear it",
-                                                     "type": "integer", "nullable": True})
-    evidence = ma.fields.String(allow_none=True)
-    assurance = ma.fields.String(allow_none=True)
-    version = ma.fields.Integer(allow_none=True, strict=True,
-                                metadata={"description": "The version you read: a newer one answers 409"})
+class SharedResponseInSchema(ResponseInSchema):
+    """The same body as an agency's own answer (score, evidence, assurance, version): one definition."""
 
 
 class SharedResponseSchema(ma.Schema):
