@@ -1,5 +1,7 @@
 """``hsbtrack demo``: a small partnership to explore, loaded once into a development database."""
 
+from functools import cache
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -14,6 +16,14 @@ from hsbtrack.timeutil import utcnow
 
 DEMO_PASSWORD = "demo-password-2019"  # noqa: S105  # nosec B105  # a local demo database only; `demo` refuses in production
 DEMO_AGENCIES = ("Police", "Health", "Children's social care", "Education", "Youth justice")
+
+
+@cache
+def demo_password_hash() -> str:
+    """The argon2 hash of :data:`DEMO_PASSWORD`, made once a process and given to every demo account (core
+    and plugins'): one hash costs about a third of a second by design, and the demo has a dozen accounts
+    sharing one published password, so a salt of their own would protect nothing."""
+    return hash_password(DEMO_PASSWORD)
 
 
 def demo_users():
@@ -42,7 +52,7 @@ def load_demo() -> bool:
     agencies = {name: services.create_agency(area, name) for name in DEMO_AGENCIES}
     for email, name, role, agency in demo_users():
         _m, user, _created = services.add_area_member(area, email, role, agencies[agency].id if agency else None, name)
-        user.password_hash = hash_password(DEMO_PASSWORD)
+        user.password_hash = demo_password_hash()
         user.activated_at = user.activated_at or utcnow()
     db.session.commit()
     current_app.extensions["hsbtrack_plugins"].hook.hsbtrack_demo_data(area=area)

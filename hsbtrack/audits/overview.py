@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from flask import Blueprint, Response, abort, current_app, g, render_template, request, url_for
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, get_locale, ngettext
 from flask_babel import format_percent as format_percent_
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -391,6 +391,15 @@ def accordion_texts() -> dict:
     return {"showAllSectionsText": _("Show all sections"), "hideAllSectionsText": _("Hide all sections"),
             "showSectionText": _("Show"), "hideSectionText": _("Hide"),
             "showSectionAriaLabelText": _("Show this section"), "hideSectionAriaLabelText": _("Hide this section")}
+
+
+@bp.app_template_global()
+def returns_in_html(p) -> Markup:
+    """"2 of 3 returns in" for a :class:`~hsbtrack.audits.services.Provisional` (templates/audits/_provisional.html's
+    ``returns_in``, in Python: a regional roll-up lists it for every open authority, up to 32 three times)."""
+    text = ngettext("%(n)d of %(num)d return in", "%(n)d of %(num)d returns in", p.returns_total, n=p.returns_in)
+    return Markup(f'<span class="hsb-nowrap" data-returns-in="{int(p.returns_in)}" '  # noqa: S704  # nosec B704  # numbers and escaped text only
+                  f'data-returns-total="{int(p.returns_total)}">{escape(text)}</span>')
 
 
 @bp.app_template_global()

@@ -7,12 +7,11 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from hsbtrack.areas.demo import DEMO_PASSWORD
+from hsbtrack.areas.demo import demo_password_hash
 from hsbtrack.areas.models import Region
 from hsbtrack.areas.services import add_region_member
 from hsbtrack.audits import services as audits
 from hsbtrack.auth.models import User
-from hsbtrack.auth.services import hash_password
 from hsbtrack.extensions import db
 from hsbtrack.organisations import services as organisations
 from hsbtrack.plugins.services import set_region_plugin
@@ -57,7 +56,7 @@ def link_partners(region, round_, answer=True) -> dict:
             agency = next(a for a in area.agencies if a.name == name)
             organisations.link_area(organisation, area.id, agency.id)
         _m, lead, _c = organisations.add_member(organisation, email)
-        lead.password_hash = hash_password(DEMO_PASSWORD)
+        lead.password_hash = demo_password_hash()
         lead.activated_at = lead.activated_at or utcnow()
         db.session.commit()
         offered = next((s for s in organisations.offered_audit_sets(organisation)

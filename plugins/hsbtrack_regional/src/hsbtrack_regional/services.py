@@ -343,14 +343,16 @@ def _rollup_figures(framework, members) -> tuple[tuple, tuple]:
     grouped queries whatever the number of authorities, over only the audits whose figures of their
     current data version are not cached: :func:`hsbtrack.audits.figures.figures_many`)."""
     found = figures.figures_many([m.audit for m in members])
+    # (area id, that audit's figures) read off the ORM objects once: 32 authorities × 51 rows of
+    # attribute look-ups were most of the time of a roll-up computed again after one score changed
+    members_figures = [(m.area.id, found[m.audit.id]) for m in members]
     statements = []
     for statement in framework.scored_statements:
-        by_area = {m.area.id: found[m.audit.id].agreed.get(statement.code) for m in members}
-        statements.append((statement, _spread(by_area)))
+        code = statement.code
+        statements.append((statement, _spread({area_id: f.agreed.get(code) for area_id, f in members_figures})))
     domains = []
     for i, domain in enumerate(framework.domains):
-        by_area = {m.area.id: found[m.audit.id].domain_means[i] for m in members}
-        domains.append((domain, _spread(by_area)))
+        domains.append((domain, _spread({area_id: f.domain_means[i] for area_id, f in members_figures})))
     return tuple(statements), tuple(domains)
 
 
@@ -363,10 +365,11 @@ def region_audits(region_id: int, framework: str | None = None) -> list[tuple[Re
     return list(db.session.execute(query).all())
 
 
-def trend(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK) -> list[tuple[RegionalRound, list]]:
+def trend(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK, rows=None) -> list[tuple[RegionalRound, list]]:
     """T1 → T2 → T3: per round, the regional mean of each domain (mean of the authorities' domain
-    means), the domain means computed by the database (:func:`hsbtrack.audits.figures.figures_many`)."""
-    rows = region_audits(region_id, framework)
+    means), the domain means computed by the database (:func:`hsbtrack.audits.figures.figures_many`).
+    ``rows``: :func:`region_audits` of the same region and framework, when the caller has them."""
+    rows = region_audits(region_id, framework) if rows is None else rows
     key = ("trend", region_id, _framework_key(framework), tuple((r.id, r.cycle, area.id) for r, area, _a in rows),
            data_version_key([audit for _r, _a, audit in rows]))
     means_by_round = figures_cache().get_or_render(key, lambda: _trend_means(rows))
@@ -398,10 +401,10 @@ def open_authorities(members) -> list[tuple[Area, "audits.Provisional"]]:
     return [(m.area, statuses[m.audit.id]) for m in members if statuses[m.audit.id].provisional]
 
 
-def open_authorities_by_round(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK) -> dict[int, list]:
+def open_authorities_by_round(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK, rows=None) -> dict[int, list]:
     """``{round id: [(area, Provisional)]}`` for the rounds of the trend (T1 → T3) that have an authority
-    whose audit is still open: that round's regional means are provisional."""
-    rows = region_audits(region_id, framework)
+    whose audit is still open: that round's regional means are provisional. ``rows`` as for :func:`trend`."""
+    rows = region_audits(region_id, framework) if rows is None else rows
     round_of = {audit.id: round_.id for round_, _area, audit in rows}
     grouped = {}
     for area, status in open_authorities([MemberStatus(area, audit) for _r, area, audit in rows]):

@@ -166,9 +166,10 @@ def round_detail(round_id):
     round_ = _round_or_404(round_id)
     members = services.round_status(round_)
     rollup = services.rollup(round_, members)
-    trend = services.trend(g.region.id, round_.framework)
+    region_audits = services.region_audits(g.region.id, round_.framework)  # one query for both
+    trend = services.trend(g.region.id, round_.framework, rows=region_audits)
     open_members = services.open_authorities(members)
-    trend_open = services.open_authorities_by_round(g.region.id, round_.framework)
+    trend_open = services.open_authorities_by_round(g.region.id, round_.framework, rows=region_audits)
     return render_template("regional/round.html", region=g.region, round=round_, rollup=rollup, members=members,
                            trend=trend, lang=language(), open_members=open_members,
                            provisional={p.audit.id: p for _area, p in open_members},

@@ -4,9 +4,8 @@ worker and two cases."""
 from datetime import timedelta
 
 from hsbtrack.areas import services as areas
-from hsbtrack.areas.demo import DEMO_PASSWORD
+from hsbtrack.areas.demo import demo_password_hash
 from hsbtrack.areas.models import Area
-from hsbtrack.auth.services import hash_password
 from hsbtrack.extensions import db
 from hsbtrack.plugins.services import set_area_plugin
 from hsbtrack.timeutil import today, utcnow
@@ -59,6 +58,6 @@ def _user(email, name, area, role):
 
     _membership, user, created = areas.add_area_member(area, email, role, None, name or "")
     if created or user.activated_at is None:
-        user.password_hash = hash_password(DEMO_PASSWORD)
+        user.password_hash = demo_password_hash()
         user.activated_at = user.activated_at or utcnow()
     return user
