@@ -393,21 +393,25 @@ def _trend_means(rows) -> tuple:
     return tuple(out)
 
 
-def open_authorities(members) -> list[tuple[Area, "audits.Provisional"]]:
+def open_authorities(members, statuses=None) -> list[tuple[Area, "audits.Provisional"]]:
     """The authorities among ``members`` (MemberStatus) whose audit is still open, each with the core's
     :class:`~hsbtrack.audits.services.Provisional` (its returns in): their figures are provisional.
-    One grouped query, none when every audit is closed."""
-    statuses = audits.provisional_status([m.audit for m in members])
+    One grouped query, none when every audit is closed; none either when the caller gives ``statuses``
+    (``audits.provisional_status`` of at least these audits)."""
+    if statuses is None:
+        statuses = audits.provisional_status([m.audit for m in members])
     return [(m.area, statuses[m.audit.id]) for m in members if statuses[m.audit.id].provisional]
 
 
-def open_authorities_by_round(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK, rows=None) -> dict[int, list]:
+def open_authorities_by_round(region_id: int, framework: str = audits.DEFAULT_FRAMEWORK, rows=None,
+                              statuses=None) -> dict[int, list]:
     """``{round id: [(area, Provisional)]}`` for the rounds of the trend (T1 → T3) that have an authority
-    whose audit is still open: that round's regional means are provisional. ``rows`` as for :func:`trend`."""
+    whose audit is still open: that round's regional means are provisional. ``rows`` as for :func:`trend`,
+    ``statuses`` as for :func:`open_authorities`."""
     rows = region_audits(region_id, framework) if rows is None else rows
     round_of = {audit.id: round_.id for round_, _area, audit in rows}
     grouped = {}
-    for area, status in open_authorities([MemberStatus(area, audit) for _r, area, audit in rows]):
+    for area, status in open_authorities([MemberStatus(area, audit) for _r, area, audit in rows], statuses):
         grouped.setdefault(round_of[status.audit.id], []).append((area, status))
     return grouped
 

@@ -168,8 +168,11 @@ def round_detail(round_id):
     rollup = services.rollup(round_, members)
     region_audits = services.region_audits(g.region.id, round_.framework)  # one query for both
     trend = services.trend(g.region.id, round_.framework, rows=region_audits)
-    open_members = services.open_authorities(members)
-    trend_open = services.open_authorities_by_round(g.region.id, round_.framework, rows=region_audits)
+    # the round's audits are among the region's: one grouped query tells which are open, for both
+    statuses = audits.provisional_status([m.audit for m in members] + [audit for _r, _a, audit in region_audits])
+    open_members = services.open_authorities(members, statuses)
+    trend_open = services.open_authorities_by_round(g.region.id, round_.framework, rows=region_audits,
+                                                    statuses=statuses)
     return render_template("regional/round.html", region=g.region, round=round_, rollup=rollup, members=members,
                            trend=trend, lang=language(), open_members=open_members,
                            provisional={p.audit.id: p for _area, p in open_members},
