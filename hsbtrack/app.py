@@ -43,7 +43,9 @@ CORE_MODULES = (
     "hsbtrack.actions.hooks",
     "hsbtrack.yearly_reports.hooks",
     "hsbtrack.dashboard.hooks",
+    "hsbtrack.area_archive.hooks",
     "hsbtrack.scheduler.hooks",
+    "hsbtrack.privacy.hooks",
     "hsbtrack.plugins.hooks",
     "hsbtrack.api.hooks",
 )

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -60,6 +61,23 @@ def _oidc_providers(value: str) -> list[dict]:
     return providers
 
 
+RETENTION_PREFIX = "HSBTRACK_RETENTION_"
+RETENTION_PERIOD = re.compile(r"^\s*(\d+\s*[ymd]|never)\s*$", re.IGNORECASE)
+
+
+def _retention(env) -> dict[str, str]:
+    """The install's retention periods (docs/privacy.md): ``HSBTRACK_RETENTION_<RULE>=6y`` (years, ``m``
+    months, ``d`` days, or ``never``) for any rule; a rule without one keeps its documented default."""
+    periods = {}
+    for key, value in env.items():
+        if key.startswith(RETENTION_PREFIX) and value.strip():
+            if not RETENTION_PERIOD.match(value):
+                raise ConfigurationError(f"{key} must be a number of years, months or days (6y, 18m, 90d) or "
+                                         f"never, not {value!r}")
+            periods[key] = value.strip().lower().replace(" ", "")
+    return periods
+
+
 def _development_secret(instance_path: Path) -> str:
     """A per-checkout random key for development, kept in the instance folder (never committed)."""
     key_file = instance_path / "dev-secret-key"
@@ -102,6 +120,9 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         "MAX_CONTENT_LENGTH": int(env.get("HSBTRACK_MAX_UPLOAD_MB", "20")) * 1024 * 1024,
         # a document upload's own limit (its routes allow it beside the general request cap above)
         "HSBTRACK_DOCUMENT_MAX_MB": int(env.get("HSBTRACK_DOCUMENT_MAX_MB", "50")),
+        # an area archive uploaded on the admin page (docs/area-archive.md): its route allows it; larger ones
+        # are imported with ``hsbtrack area import``
+        "HSBTRACK_AREA_ARCHIVE_MAX_MB": int(env.get("HSBTRACK_AREA_ARCHIVE_MAX_MB", "1024")),
         # Jobs (docs/operator.md, "Jobs"): how many days a generated paper is kept for download, and after
         # how many minutes without a heartbeat a running job counts as failed (its runner died).
         "HSBTRACK_JOB_RESULT_DAYS": int(env.get("HSBTRACK_JOB_RESULT_DAYS", "7")),
@@ -123,6 +144,9 @@ def settings_from_environment(instance_path: Path, environ=None) -> dict:
         # {"slug", "label", "issuer", "client_id", "client_secret", "allowed_domains", "is_entra",
         # "enforces_second_factor", "mfa_acr_values"}; each wins over the admin pages' provider of its slug.
         "HSBTRACK_OIDC_PROVIDERS": _oidc_providers(env.get("HSBTRACK_OIDC_PROVIDERS", "")),
+        # Retention (docs/privacy.md): the install's own period for any retention rule, by its setting name
+        # (HSBTRACK_RETENTION_SCOTLAND_CARM_CASES=6y); the others keep their defaults.
+        "HSBTRACK_RETENTION": _retention(env),
         "HSBTRACK_BASE_URL": env.get("HSBTRACK_BASE_URL", "http://127.0.0.1:5000"),
         # How many reverse proxies in front of the app to trust for the client's address and scheme
         # (X-Forwarded-For/-Proto). 0: none (the app faces clients directly). Never more than there are:

@@ -1,6 +1,7 @@
 """Flask extensions, created unbound here and bound to the app in ``hsbtrack.app``."""
 
-from flask_babel import Babel
+from flask import current_app
+from flask_babel import Babel, Domain
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -28,7 +29,21 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+
+
+class AppTranslations(Domain):
+    """Flask-Babel's default domain, its translations cached per app. Flask-Babel keeps one ``Domain`` on the
+    ``Babel`` object (here a module global) and caches the merged catalogues by language alone: the first app
+    of a process to translate into Welsh would fix the catalogues of every other app of that process, whose
+    plugins (and so translation folders) may differ — two apps in one process, as the test suite makes them
+    (an install without plugins, then one with the regional plugin), got each other's Welsh."""
+
+    def get_translations_cache(self, ctx):
+        return current_app.extensions.setdefault("hsbtrack_translations", {})
+
+
 babel = Babel()
+babel.domain_instance = AppTranslations()  # (a cached_property of Babel's: set once, for every app)
 
 
 @migrate.configure

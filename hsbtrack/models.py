@@ -19,6 +19,7 @@ from hsbtrack.organisations.models import (
     SharedReturnAudit,
 )
 from hsbtrack.plugins.models import PluginState
+from hsbtrack.privacy.models import PrivacyHold, PrivacyLogEntry, RetentionReviewItem
 from hsbtrack.yearly_reports.models import YearlyReport, YearlyReportVersion
 
 __all__ = [
@@ -28,5 +29,5 @@ __all__ = [
     "LoginAttempt", "Membership", "OneTimeToken", "PluginState", "Region", "Response", "ScheduledAudit", "User",
     "YearlyReport", "YearlyReportVersion",
     "Organisation", "OrganisationArea", "OrganisationMember", "SharedException", "SharedResponse", "SharedReturn",
-    "SharedReturnAudit",
+    "SharedReturnAudit", "PrivacyHold", "PrivacyLogEntry", "RetentionReviewItem",
 ]

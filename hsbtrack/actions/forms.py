@@ -32,6 +32,8 @@ from hsbtrack.forms import (
 
 
 def owner_label(user) -> str:
+    if user.erased_at is not None:  # (UK GDPR erasure: "former member", never the placeholder's address)
+        return user.display_name
     return f"{user.name} ({user.email})" if user.name else user.email
 
 

@@ -41,7 +41,7 @@ def index():
         "regions": db.session.scalar(select(func.count()).select_from(Region)),
         "areas": db.session.scalar(select(func.count()).select_from(Area)),
         "agencies": db.session.scalar(select(func.count()).select_from(Agency)),
-        "users": db.session.scalar(select(func.count()).select_from(User)),
+        "users": db.session.scalar(select(func.count()).select_from(User).where(User.erased_at.is_(None))),
     }
     return render_template("admin/index.html", counts=counts)
 
@@ -108,6 +108,7 @@ def users():
             return redirect(url_for("admin.users"))
     rows = db.session.execute(
         select(User, func.count(Membership.id)).outerjoin(Membership, Membership.user_id == User.id)
+        .where(User.erased_at.is_(None))  # (erased people: placeholders, in the privacy log only)
         .group_by(User.id).order_by(User.email)
     ).all()
     return render_template("admin/users.html", form=form, rows=rows)

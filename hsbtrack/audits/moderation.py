@@ -198,6 +198,9 @@ def matrix(area_id, audit_id):
 # -- one statement ----------------------------------------------------------------------------
 
 
+SHARED_HISTORY = ("shared_response", "shared_exception")  # (written by hsbtrack.organisations)
+
+
 def _response_agencies(response_ids) -> dict[int, int]:
     """Response id -> agency id, in one query (to keep other agencies' evidence history hidden)."""
 
@@ -223,11 +226,16 @@ def _render_statement(area, audit, code, form=None, status=200, conflict=False, 
     # has submitted, where the area shares evidence for the moderation meeting).
     all_submitted = all(p.submitted_at is not None for p, _a in participants)
     readable = {a.id for _p, a in participants if can_read_responses_of(current_user, area, a.id, all_submitted)}
-    responses = {agency_id: row for agency_id, row in services.responses_for_statement(audit, code).items()
-                 if agency_id in readable}
+    every_response = services.responses_for_statement(audit, code)
+    responses = {agency_id: row for agency_id, row in every_response.items() if agency_id in readable}
     entries = history.entries_for_statement(audit.id, code)
     agency_of = _response_agencies(e.entity_id for e in entries if e.entity == "response")
-    entries = [e for e in entries if e.entity != "response" or agency_of.get(e.entity_id) in readable]
+    # a shared return's answers and exceptions are the history of the agencies they were written to (those
+    # whose answer here came from a shared return): only for readers of all of them
+    shared_agencies = {a for a, row in every_response.items() if row.shared_return_id is not None}
+    shared_readable = (shared_agencies or {a.id for _p, a in participants}) <= readable
+    entries = [e for e in entries if (e.entity != "response" or agency_of.get(e.entity_id) in readable)
+               and (e.entity not in SHARED_HISTORY or shared_readable)]
     agency_names = _agency_names_for_responses(e.entity_id for e in entries if e.entity == "response")
     users = _users_by_id([r.updated_by_id for r in responses.values()]
                          + [agreed_row.moderated_by_id if agreed_row else None])

@@ -1,5 +1,6 @@
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy import false as sa_false
@@ -7,6 +8,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hsbtrack.extensions import db
 from hsbtrack.timeutil import utcnow
+
+FORMER_MEMBER = _l("former member")  # who an erased person is shown as (hsbtrack/privacy)
+
+
+def erased_placeholder_email(user_id: int) -> str:
+    """The address of an erased person's placeholder account (hsbtrack.privacy; an area archive's import
+    makes one for an erased person it carries): unique, never delivered (``.invalid``), nobody's."""
+    return f"former-member-{user_id}@erased.invalid"
 
 
 class User(UserMixin, db.Model):
@@ -35,6 +44,10 @@ class User(UserMixin, db.Model):
     activated_at: Mapped[datetime | None]
     # Signs in through a sign-in provider only: password sign-in and password resets are refused.
     sso_only: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # UK GDPR erasure (hsbtrack/privacy): when the person was erased. The row stays as a placeholder, its
+    # name, address and credentials gone, so that what they did still reads "former member" (in the page's
+    # language: the marker is this date, never a stored word).
+    erased_at: Mapped[datetime | None]
 
     memberships = relationship("Membership", back_populates="user", cascade="all, delete-orphan")
 
@@ -47,6 +60,8 @@ class User(UserMixin, db.Model):
 
     @property
     def display_name(self) -> str:
+        if self.erased_at is not None:
+            return str(FORMER_MEMBER)
         return self.name or self.email
 
     def __repr__(self) -> str:

@@ -20,7 +20,7 @@ from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_i
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
 from hsbtrack.documents import kinds, loaders, services  # noqa: F401  (the document_id loader)
-from hsbtrack.documents.models import LINKED, Document, DocumentLink
+from hsbtrack.documents.models import LINKED, SHARED, Document, DocumentLink
 from hsbtrack.errors import NotFoundError, ServiceError
 from hsbtrack.events import Event
 from hsbtrack.extensions import db
@@ -46,7 +46,8 @@ def carry_over(audit: Audit, user=None) -> int:
     previous = db.session.scalars(
         select(DocumentLink).join(Document, Document.id == DocumentLink.document_id)
         .where(DocumentLink.audit_id == audit.previous_id, DocumentLink.status == LINKED,
-               DocumentLink.action_id.is_(None), DocumentLink.code.is_not(None), Document.deleted_at.is_(None))
+               DocumentLink.action_id.is_(None), DocumentLink.code.is_not(None), Document.deleted_at.is_(None),
+               Document.kind != SHARED)  # (a shared answer's: the next shared return attaches its own)
         .order_by(DocumentLink.id)).all()
     existing = {(link.document_id, link.agency_id, link.code) for link in db.session.scalars(
         select(DocumentLink).where(DocumentLink.audit_id == audit.id))}

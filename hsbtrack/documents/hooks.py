@@ -18,6 +18,7 @@ from hsbtrack.documents import (
     partnership,
     scanning,
     services,
+    shared,
     views,
 )
 from hsbtrack.i18n import current_language
@@ -34,6 +35,7 @@ def hsbtrack_load_blueprints(app, api):
     carry_over_views.register(app, api)
     partnership.register(app, api)  # the partnership's documents: statement page, moderation grid, cycles, API
     evidence_index.register(app)  # the evidence index of an audit: page and XLSX
+    shared.register(app, api)  # documents behind a partner organisation's shared answers (issue 20)
     app.jinja_env.globals["response_documents"] = response_documents
     app.jinja_env.globals["statement_documents"] = statement_documents
     app.jinja_env.globals["document_upload_form"] = document_upload_form

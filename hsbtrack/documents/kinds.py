@@ -10,6 +10,9 @@ by the permission check of every document route (:mod:`hsbtrack.documents.loader
   moderators (``audit.moderate``).
 - ``action``: an action's (registered by the actions feature, above this one): read by those who see the
   action (its plan, and its wall); changed by its owner and the plan's editors.
+- ``shared``: a partner organisation's, behind its shared answer (:mod:`hsbtrack.documents.shared`):
+  read by the readers of the organisation's agency's responses in any area linked to it; changed by
+  the organisation's leads, on the shared return's own pages.
 
 The document routes name the agency rule's permissions (``audit.responses.read_own`` to read,
 ``audit.score`` to change); a kind maps them to its own (``Target.permission_for``).
@@ -39,6 +42,9 @@ class DocumentKind:
     wall: Callable | None = None
     # raises a ServiceError when the document may not go to the bin (what it evidences needs it)
     check_delete: Callable | None = None
+    # linked in several areas (a partner organisation's shared document): its URLs name no area of their
+    # own, and the wall decides who reads it (``permission_for`` then maps the route's to install-wide ones)
+    across_areas: bool = False
 
 
 _KINDS: dict[str, DocumentKind] = {}

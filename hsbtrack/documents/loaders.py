@@ -17,6 +17,8 @@ def target(document, in_bin_too=False) -> Target:
             return False
         return wall is None or wall(user)
 
+    if kind.across_areas:  # (read in each area it is linked to: the wall decides)
+        return Target(document, visible=visible, permission_for=kind.permission_for)
     return Target(document, area_id=document.area_id, agency_id=document.agency_id, visible=visible,
                   permission_for=kind.permission_for)
 

@@ -4,7 +4,9 @@ links to what it evidences.
 A document's *kind* says whose evidence it is, and so who may read and change it (hsbtrack.documents.kinds):
 an agency's (``response``: linked to that agency's responses, read by the readers of its responses), the
 partnership's (``statement``: linked to statements of audits at partnership level, by the moderators) or
-an action's (``action``: linked to one action, as evidence of the work or of its completion). One
+an action's (``action``: linked to one action, as evidence of the work or of its completion) or a
+partner organisation's (``shared``: behind its shared answer, linked to its agency's response in each
+linked area's audit). One
 document may be linked to several statements and audits; the links of a kind all name the same owner."""
 
 from datetime import date, datetime
@@ -19,6 +21,7 @@ LINKED = "linked"
 
 RESPONSE = "response"
 STATEMENT = "statement"
+SHARED = "shared"  # a partner organisation's, behind its shared answer in every linked area (documents.shared)
 ACTION = "action"
 COMPLETION = "completion"  # a link's purpose: the evidence an action was completed with
 

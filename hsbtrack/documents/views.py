@@ -17,7 +17,7 @@ from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_i
 from hsbtrack.audits import services as audits
 from hsbtrack.documents import loaders, services  # noqa: F401  (the document_id loader)
 from hsbtrack.documents.forms import DocumentUploadForm
-from hsbtrack.documents.models import Document
+from hsbtrack.documents.models import RESPONSE, Document
 from hsbtrack.errors import ForbiddenError, NotFoundError, ServiceError
 from hsbtrack.permissions import loaded, requires
 from hsbtrack.storage.limits import takes_documents
@@ -51,7 +51,7 @@ def document_link_choices(docs_by_code: dict, code: str, carried=()) -> list[Doc
     seen, choices = set(here), []
     for docs in docs_by_code.values():
         for document in docs:
-            if document.id not in seen:
+            if document.id not in seen and document.kind == RESPONSE:  # (not a shared answer's: its own pages)
                 seen.add(document.id)
                 choices.append(document)
     return sorted(choices, key=lambda d: (d.title.casefold(), d.id))

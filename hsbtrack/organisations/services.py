@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from flask import has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, exists, insert, select, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
 
 from hsbtrack.areas import services as areas
 from hsbtrack.areas.models import Agency, Area, Membership, Region
@@ -185,6 +185,17 @@ def _area_memberships(user_id: int, role: str, pairs) -> None:
             db.session.add(Membership(user_id=user_id, area_id=area_id, agency_id=agency_id, role=role))
 
 
+def _record_in_areas(area_ids, organisation_id: int, changes: dict, user) -> None:
+    """One change to the organisation, in the history of each of ``area_ids`` at one time (one insert): the
+    organisation's history shows it once, naming the areas."""
+    now, user_id = utcnow(), getattr(user, "id", None)
+    rows = [{"area_id": area_id, "entity": "organisation", "entity_id": organisation_id, "audit_id": None,
+             "code": None, "field": name, "old_value": history._plain(old), "new_value": history._plain(new),
+             "user_id": user_id, "at": now} for area_id in area_ids for name, (old, new) in changes.items()]
+    if rows:
+        db.session.execute(insert(HistoryEntry), rows)
+
+
 def link_area(organisation, area_id, agency_id=None, user=None) -> OrganisationArea:
     """Link an area: its existing agency ``agency_id`` (which keeps its responses and history), or
     the area's agency of the organisation's name (made if it has none)."""
@@ -241,8 +252,9 @@ def add_member(organisation, email, role=ORGANISATION_LEAD, name="", user=None):
         raise ConflictError.field("email", _("%(email)s already has this role here", email=person.email))
     member = OrganisationMember(organisation_id=organisation.id, user_id=person.id, role=role)
     db.session.add(member)
-    _area_memberships(person.id, AREA_ROLE[role],
-                      [(link.area_id, link.agency_id) for link, _area, _agency in links(organisation)])
+    linked = [(link.area_id, link.agency_id) for link, _area, _agency in links(organisation)]
+    _area_memberships(person.id, AREA_ROLE[role], linked)
+    _record_in_areas([area_id for area_id, _agency in linked], organisation.id, {role: (None, person.email)}, user)
     db.session.commit()
     forget_grants()
     if user is not None and has_request_context():  # a person asked, on the page or the API (not the system)
@@ -337,9 +349,11 @@ def open_shared_return(organisation, audit_ids, title=None, source_key="chosen",
     row.audits = [SharedReturnAudit(audit_id=a.id, area_id=a.area_id) for a in picked]
     db.session.add(row)
     db.session.flush()
-    for audit in picked:
-        history.record(area_id=audit.area_id, entity="shared_return", entity_id=row.id, user=user,
-                       changes={"audit_id": (None, audit.id)}, audit_id=audit.id)
+    now, user_id = utcnow(), getattr(user, "id", None)  # (one time: the organisation's history shows it once)
+    db.session.execute(insert(HistoryEntry), [
+        {"area_id": audit.area_id, "entity": "shared_return", "entity_id": row.id, "audit_id": audit.id,
+         "code": None, "field": "audit_id", "old_value": None, "new_value": audit.id, "user_id": user_id, "at": now}
+        for audit in picked])
     db.session.commit()
     return row
 
@@ -386,6 +400,12 @@ def _targets(shared_return_id: int, organisation_id: int, code: str | None = Non
                                             SharedException.area_id == Audit.area_id, SharedException.code == code))
     return [Target(audit.id, audit.area_id, agency_id, link_id, signed_off, audit)
             for audit, agency_id, link_id, signed_off in db.session.execute(query).all()]
+
+
+def open_targets(shared_return) -> list[Target]:
+    """The open audits the shared return reaches, each with the organisation's agency there (one query):
+    where a document of the shared answer is linked (hsbtrack.documents.shared)."""
+    return sorted(_targets(shared_return.id, shared_return.organisation_id), key=lambda t: (t.area_id, t.audit_id))
 
 
 def _write_rows(shared_return_id: int, code: str, targets: list[Target], values: dict, user, entity: str,
@@ -720,6 +740,69 @@ def organisations_in_region(region_id: int) -> list[tuple[Organisation, int]]:
     return [(organisation, count) for organisation, count in rows]
 
 
+@dataclass
+class ReturnInRound:
+    """One shared return of an organisation, as a roll-up over some areas' audits shows it."""
+
+    shared_return: SharedReturn
+    area_ids: set = field(default_factory=set)  # the areas (of the audits asked about) it answers
+    scored: int = 0  # statements its shared answer scores
+    total: int = 0  # the framework's scored statements
+    exceptions: dict = field(default_factory=dict)  # {area_id: [code, ...]}: the areas' own answers
+
+
+@dataclass
+class Partner:
+    """An organisation answering once for several areas of a region (``partners_in_region``)."""
+
+    organisation: Organisation
+    linked_areas: int  # how many of the region's areas it is linked to
+    returns: list = field(default_factory=list)  # [ReturnInRound]
+
+
+def partners_in_region(region_id: int, audit_ids) -> list[Partner]:
+    """The organisations linked to areas of the region, each once, with their shared returns answering any
+    of ``audit_ids`` (a regional round's): the areas each answers, how many statements its shared answer
+    scores, and the exceptions by area (codes only: no score, evidence or reason). Four queries at most,
+    whatever the number of areas, organisations and answers."""
+    found = organisations_in_region(region_id)
+    partners = {organisation.id: Partner(organisation, count) for organisation, count in found}
+    ids = list(audit_ids)
+    if not partners or not ids:
+        return list(partners.values())
+    rows = db.session.execute(
+        select(SharedReturn, SharedReturnAudit.area_id).join(SharedReturnAudit)
+        .where(SharedReturnAudit.audit_id.in_(ids), SharedReturn.organisation_id.in_(list(partners)))
+        .order_by(SharedReturn.id)).all()
+    by_id: dict[int, ReturnInRound] = {}
+    for shared_return, area_id in rows:
+        item = by_id.get(shared_return.id)
+        if item is None:
+            framework = _framework(shared_return)
+            item = by_id[shared_return.id] = ReturnInRound(shared_return, total=len(framework.scored_statements))
+            partners[shared_return.organisation_id].returns.append(item)
+        item.area_ids.add(area_id)
+    if not by_id:
+        return list(partners.values())
+    scored_codes = {}
+    for return_id, code in db.session.execute(select(SharedResponse.shared_return_id, SharedResponse.code).where(
+            SharedResponse.shared_return_id.in_(list(by_id)), SharedResponse.score.is_not(None))).all():
+        scored_codes.setdefault(return_id, set()).add(code)
+    order = {}
+    for return_id, item in by_id.items():
+        order[return_id] = {s.code: i for i, s in enumerate(_framework(item.shared_return).scored_statements)}
+        item.scored = len(scored_codes.get(return_id, set()) & set(order[return_id]))
+    for return_id, area_id, code in db.session.execute(
+            select(SharedException.shared_return_id, SharedException.area_id, SharedException.code)
+            .where(SharedException.shared_return_id.in_(list(by_id)))).all():
+        if area_id in by_id[return_id].area_ids:
+            by_id[return_id].exceptions.setdefault(area_id, []).append(code)
+    for return_id, item in by_id.items():
+        for codes in item.exceptions.values():
+            codes.sort(key=lambda code, o=order[return_id]: o.get(code, len(o)))
+    return list(partners.values())
+
+
 def adopt_local_change(area, response, user_id=None) -> SharedException | None:
     """An answer from the shared return changed in one area's own audit (``audits.save_response`` marks
     it ``exception``): the organisation records it as that area's exception, so that the next shared
@@ -848,9 +931,8 @@ def remove_member(organisation, user_id, user=None) -> None:
     _remove_area_memberships(person.id, [r.role for r in rows], pairs)
     for row in rows:
         db.session.delete(row)
-        for area_id, _agency in pairs:
-            history.record(area_id=area_id, entity="organisation", entity_id=organisation.id, user=user,
-                           changes={row.role: (person.email, None)})
+    _record_in_areas([area_id for area_id, _agency in pairs], organisation.id,
+                     {row.role: (person.email, None) for row in rows}, user)
     db.session.flush()
     _offboard_if_left(person, user)
     db.session.commit()
@@ -884,3 +966,114 @@ def unlink_area(organisation, area_id, user=None) -> None:
         _offboard_if_left(person, user)
     db.session.commit()
     forget_grants()
+
+
+# -- the organisation's history ------------------------------------------------------------------------
+#
+# What is recorded about an organisation lives in the history of each linked area (``history_entries``:
+# links and unlinks, members added and removed, its shared returns' audits, shared answers, exceptions,
+# submissions and sign-offs, in each area they reached). The organisation's history page reads them
+# back once: the entries one change wrote to several areas (the same time, person, record and field)
+# are one line naming those areas. Features above this one add their own (the documents of the shared
+# answers) through HISTORY_SOURCES.
+
+HISTORY_PAGE_SIZE = 50
+# functions (organisation_id, return ids: a select) -> a condition on HistoryEntry, or None
+HISTORY_SOURCES: list = []
+
+
+def _history_condition(organisation_id: int, shared_return_id: int | None = None):
+    returns = select(SharedReturn.id).where(SharedReturn.organisation_id == organisation_id)
+    if shared_return_id is not None:
+        returns = returns.where(SharedReturn.id == shared_return_id)
+    return_audits = select(SharedReturnAudit.audit_id).where(SharedReturnAudit.shared_return_id.in_(returns))
+    agencies = select(OrganisationArea.agency_id).where(OrganisationArea.organisation_id == organisation_id)
+    entry = HistoryEntry
+    conditions = [
+        and_(entry.entity == "shared_return", entry.entity_id.in_(returns)),
+        and_(entry.entity == "shared_response", entry.entity_id.in_(
+            select(SharedResponse.id).where(SharedResponse.shared_return_id.in_(returns)))),
+        # (an exception removed since is found by its audit)
+        and_(entry.entity == "shared_exception", or_(
+            entry.entity_id.in_(select(SharedException.id).where(SharedException.shared_return_id.in_(returns))),
+            entry.audit_id.in_(return_audits))),
+        # the organisation's agency's return in the audits of its shared returns: submitted, signed off
+        and_(entry.entity == "audit_agency", entry.entity_id.in_(
+            select(AuditAgency.id).where(AuditAgency.agency_id.in_(agencies), AuditAgency.audit_id.in_(return_audits)))),
+    ]
+    if shared_return_id is None:
+        conditions.append(and_(entry.entity == "organisation", entry.entity_id == organisation_id))
+    for source in HISTORY_SOURCES:
+        extra = source(organisation_id, returns)
+        if extra is not None:
+            conditions.append(extra)
+    return or_(*conditions)
+
+
+@dataclass
+class HistoryEvent:
+    """One change, as the organisation's history shows it: the areas whose history recorded it."""
+
+    at: object
+    user: object
+    entity: str
+    entity_id: int
+    code: str | None
+    field: str
+    areas: list = field(default_factory=list)  # [Area], by name
+    old_values: list = field(default_factory=list)  # the distinct values before (usually one)
+    new_values: list = field(default_factory=list)
+
+
+@dataclass
+class HistoryPage:
+    events: list
+    page: int
+    pages: int
+    total: int
+
+
+def history_page(organisation, page=1, shared_return_id=None, per_page=HISTORY_PAGE_SIZE) -> HistoryPage:
+    """One page of the organisation's history (or one shared return's), newest first, in four queries
+    whatever its length and the number of areas: the count of changes, the page of changes, their
+    entries, the areas they name."""
+    condition = _history_condition(organisation.id, shared_return_id)
+    key = (HistoryEntry.at, HistoryEntry.entity, HistoryEntry.entity_id, HistoryEntry.code, HistoryEntry.field,
+           HistoryEntry.user_id)
+    groups = select(*key, func.max(HistoryEntry.id).label("last_id")).where(condition).group_by(*key)
+    total = db.session.scalar(select(func.count()).select_from(groups.subquery()))
+    pages = max(1, -(-total // per_page))
+    try:
+        page = min(max(1, int(page)), pages)
+    except (TypeError, ValueError):
+        page = 1
+    chosen = groups.subquery()
+    rows = db.session.execute(select(chosen).order_by(chosen.c.at.desc(), chosen.c.last_id.desc())
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    if not rows:
+        return HistoryPage([], page, pages, total)
+    wanted = {(r.at, r.entity, r.entity_id, r.code, r.field, r.user_id): i for i, r in enumerate(rows)}
+    events = [None] * len(rows)
+    entries = db.session.scalars(
+        select(HistoryEntry).where(condition, HistoryEntry.at.in_({r.at for r in rows}))
+        .order_by(HistoryEntry.id).options(db.joinedload(HistoryEntry.user))).all()
+    area_ids = {e.area_id for e in entries}
+    areas = {a.id: a for a in db.session.scalars(select(Area).where(Area.id.in_(area_ids)))} if area_ids else {}
+    for entry in entries:
+        index = wanted.get((entry.at, entry.entity, entry.entity_id, entry.code, entry.field, entry.user_id))
+        if index is None:
+            continue
+        event = events[index]
+        if event is None:
+            event = events[index] = HistoryEvent(entry.at, entry.user, entry.entity, entry.entity_id, entry.code,
+                                                 entry.field)
+        area = areas.get(entry.area_id)
+        if area is not None and area not in event.areas:
+            event.areas.append(area)
+        for values, value in ((event.old_values, entry.old_value), (event.new_values, entry.new_value)):
+            if value not in values:
+                values.append(value)
+    for event in events:
+        if event is not None:
+            event.areas.sort(key=lambda a: a.display_name.casefold())
+    return HistoryPage([e for e in events if e is not None], page, pages, total)

@@ -1,6 +1,8 @@
 """Pages of partner organisations and their shared returns: the list, the organisation's page (its
 areas, leads, shared returns and the sets of audits it may answer once; administrators link areas and
-add leads), the one scoring page of a shared return, an area's exception and the submission."""
+add leads), the one scoring page of a shared return (read-only, with the sign-off, for a senior officer),
+an area's exception, the submission and the organisation's history. The documents behind the shared
+answers are the documents feature's (above this one): hsbtrack.documents.shared, through template globals."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -72,6 +74,7 @@ def _detail(organisation, errors=None, values=None, status=200):
         "organisations/detail.html", organisation=organisation, links=link_rows, members=services.members(organisation),
         returns=[(r, services.progress(r)) for r in services.shared_returns(organisation)],
         offered=services.offered_audit_sets(organisation), admin=is_admin(current_user), areas=areas,
+        may_answer=services.has_role(current_user, organisation.id, ORGANISATION_LEAD),
         errors=errors or {}, values=values or {}, form=FlaskForm(), role_names=role_names()), status
 
 
@@ -79,6 +82,20 @@ def _detail(organisation, errors=None, values=None, status=200):
 @requires(Perm.SIGNED_IN)
 def detail(organisation_id):
     return _detail(loaded("organisation_id"))
+
+
+@bp.route("/organisations/<int:organisation_id>/history")
+@requires(Perm.SIGNED_IN)
+def history(organisation_id):
+    """What was recorded about the organisation in its areas (links, members, shared returns, answers,
+    exceptions, submissions, sign-offs, documents), each change once, newest first, a page at a time;
+    ``?shared_return=<id>``: one shared return's only."""
+    organisation = loaded("organisation_id")
+    returns = services.shared_returns(organisation)
+    chosen = next((r for r in returns if str(r.id) == request.args.get("shared_return", "")), None)
+    listing = services.history_page(organisation, request.args.get("page", 1), chosen.id if chosen else None)
+    return render_template("organisations/history.html", organisation=organisation, listing=listing,
+                           shared_return=chosen, role_names=role_names())
 
 
 @bp.route("/admin/organisations/<int:organisation_id>/areas", methods=["POST"])
@@ -149,6 +166,9 @@ def shared_return(shared_return_id):
     """The one scoring page: each statement once, the areas it goes to, their exceptions."""
     row = loaded("shared_return_id")
     if request.method == "POST" and _checked():
+        if not services.has_role(current_user, row.organisation_id, ORGANISATION_LEAD):
+            # (a senior officer reads the return and signs it off: the page shows them no form to post)
+            return _scoring(row, {"read-only": _("Only the organisation's leads can change the shared answers")}, None, 403)
         code = request.form.get("code", "")
         values = {name: request.form.get(name, "") for name in ("score", "evidence", "assurance")}
         try:
@@ -197,7 +217,8 @@ def exception(shared_return_id, code, area_id):
                             + code.replace(".", "-"))
     return render_template("organisations/exception.html", shared_return=row, area=area, statement=statement,
                            framework=framework, current=current, errors=errors, values=values, form=FlaskForm(),
-                           answer=services.shared_responses(row).get(code), lang=current_language()), \
+                           answer=services.shared_responses(row).get(code), lang=current_language(),
+                           may_answer=services.has_role(current_user, row.organisation_id, ORGANISATION_LEAD)), \
         (422 if errors else 200)
 
 

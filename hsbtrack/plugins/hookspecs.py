@@ -410,3 +410,108 @@ def hsbtrack_shared_return_audit_sets(organisation):
             return [AuditSet(f"regional:round:{r.id}", r.title, r.framework, tuple(audit_ids_of(r)))
                     for r in open_rounds()]
     """
+
+
+@hookspec
+def hsbtrack_personal_data(user):
+    """Install-wide. Return a list of :class:`hsbtrack.plugins.types.PersonalData`: what this plugin holds
+    about one person, for the subject access export an administrator makes of them (UK GDPR, article 15;
+    ``hsbtrack/privacy``, docs/privacy.md). Every plugin is asked, enabled or not in any area: the data is
+    there either way.
+
+    :param user: the :class:`~hsbtrack.auth.models.User` the export is about. Match their records by user id,
+        or by the email address where the plugin stores people who are not users (training records), never by
+        name alone: a record of someone else must never reach the export. Leave out other people's data that
+        sits beside theirs (a case's content, another trainee's answers); say so in ``note``. Read in a fixed
+        number of queries; return an empty list for nothing. Example::
+
+        @hookimpl
+        def hsbtrack_personal_data(user):
+            rows = [(c.course.title, c.completed_on.isoformat(), c.status) for c in completions_of(user.email)]
+            return [PersonalData("training.completions", _l("Training records"),
+                                 columns=(("course", _l("Course")), ("completed_on", _l("Date")),
+                                          ("status", _l("Outcome"))), rows=tuple(rows))]
+    """
+
+
+@hookspec
+def hsbtrack_erase_person(user, replacement):
+    """Install-wide. A departed person is being erased (UK GDPR, article 17; ``hsbtrack/privacy``): remove or
+    replace what this plugin holds that names them, inside the erasure's transaction (flush, never commit:
+    the core commits everything at once, or nothing). Called before the core replaces their account by the
+    "former member" placeholder, so ``user.email`` and ``user.name`` are still theirs. Records that point to
+    them by user id need nothing: the id stays, and now reads "former member".
+
+    :param user: the :class:`~hsbtrack.auth.models.User` being erased.
+    :param replacement: the text to write where a name or address stood in stored text ("former member";
+        :func:`hsbtrack.privacy.services.replace_text` does it for a list of text columns).
+    Return a list of ``(what, count)`` pairs for the erasure record (no names). Example::
+
+        @hookimpl
+        def hsbtrack_erase_person(user, replacement):
+            people = people_with_email(user.email)
+            for person in people:
+                person.name, person.email = replacement, None
+            return [("training people", len(people))]
+    """
+
+
+@hookspec
+def hsbtrack_retention_rules():
+    """Install-wide. Return a list of :class:`hsbtrack.plugins.types.RetentionRule`: how long this plugin's
+    records are kept (UK GDPR storage limitation; ``hsbtrack/privacy``, docs/privacy.md). The core's
+    ``core.retention`` scan lists the records each rule finds due in the retention review (it deletes
+    nothing); an administrator confirms the deletion of a rule's due records on ``/admin/privacy/retention``,
+    all or nothing, and the history keeps that it happened (the rule, how many, who, when), never what they
+    were. A rule's period is its ``default`` unless the install sets ``HSBTRACK_RETENTION_<NAME>``.
+
+    Give ``due(cutoff)`` (the records whose clock started before ``cutoff``, a naive UTC ``datetime``, as
+    :class:`~hsbtrack.plugins.types.RetentionItem`: a key, the area, a label naming no one, the date the clock
+    started) and ``delete(keys)`` (delete those records and everything made from them, their history entries
+    included with :func:`hsbtrack.history.services.forget`; flush, never commit; return the storage keys of
+    files to remove once the deletion is committed). Example::
+
+        @hookimpl
+        def hsbtrack_retention_rules():
+            return [RetentionRule("scotland.carm_cases", _l("CARM cases"), default="6y",
+                                  description=_l("Closed cases, counted from the day they closed"),
+                                  due=closed_cases_before, delete=delete_cases)]
+    """
+
+
+@hookspec
+def hsbtrack_area_archive_types():
+    """Install-wide. Return a list of :class:`hsbtrack.area_archive.schema.RecordType`: the kinds of this plugin's
+    records that belong to an area, so that an area's archive (``hsbtrack area export``, the admin page "Export
+    and import areas") carries them to another install and its import writes them back (docs/area-archive.md).
+    The core registers its own (the area, people, audits, actions, documents, history...) through this hook in
+    ``hsbtrack/area_archive/hooks.py``.
+
+    The contract, for a plugin:
+
+    * Name each type ``<plugin>.<what>`` and list its fields (:func:`~hsbtrack.area_archive.schema.key` first,
+      then :func:`~hsbtrack.area_archive.schema.ref` for every id of another record of the archive —
+      ``"area"``, ``"users"``, ``"agencies"``, ``"audits"``, ``"actions"``, another of your types — and
+      :func:`~hsbtrack.area_archive.schema.col` for values). The fields are the archive's documented schema:
+      change one (rename, remove, change its meaning) and raise the type's ``version``.
+    * ``export_rows(area, context)`` yields the area's rows (Python values); ``import_rows(area, rows, context)``
+      inserts them into the new area in the importer's one transaction, remapping every reference with
+      ``context.new_id`` and recording new ids with ``context.set_id`` — never committing. For a table read and
+      written as it is, :func:`hsbtrack.area_archive.rows.model_type` builds both.
+    * List your types after the types they refer to (the core's come first); name the history ``entity``
+      values of your records in ``history_entities`` so that imported history points at the new records.
+    * Leave out what is not the area's: install-wide or region records (the regional plugin's rounds), and
+      anything made to be sent once (its idempotency keys name old ids unless you remap them).
+
+    Every loaded plugin is asked, whether or not it is on in the area (records stay when a plugin is switched
+    off). An install without the plugin refuses an archive holding its records, naming it, unless the person
+    importing chooses to leave them out. Example::
+
+        @hookimpl
+        def hsbtrack_area_archive_types():
+            fields = (key(), ref("area_id", "area"), col("title", "text", "the course's title"),
+                      col("tier", "int", "1 to 4"))
+            return [model_type("training.courses", TrainingCourse, fields,
+                               lambda area: TrainingCourse.area_id == area.id, title="Training courses",
+                               history_entities=("training_course",))]
+    """

@@ -157,3 +157,56 @@ class AuditSet:
     audit_ids: tuple = ()
     order: int = 100
     plugin: str = ""
+
+
+@dataclass(frozen=True)
+class PersonalData:
+    """One part of a subject access export (``hsbtrack_personal_data``): what is held about the person of one
+    kind. ``key`` names its files in the ZIP (``<key>.csv``; ``training.completions``); ``title`` and ``note``
+    are read by people (lazy strings: the export is written in the person's language); ``columns`` are
+    ``(key, label)`` pairs and ``rows`` tuples of cells in that order (text, numbers, dates or None)."""
+
+    key: str
+    title: Any
+    columns: tuple = ()
+    rows: tuple = ()
+    note: Any = ""
+    order: int = 100
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class RetentionItem:
+    """A record a retention rule finds due (``RetentionRule.due``): ``key`` identifies it to the rule's
+    ``delete`` (a record id, as text), ``area_id`` its area (None: install-wide), ``label`` what the
+    administrator reads in the retention review (no one's name: "Case RIV-7", "Training record 12") and
+    ``since`` the day its clock started (a case's closing, a person's leaving)."""
+
+    key: str
+    area_id: int | None
+    label: str
+    since: Any = None
+
+
+@dataclass(frozen=True)
+class RetentionRule:
+    """How long one type of record is kept (``hsbtrack_retention_rules``).
+
+    - ``name``: install-wide id (``<plugin or core>.<records>``); ``HSBTRACK_RETENTION_<NAME>`` (upper case,
+      dots as underscores) sets the install's own period.
+    - ``title``, ``description``: what the records are and when their clock starts (lazy strings).
+    - ``default``: the period when the install sets none, as ``6y``, ``18m`` or ``90d`` (documented in
+      docs/privacy.md for the data protection officer to confirm or change); ``never`` keeps them.
+    - ``due(cutoff) -> list[RetentionItem]``: the records whose clock started before ``cutoff`` (naive UTC).
+    - ``delete(keys) -> list[str]``: delete those records and everything made from them (their history
+      entries too), flushing, never committing; return the storage keys of files to remove after the commit.
+    """
+
+    name: str
+    title: Any
+    default: str
+    description: Any
+    due: Callable
+    delete: Callable
+    order: int = 100
+    plugin: str = ""

@@ -23,9 +23,22 @@ def takes_documents(view):
     return view
 
 
+def takes_upload_of(limit):
+    """A view taking a file larger than a document (an area archive): ``limit()`` gives its bytes. As
+    :func:`takes_documents`, the decorator nearest the function."""
+
+    def mark(view):
+        view.upload_limit = limit
+        return view
+
+    return mark
+
+
 def raise_limit_for_documents() -> None:
     if request.method != "POST" or request.endpoint is None:
         return
     view = current_app.view_functions.get(request.endpoint)
-    if getattr(view, "takes_documents", False):
+    if getattr(view, "upload_limit", None) is not None:
+        request.max_content_length = view.upload_limit() + MB  # (the form's other fields)
+    elif getattr(view, "takes_documents", False):
         request.max_content_length = document_max_bytes() + MB  # (the form's other fields)

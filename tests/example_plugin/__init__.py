@@ -22,7 +22,9 @@ from hsbtrack.plugins.types import (
     Evidence,
     NarrativeSection,
     NavItem,
+    PersonalData,
     ReportSection,
+    RetentionRule,
     ScanVerdict,
     ScheduledJob,
     Widget,
@@ -195,3 +197,32 @@ def hsbtrack_yearly_report_data(area, period_start, period_end, user):
 @hookimpl
 def hsbtrack_shared_return_audit_sets(organisation):
     return []  # (offers no set of audits to partner organisations)
+
+
+@hookimpl
+def hsbtrack_area_archive_types():
+    # the example plugin's notes travel with their area's archive (tests/area_archive)
+    from hsbtrack.area_archive.rows import model_type
+    from hsbtrack.area_archive.schema import col, key, ref
+
+    from .models import ExampleNote
+
+    return [model_type("example.notes", ExampleNote, (key(), ref("area_id", "area"), col("text", "text", "the note")),
+                       lambda area: ExampleNote.area_id == area.id, title="The example plugin's notes.")]
+
+
+@hookimpl
+def hsbtrack_personal_data(user):
+    # (the example plugin's notes name no one: it holds nothing about a person)
+    return [PersonalData("example.notes", "Example notes", columns=(("note", "Note"),), rows=())]
+
+
+@hookimpl
+def hsbtrack_erase_person(user, replacement):
+    return [("example notes", 0)]
+
+
+@hookimpl
+def hsbtrack_retention_rules():
+    return [RetentionRule("example.notes", "Example notes", "never", "Example notes, never deleted",
+                          due=lambda cutoff: [], delete=lambda keys: [])]

@@ -58,7 +58,9 @@ OWNER_OR_EDITOR = {  # progress on an action: its owner, or those who edit actio
     "actions.edit", "actions.add_update", "api_actions.patch_action", "api_actions.post_update",
     "actions.upload_document", "api_actions.upload_document",
 }
-ADMIN_ONLY_BODY = {"admin.users", "admin.downloads"}  # lists every account: administrators only
+ADMIN_ONLY_BODY = {"admin.users", "admin.downloads",  # lists every account: administrators only
+                   # a person's data, their subject access export, their erasure (UK GDPR): administrators only
+                   "privacy.person", "privacy.subject_access", "privacy.hold", "privacy.erase"}
 # signing a shared return off: the organisation's senior officers (the API's 403 for its leads, who read it)
 ORGANISATION_SIGN_OFF = {"api_organisations.sign_off"}
 
@@ -164,6 +166,13 @@ class World:
         organisations.link_area(self.organisation, self.area_a.id, self.police.id)
         organisations.add_member(self.organisation, self.users["organisation_lead"].email)
         self.shared_return = organisations.open_shared_return(self.organisation, [self.audit_a.id])
+        # its shared answer to 1.1 (Police's evidence, now from the shared return: in the statement's history)
+        # and a document behind it (the shared kind: read where Police's responses are read, nowhere else)
+        from hsbtrack.documents.shared import upload_to_shared_answer
+
+        organisations.save_shared_response(self.shared_return, "1.1", score=1, evidence="kestrel-police-evidence")
+        upload_to_shared_answer(self.shared_return, "1.1", io.BytesIO(b"%PDF-1.4\n"), "s.pdf",
+                                title="kestrel-police-evidence shared policy")
         # yearly reports: England's of each area, the example plugin's region kind of each region (version 1 each)
         from hsbtrack.yearly_reports.services import create_report, kind_named
 

@@ -124,6 +124,9 @@ EXPECTED_NEW_COLUMNS = {
     # 0017_imported_baseline: every existing audit was run here
     ("audits", "imported"): lambda before, row: False,
     ("audits", "import_note"): lambda before, row: "",
+    # 0018_privacy: nobody has been erased; training_0004: nobody is recorded as having left
+    ("users", "erased_at"): lambda before, row: None,
+    ("training_people", "left_on"): lambda before, row: None,
 }
 
 

@@ -158,7 +158,7 @@ def test_two_scheduler_processes_send_each_reminder_once(app, world, smtp_server
                     made[name] += count
     # (no return is due in this scene: the returns scan runs and sends nothing)
     assert made == {"core.reaudits": 2, "core.actions": 2, "core.digests": 3, "core.returns": 0,
-                    "core.api_tokens": 0, "core.jobs": 0, "core.jobs_purge": 0}, results
+                    "core.api_tokens": 0, "core.jobs": 0, "core.jobs_purge": 0, "core.retention": 0}, results
 
     from hsbtrack.extensions import db
 

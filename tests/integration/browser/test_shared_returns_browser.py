@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from hsbtrack.areas.demo import DEMO_PASSWORD
 from hsbtrack.areas.models import Agency
 from hsbtrack.audits import services as audits
 from hsbtrack.extensions import db
@@ -38,13 +39,13 @@ def round_open(world):
     police = {name: db.session.scalar(select(Agency).where(Agency.area_id == audit.area_id,
                                                            Agency.name == "North Wales Police"))
               for name, audit in audits_by_area.items()}
-    return admin, made["North Wales Police"], audits_by_area, police
+    return admin, made["North Wales Police"], audits_by_area, police, (region, round_)
 
 
-def test_the_police_lead_answers_once_for_six_authorities(page, base_url, round_open):
-    admin, shared, audits_by_area, police = round_open
+def test_the_police_lead_answers_once_for_six_authorities(page, base_url, round_open, tmp_path):
+    admin, shared, audits_by_area, police, (region, round_) = round_open
     assert len(audits_by_area) == 6
-    browser_login(page, base_url, north_wales.PARTNER_LEADS["North Wales Police"], north_wales.DEMO_PASSWORD)
+    browser_login(page, base_url, north_wales.PARTNER_LEADS["North Wales Police"], DEMO_PASSWORD)
     # the lead finds the organisation from their home page
     page.goto(f"{base_url}/")
     page.locator("#my-organisations + ul").get_by_role("link", name="North Wales Police").click()
@@ -60,6 +61,17 @@ def test_the_police_lead_answers_once_for_six_authorities(page, base_url, round_
         expect(page.locator(".govuk-notification-banner")).to_contain_text(
             f"Your answer to {code} was saved for every linked audit")
     expect(page.locator("#shared-progress-text")).to_contain_text("3 of 46 scored")
+    # a document behind the answer to 1.1, attached once
+    policy = tmp_path / "force-hsb-policy.pdf"
+    policy.write_bytes(b"%PDF-1.4\n% North Wales Police HSB policy\n")
+    documents = page.locator("#shared-documents-1-1")
+    documents.locator("summary").click()
+    documents.locator("#shared-documents-1-1-file").set_input_files(str(policy))
+    documents.locator("#shared-documents-1-1-title").fill("Force HSB policy")
+    documents.get_by_role("button", name="Upload the document").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "The document is behind the answer to 1.1 in every linked open audit")
+    expect(page.locator("#shared-documents-1-1 .hsb-documents__item")).to_contain_text("Force HSB policy")
     axe_check(page)
     page.locator("#statement-1-1").scroll_into_view_if_needed()
     screenshot(page, "shared-return")
@@ -72,7 +84,7 @@ def test_the_police_lead_answers_once_for_six_authorities(page, base_url, round_
 
     # an exception for Wrexham on 1.1: its own score, evidence and reason
     block = page.locator("#statement-1-1")
-    block.locator("summary").click()
+    block.locator("summary", has_text="Add an exception").click()
     block.get_by_role("link", name="Wrexham – 1.1").click()
     expect(page.locator("h1")).to_have_text("Exception for Wrexham on 1.1")
     page.get_by_role("button", name="Save the exception").click()  # no reason: refused
@@ -114,6 +126,27 @@ def test_the_police_lead_answers_once_for_six_authorities(page, base_url, round_
             screenshot(page, "shared-return-grid-wrexham")
         else:
             expect(page.locator('tr[data-code="1.1"] td[data-col="lowest"]')).to_have_text("3")
+        # the policy behind the Police answer to 1.1, in every authority's grid
+        expect(page.locator(f'tr[data-code="1.1"] td[data-agency="{police[name].id}"]')).to_contain_text(
+            "Force HSB policy")
+    # the regional roll-up: the organisation once, and each authority's figures its own audit's
+    page.goto(f"{base_url}/regions/{region.id}/regional/rounds/{round_.id}/")
+    partners = page.locator("#round-partners")
+    expect(partners.locator("tbody tr", has_text="North Wales Police")).to_have_count(1)
+    row = partners.locator("tbody tr", has_text="North Wales Police")
+    expect(row.locator('[data-col="areas"]')).to_have_text("6 of 6")
+    expect(row.locator('[data-col="answered"]')).to_have_text("3 of 46")
+    expect(row.locator('[data-col="exceptions"]')).to_contain_text("Wrexham: 1.1")
+    names = page.locator("#statement-rollup thead th").all_inner_texts()[1:1 + len(audits_by_area)]
+    cells = page.locator("#statement-rollup tbody tr", has=page.locator("abbr", has_text=re.compile(r"^1\.1$")))
+    shown = cells.locator("td.hsb-heat").all_inner_texts()
+    for label, text in zip(names, shown, strict=True):
+        name = next(n for n in audits_by_area if label.strip().startswith(n))
+        agreed = audits.consolidated(audits_by_area[name]).by_code["1.1"].agreed
+        assert text.replace("no score", "").strip() == (str(agreed) if agreed is not None else "–"), name
+    axe_check(page)
+    page.locator("#round-partners").scroll_into_view_if_needed()
+    screenshot(page, "shared-return-rollup")
     # the audit page says where the Police answers come from
     wrexham = audits_by_area["Wrexham"]
     page.goto(f"{base_url}/areas/{wrexham.area_id}/audits/{wrexham.id}/")
@@ -125,11 +158,11 @@ def test_the_police_lead_answers_once_for_six_authorities(page, base_url, round_
 
 
 def test_the_shared_return_in_welsh(page, base_url, round_open):
-    _admin, shared, audits_by_area, police = round_open
+    _admin, shared, audits_by_area, police, _round = round_open
     lead = organisations.members(shared.organisation)[0].user
     organisations.save_shared_response(shared, "1.1", score=3, evidence="Polisi", user=lead)
     wrexham = audits_by_area["Wrexham"]
-    browser_login(page, base_url, lead.email, north_wales.DEMO_PASSWORD)
+    browser_login(page, base_url, lead.email, DEMO_PASSWORD)
     page.goto(f"{base_url}/language/cy?next=/shared-returns/{shared.id}")
     expect(page.locator("html")).to_have_attribute("lang", "cy")
     expect(page.locator("#statement-1-1").get_by_role("button", name="Cadw 1.1 ar gyfer pob ardal")).to_be_visible()

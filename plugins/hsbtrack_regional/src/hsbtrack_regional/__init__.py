@@ -12,6 +12,7 @@ from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import AuditSet, Evidence, NavItem, ScheduledJob, Widget
 from hsbtrack.scheduler.jobs import local_day
 from hsbtrack_regional import (
+    archive,
     models,  # noqa: F401  (register the tables)
     yearly,
 )
@@ -164,3 +165,9 @@ def hsbtrack_bench_data(bench):
 @hookimpl
 def hsbtrack_bench_pages(data):
     return bench_pages(data)
+
+
+@hookimpl
+def hsbtrack_area_archive_types():
+    # the links of the area's audits and actions to the region's rounds and actions (the region stays behind)
+    return archive.archive_types()

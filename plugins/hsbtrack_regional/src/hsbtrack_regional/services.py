@@ -25,6 +25,7 @@ from hsbtrack.errors import ConflictError, ForbiddenError, NotFoundError, Servic
 from hsbtrack.extensions import db
 from hsbtrack.history import services as history
 from hsbtrack.notifications.services import in_language_of, notify
+from hsbtrack.organisations import services as organisations
 from hsbtrack.permissions import can_in_region
 from hsbtrack.plugins.models import PluginState
 from hsbtrack.plugins.services import set_region_plugin
@@ -199,6 +200,13 @@ def round_status(round_: RegionalRound) -> list[MemberStatus]:
         .join(Audit, Audit.id == RegionalRoundAudit.audit_id)
         .where(RegionalRoundAudit.round_id == round_.id)).all()
     return in_display_order((MemberStatus(area, audit) for area, audit in rows), lambda member: member.area)
+
+
+def round_partners(round_: RegionalRound, members: list) -> list:
+    """The partner organisations answering once for the round's authorities (North Wales Police for all
+    six), each once: its shared return's areas, statements answered and exceptions by authority
+    (:func:`hsbtrack.organisations.services.partners_in_region`; a fixed number of queries)."""
+    return organisations.partners_in_region(round_.region_id, [m.audit.id for m in members])
 
 
 def round_audit_sets(region_id: int | None = None) -> list[tuple[RegionalRound, list[int]]]:

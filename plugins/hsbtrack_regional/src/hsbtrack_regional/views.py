@@ -15,7 +15,7 @@ from hsbtrack.audits.overview import cached_svg_response, format_mean, format_sc
 from hsbtrack.errors import ServiceError
 from hsbtrack.extensions import db
 from hsbtrack.forms import apply_service_errors
-from hsbtrack.permissions import Target, can_in_region, is_admin, loaded, record_loader, requires
+from hsbtrack.permissions import Target, can_in_region, is_admin, loaded, may_open, record_loader, requires
 from hsbtrack.plugins.blueprints import area_plugin_blueprint, region_plugin_blueprint
 from hsbtrack.views_support import current_area
 from hsbtrack.yearly_reports import services as yearly_reports
@@ -173,7 +173,12 @@ def round_detail(round_id):
     open_members = services.open_authorities(members, statuses)
     trend_open = services.open_authorities_by_round(g.region.id, round_.framework, rows=region_audits,
                                                     statuses=statuses)
+    partners = services.round_partners(round_, members)
+    organisation_urls = {p.organisation.id: url_for("organisations.detail", organisation_id=p.organisation.id)
+                         for p in partners}
+    organisation_urls = {key: url for key, url in organisation_urls.items() if may_open(current_user, url)}
     return render_template("regional/round.html", region=g.region, round=round_, rollup=rollup, members=members,
+                           partners=partners, organisation_urls=organisation_urls,
                            trend=trend, lang=language(), open_members=open_members,
                            provisional={p.audit.id: p for _area, p in open_members},
                            trend_open=trend_open, trend_open_members=[pair for r, _m in trend for pair in trend_open.get(r.id, [])],

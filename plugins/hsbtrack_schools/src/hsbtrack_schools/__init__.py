@@ -11,7 +11,7 @@ from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import DataBlock, NavItem, Widget
 
 from . import api as schools_api
-from . import services
+from . import archive, privacy, services
 from .services import ASSESS, ROLE, demo, evidence
 from .views import bp
 
@@ -87,3 +87,18 @@ def hsbtrack_yearly_report_data(area, period_start, period_end, user):
                       columns=(_("School"), _("Date completed"), str(labels["green"]), str(labels["amber"]),
                                str(labels["red"])),
                       rows=rows, numeric=(2, 3, 4), order=50)]
+
+
+@hookimpl
+def hsbtrack_area_archive_types():
+    return archive.archive_types()  # the area's schools' records travel with its archive
+
+
+@hookimpl
+def hsbtrack_personal_data(user):
+    return privacy.personal_data(user)  # the schools they lead, or are the DSL of (by email)
+
+
+@hookimpl
+def hsbtrack_erase_person(user, replacement):
+    return privacy.erase_person(user, replacement)

@@ -10,7 +10,9 @@ from hsbtrack.plugins.types import NavItem, ScheduledJob
 
 from . import api as scotland_api
 from . import (
+    archive,
     models,  # noqa: F401  (register the tables)
+    privacy,
     yearly,
 )
 from .demo import create_demo
@@ -97,3 +99,23 @@ def hsbtrack_yearly_report_data(area, period_start, period_end, user):
 @hookimpl
 def hsbtrack_demo_data(area):
     create_demo(area)
+
+
+@hookimpl
+def hsbtrack_area_archive_types():
+    return archive.archive_types()  # the area's CARM records travel with its archive
+
+
+@hookimpl
+def hsbtrack_personal_data(user):
+    return privacy.personal_data(user)  # what staff did in CARM records, by case reference
+
+
+@hookimpl
+def hsbtrack_erase_person(user, replacement):
+    return privacy.erase_person(user, replacement)
+
+
+@hookimpl
+def hsbtrack_retention_rules():
+    return privacy.retention_rules()  # closed cases, 6 years after closing by default

@@ -12,7 +12,11 @@ from hsbtrack.plugins import hookimpl
 from hsbtrack.plugins.types import DataBlock, NavItem, ScheduledJob, Widget
 
 from . import api as training_api
-from . import models  # noqa: F401  (register the tables)
+from . import (
+    archive,
+    models,  # noqa: F401  (register the tables)
+    privacy,
+)
 from .bench import IMPORT_BUDGET, benchmark_row, write_bench_data
 from .cli import training_cli
 from .demo import load
@@ -100,3 +104,23 @@ def hsbtrack_yearly_report_data(area, period_start, period_end, user):
                       columns=(_("Tier"), _("People trained"), _("Completions")),
                       rows=tuple((f"{r['tier']}. {r['name']}", str(r["people"]), str(r["completions"])) for r in rows),
                       numeric=(1, 2), order=40)]
+
+
+@hookimpl
+def hsbtrack_area_archive_types():
+    return archive.archive_types()  # the area's training records travel with its archive
+
+
+@hookimpl
+def hsbtrack_personal_data(user):
+    return privacy.personal_data(user)  # training records matched by the work email address
+
+
+@hookimpl
+def hsbtrack_erase_person(user, replacement):
+    return privacy.erase_person(user, replacement)
+
+
+@hookimpl
+def hsbtrack_retention_rules():
+    return privacy.retention_rules()  # records of people who left, 3 years after by default

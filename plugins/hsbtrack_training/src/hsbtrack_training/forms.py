@@ -43,6 +43,14 @@ class PersonForm(FlaskForm):
     submit = SubmitField(_l("Add person"), widget=GovSubmitInput())
 
 
+class LeftForm(FlaskForm):
+    person_id = SelectField(_l("Who left?"), coerce=int, widget=GovSelect(),
+                            validators=[InputRequired(_l("Choose a person"))])
+    left_on = DayMonthYearField(_l("The day they left"), description=_l("For example, 27 3 2026. Leave it empty if "
+                                                                        "they did not leave after all"))
+    submit = SubmitField(_l("Save"), widget=GovSubmitInput())
+
+
 class SessionForm(FlaskForm):
     """The outcome of each person is a plain select named ``outcome-<person id>`` in the template."""
 

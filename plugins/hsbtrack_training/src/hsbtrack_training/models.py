@@ -35,6 +35,9 @@ class TrainingPerson(db.Model):
     email: Mapped[str | None] = mapped_column(String(254))
     discipline: Mapped[str] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The day they left the agency (recorded by a training lead): their records are kept for the retention
+    # period after it (``training.people_left``, docs/privacy.md), then deleted once an administrator confirms.
+    left_on: Mapped[date | None] = mapped_column(Date)
 
     agency = relationship("Agency", lazy="joined")
 

@@ -365,6 +365,25 @@ def create_person(area, *, name, agency_id, discipline, email=None, user=None) -
     return person
 
 
+def mark_left(area, *, person_id, left_on, user=None) -> TrainingPerson:
+    """Record the day a person left their agency (or clear it: ``left_on`` None). Their training records are
+    then kept for the retention period after it (``training.people_left``, docs/privacy.md). In the history."""
+    errors = {}
+    person = db.session.get(TrainingPerson, person_id) if isinstance(person_id, int) else None
+    if person is None or person.area_id != area.id:
+        errors["person_id"] = _l("Choose a person")
+    if left_on is not None and left_on > local_today():
+        errors["left_on"] = _l("The date they left cannot be in the future")
+    if errors:
+        raise ServiceError(next(iter(errors.values())), errors)
+    if person.left_on != left_on:
+        record(area_id=area.id, entity="training_person", entity_id=person.id, user=user,
+               changes={"left_on": (person.left_on, left_on)})
+        person.left_on = left_on
+    db.session.commit()
+    return person
+
+
 # -- sessions and completions -------------------------------------------------------------------
 
 

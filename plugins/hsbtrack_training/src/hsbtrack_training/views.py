@@ -3,6 +3,7 @@
 from datetime import date
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -19,6 +20,7 @@ from .forms import (
     CourseForm,
     ImpactItemForm,
     ImpactResponseForm,
+    LeftForm,
     PersonForm,
     SessionForm,
     SubmitOnlyForm,
@@ -114,6 +116,29 @@ def people():
             return redirect(url_for(".people"))
     return render_template("training/people.html", area=area, form=form, people=services.people(area),
                            disciplines=disciplines)
+
+
+@bp.route("/people/left", methods=["GET", "POST"])
+@requires(Perm.MANAGE_TRAINING)
+def person_left():
+    """Record the day someone left: their training records are kept for the retention period after it."""
+    area = current_area()
+    _require_manage(area)
+    form = LeftForm()
+    everyone = services.people(area)
+    form.person_id.choices = [(p.id, f"{p.name} ({p.agency.display_name})") for p in everyone]
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            person = services.mark_left(area, person_id=form.person_id.data, left_on=form.left_on.data,
+                                        user=current_user)
+        except ServiceError as error:
+            apply_service_errors(form, error)
+        else:
+            flash(_("%(name)s left on %(date)s", name=person.name, date=format_date(person.left_on, "d MMMM yyyy"))
+                  if person.left_on else _("%(name)s is no longer recorded as having left", name=person.name),
+                  "success")
+            return redirect(url_for(".people"))
+    return render_template("training/people_left.html", area=area, form=form, people=everyone)
 
 
 @bp.route("/sessions", methods=["GET"])
