@@ -15,11 +15,13 @@ Debian's Chromium through Playwright's sync API, with an axe-core accessibility 
 
 import re
 import threading
+import time
 import traceback
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.wsgi import ClosingIterator
 
 from hsbtrack.paths import PACKAGE_DIR
 from hsbtrack.testing import PASSWORD
@@ -60,17 +62,38 @@ class LiveServer:
     def __init__(self, app):
         self.app = app
         self.errors: list[tuple[str, str]] = []
+        # requests being answered: a test's page may leave one in flight (a click's POST, a poll) that the
+        # server thread answers after the test's tables were emptied, writing to the next test's rows
+        # (its ids start again at 1). The page fixture waits for none before the tables are emptied.
+        self._active = 0
+        self._lock = threading.Lock()
         self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, name="hsbtrack-live-server",
                                         daemon=True)
 
     def _wsgi(self, environ, start_response):
+        with self._lock:
+            self._active += 1
         try:
-            return self.app(environ, start_response)
+            return ClosingIterator(self.app(environ, start_response), self._answered)
         except Exception:
+            self._answered()
             self.errors.append((f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}", traceback.format_exc()))
             raise
+
+    def _answered(self):
+        with self._lock:
+            self._active -= 1
+
+    def wait_until_idle(self, seconds: float = 15) -> None:
+        """Until no request is being answered (or ``seconds`` passed: a stuck request fails its own test)."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._active <= 0:
+                    return
+            time.sleep(0.02)
 
     def start(self):
         self._thread.start()
@@ -128,6 +151,7 @@ def page(browser, live_server, ctx, request):
     else:  # passing now: drop the screenshot of an earlier failure
         _artifact_path(failed_shot).unlink(missing_ok=True)
     context.close()
+    live_server.wait_until_idle()  # before the ctx fixture empties the tables (see LiveServer._active)
     if live_server.errors:
         errors, live_server.errors[:] = list(live_server.errors), []
         pytest.fail("the live server raised while answering:\n"
