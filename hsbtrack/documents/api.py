@@ -62,7 +62,8 @@ class DocumentUploadSchema(FileInSchema, DocumentFormSchema):
     """The upload as the OpenAPI document shows it: one multipart body with the file and its fields."""
 
 
-_UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": DocumentUploadSchema}}}
+# the multipart request body of every document upload of the API (this module's, the partnership's, the shared answers')
+UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": DocumentUploadSchema}}}
 
 
 class FileOrNoneSchema(ma.Schema):

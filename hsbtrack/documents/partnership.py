@@ -25,7 +25,7 @@ from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import loaders as audit_loaders  # noqa: F401  (the audit_id loader)
 from hsbtrack.audits import services as audits
 from hsbtrack.documents import carry_over, services
-from hsbtrack.documents.api import DocumentFormSchema, DocumentSchema, DocumentUploadSchema, FileInSchema
+from hsbtrack.documents.api import UPLOAD_BODY, DocumentFormSchema, DocumentSchema, FileInSchema
 from hsbtrack.documents.forms import DocumentUploadForm
 from hsbtrack.documents.models import LINKED, Document, DocumentLink
 from hsbtrack.errors import ServiceError
@@ -327,13 +327,12 @@ STATEMENT_DOCUMENTS = "/audits/<int:audit_id>/statements/<code>/documents"
 
 
 
-_UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": DocumentUploadSchema}}}
 
 
 @api_bp.post(STATEMENT_DOCUMENTS)
 @requires(Perm.MODERATE)
 @api_bp.arguments(FileInSchema, location="files")
-@api_bp.doc(requestBody=_UPLOAD_BODY)
+@api_bp.doc(requestBody=UPLOAD_BODY)
 @api_bp.response(201, DocumentSchema)
 @api_bp.alt_response(403, response="FORBIDDEN")
 @api_bp.alt_response(404, response="NOT_FOUND")

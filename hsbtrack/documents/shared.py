@@ -30,7 +30,7 @@ from hsbtrack.areas.roles import Perm
 from hsbtrack.audits import services as audits
 from hsbtrack.audits.models import Audit
 from hsbtrack.documents import kinds, services
-from hsbtrack.documents.api import DocumentFormSchema, DocumentSchema, DocumentUploadSchema, FileInSchema
+from hsbtrack.documents.api import UPLOAD_BODY, DocumentFormSchema, DocumentSchema, FileInSchema
 from hsbtrack.documents.forms import DocumentUploadForm
 from hsbtrack.documents.models import LINKED, RESPONSE, SHARED, Document, DocumentLink, DocumentVersion
 from hsbtrack.errors import ConflictError, NotFoundError, ServiceError
@@ -459,13 +459,12 @@ def exception_upload(shared_return_id, code, area_id):
 api_bp = api_blueprint(API, __name__, "Documents behind a partner organisation's shared answers (attached once, "
                                       "shown in every linked area's audit)")
 SHARED_DOCUMENTS = "/shared-returns/<int:shared_return_id>/responses/<code>/documents"
-_UPLOAD_BODY = {"required": True, "content": {"multipart/form-data": {"schema": DocumentUploadSchema}}}
 
 
 @api_bp.post(SHARED_DOCUMENTS)
 @requires(Perm.SIGNED_IN)
 @api_bp.arguments(FileInSchema, location="files")
-@api_bp.doc(requestBody=_UPLOAD_BODY)
+@api_bp.doc(requestBody=UPLOAD_BODY)
 @api_bp.response(201, DocumentSchema)
 @api_bp.alt_response(403, response="FORBIDDEN")
 @api_bp.alt_response(404, response="NOT_FOUND")
